@@ -1,0 +1,241 @@
+// Package activation collects one serverless activation's log lines from a
+// log, as an invoker needs them, and says how the collection ended.
+//
+// Collect assembles the pipeline of the activation log contract: the log's
+// lines pass an idle and an overall timeout, then, fused in one stage, a
+// cursor that records what was consumed, the sentinel step that strips the
+// two end markers and completes the activation, and the weighted byte limit;
+// last, a terminal error becomes the truncation or failure notice. The cursor
+// is left where the next activation begins.
+//
+// The package is not in the original layout: the pipeline needs the stages,
+// sentinel and limits packages together, and belongs to none of them.
+package activation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/benbjohnson/clock"
+
+	"github.com/actlog/actlog/limits"
+	"github.com/actlog/actlog/sentinel"
+	"github.com/actlog/actlog/stages"
+	"github.com/actlog/actlog/stream"
+)
+
+const (
+	// DefaultLimit is OpenWhisk's standard and maximum log limit, 10 MiB.
+	DefaultLimit int64 = 10 << 20
+	// DefaultIdleTimeout is the longest wait for the next line by default.
+	DefaultIdleTimeout = 2 * time.Second
+	// NoLogs as a limit collects nothing: the activation is read past and
+	// comes back empty, with no notice, as OpenWhisk does for a limit of 0.
+	NoLogs int64 = -1
+)
+
+// FailureNotice is the log of the notice that ends an activation whose logs
+// could not all be collected.
+const FailureNotice = "There was an issue while collecting your logs. Data might be missing."
+
+// TruncationNotice returns the log of the notice that ends an activation
+// whose logs went over limit bytes.
+func TruncationNotice(limit int64) string {
+	return fmt.Sprintf("Logs were truncated because the total bytes size exceeds the limit of %d bytes.", limit)
+}
+
+// End says how a collection ended.
+type End int
+
+const (
+	// Sentinels: the second sentinel line arrived.
+	Sentinels End = iota + 1
+	// CurrentEnd: the log had nothing more (blackbox mode).
+	CurrentEnd
+	// Truncated: the next line would have gone over the limit; the last
+	// line is the truncation notice.
+	Truncated
+	// Failed: the sentinels did not come, a timeout passed, the log broke
+	// and did not recover, or its last record was unfinished; the last line
+	// is the failure notice.
+	Failed
+)
+
+var endNames = [...]string{"", "sentinels", "current end", "truncated", "failed"}
+
+func (e End) String() string {
+	if e < 0 || int(e) >= len(endNames) {
+		return fmt.Sprintf("End(%d)", int(e))
+	}
+	return endNames[e]
+}
+
+// Options configure a collection. The zero value is blackbox mode with the
+// default limit and timeouts on the real clock.
+type Options struct {
+	// Limit is the most the activation's lines may weigh, in bytes; zero
+	// means DefaultLimit, NoLogs (any negative value) collects nothing.
+	Limit int64
+	// WaitForSentinel ends the activation at its second sentinel, and treats
+	// the end of the log before it as a failure. Without it (blackbox mode)
+	// the activation ends at the log's current end.
+	WaitForSentinel bool
+	// IdleTimeout is the longest wait for the next line; zero means
+	// DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	// Timeout is the longest the collection may take; zero means
+	// max(⌊limit in MiB⌋, 5) × 2s.
+	Timeout time.Duration
+	// Clock is what every timeout and notice reads; nil means the real clock.
+	Clock clock.Clock
+}
+
+func (o Options) limit() int64 {
+	switch {
+	case o.Limit == 0:
+		return DefaultLimit
+	case o.Limit < 0:
+		return 0
+	}
+	return o.Limit
+}
+
+// IdleTimeoutOrDefault returns the idle timeout in force.
+func (o Options) IdleTimeoutOrDefault() time.Duration {
+	if o.IdleTimeout > 0 {
+		return o.IdleTimeout
+	}
+	return DefaultIdleTimeout
+}
+
+// TimeoutOrDefault returns the overall timeout in force.
+func (o Options) TimeoutOrDefault() time.Duration {
+	if o.Timeout > 0 {
+		return o.Timeout
+	}
+	return time.Duration(max(o.limit()>>20, 5)) * 2 * time.Second
+}
+
+func (o Options) clock() clock.Clock {
+	if o.Clock == nil {
+		return clock.New()
+	}
+	return o.Clock
+}
+
+// Activation is one activation's collected logs.
+type Activation struct {
+	// Lines are the user's lines in order, then the notice, if End is
+	// Truncated or Failed.
+	Lines []stream.Line
+	// End says how the collection ended.
+	End End
+	// Cause is the error behind a Truncated or Failed end.
+	Cause error
+	// Took is how long the collection took, on the options' clock.
+	Took time.Duration
+}
+
+// Text returns the formatted lines, notice included.
+func (a Activation) Text() []string {
+	out := make([]string, len(a.Lines))
+	for i, l := range a.Lines {
+		out[i] = l.String()
+	}
+	return out
+}
+
+// AppendJSON appends the activation's logs as the invoker stores them: a
+// JSON array of the formatted lines.
+func (a Activation) AppendJSON(dst []byte) []byte {
+	dst = append(dst, '[')
+	var buf []byte
+	for i, l := range a.Lines {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		buf = l.AppendText(buf[:0])
+		dst = stream.AppendJSONString(dst, string(buf))
+	}
+	return append(dst, ']')
+}
+
+// A Log is what activations are collected from, one after another.
+type Log interface {
+	// Lines returns a source of the log's lines after the cursor at. With
+	// follow, the source waits at the current end for more lines, and ends
+	// only when the log does; without, it ends at the current end.
+	Lines(at stream.Cursor, follow bool) stream.Source
+}
+
+// Collect collects one activation from log, starting at *at, and leaves *at
+// where the next activation begins. It returns an error, and no activation,
+// only when the log cannot be read at all; every other end is an
+// Activation whose End says which.
+func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activation, error) {
+	clk := o.clock()
+	start := clk.Now()
+	limit := o.limit()
+	cursor := *at
+	complete := sentinel.Complete(sentinel.Options{Require: o.WaitForSentinel, SkipLeading: true})
+	src := stream.Via(log.Lines(*at, o.WaitForSentinel),
+		stages.Timeouts(clk, o.IdleTimeoutOrDefault(), o.TimeoutOrDefault()),
+		stream.Lift(stream.Steps(
+			stages.Track(&cursor),
+			complete,
+			limits.Weighted(limit, limits.Options{Drain: true, Quiet: o.Limit < 0}),
+		)),
+		stages.Recover(notices(clk, limit)),
+	)
+	lines, err := stream.Collect(ctx, src)
+	*at = cursor
+	a := Activation{Lines: lines, Took: clk.Since(start)}
+	var recovered *stages.RecoveredError
+	switch {
+	case err == nil && sentinel.Found(complete) >= 2:
+		a.End = Sentinels
+	case err == nil:
+		a.End = CurrentEnd
+	case errors.As(err, &recovered):
+		a.Cause = recovered.Err
+		a.End = Failed
+		if errors.Is(a.Cause, limits.ErrTruncated) {
+			a.End = Truncated
+		}
+	default:
+		return Activation{}, err
+	}
+	return a, nil
+}
+
+// IsFailure reports whether err is one that ends an activation with the
+// failure notice rather than an error: a timeout, missing sentinels,
+// transient errors that did not clear, or an unfinished last record.
+func IsFailure(err error) bool {
+	for _, target := range []error{stages.ErrIdle, stages.ErrDeadline, sentinel.ErrMissing, stages.ErrGaveUp, stream.ErrIncomplete} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
+
+// notices returns the Noticer of the contract: stderr, stamped with the
+// clock's now, the truncation notice for a truncation, the failure notice
+// for a failure, nothing for any other error.
+func notices(clk clock.Clock, limit int64) stages.Noticer {
+	return func(err error) (stream.Line, bool) {
+		l := stream.Line{Time: clk.Now().UnixNano(), Stream: stream.Stderr}
+		switch {
+		case errors.Is(err, limits.ErrTruncated):
+			l.Log = TruncationNotice(limit)
+		case IsFailure(err):
+			l.Log = FailureNotice
+		default:
+			return l, false
+		}
+		return l, true
+	}
+}

@@ -1,0 +1,50 @@
+package logformat
+
+import (
+	"unsafe"
+
+	"github.com/actlog/actlog/stream"
+	"github.com/actlog/actlog/timestamp"
+)
+
+// CRIDecoder decodes the CRI log format kubelets read,
+// "<time> <stdout|stderr> <P|F>[:tags] <message>". A P record is the start or
+// middle of a line that the next F record on the same stream ends; the joined
+// line takes the time of its first record. Lines on the other stream may
+// complete in between. A joined line over the cap becomes an Overflow line.
+type CRIDecoder struct{ joiner }
+
+// NewCRI returns a CRI decoder whose joined lines are capped at maxLine bytes
+// (zero means DefaultMaxLine).
+func NewCRI(maxLine int) *CRIDecoder { return &CRIDecoder{newJoiner(maxLine)} }
+
+// Decode implements stream.Decoder.
+func (d *CRIDecoder) Decode(rec []byte, l *stream.Line) (bool, error) {
+	t, s, partial, msg, err := splitCRI(rec)
+	if err != nil {
+		return false, err
+	}
+	return d.add(s, t, unsafe.String(unsafe.SliceData(msg), len(msg)), false, !partial, l), nil
+}
+
+func splitCRI(rec []byte) (t int64, s stream.Stream, partial bool, msg []byte, err error) {
+	ts, rest, ok := cut(rec)
+	if !ok {
+		return 0, 0, false, nil, ErrNoTimestamp
+	}
+	if t, err = timestamp.Parse(ts); err != nil {
+		return 0, 0, false, nil, ErrNoTimestamp
+	}
+	name, rest, ok := cut(rest)
+	if !ok {
+		return 0, 0, false, nil, ErrStream
+	}
+	if s, ok = stream.ParseStream(name); !ok {
+		return 0, 0, false, nil, ErrStream
+	}
+	tag, msg, _ := cut(rest)
+	if len(tag) == 0 || (tag[0] != 'P' && tag[0] != 'F') || (len(tag) > 1 && tag[1] != ':') {
+		return 0, 0, false, nil, ErrTag
+	}
+	return t, s, tag[0] == 'P', msg, nil
+}

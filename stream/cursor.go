@@ -1,0 +1,113 @@
+package stream
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/actlog/actlog/timestamp"
+)
+
+// Cursor marks where in a log the next read begins: after the last consumed
+// line. Sources that address lines by time use Time and Count; sources that
+// address them by byte use Offset. The zero Cursor is the start of the log.
+type Cursor struct {
+	// Time is the time of the last consumed line.
+	Time int64
+	// Count is how many consumed lines carry exactly Time: resuming, the
+	// Count-th line with that time is the last one to skip.
+	Count int
+	// Offset is the byte offset after the last consumed line's record.
+	Offset int64
+
+	// recent remembers the counts of the last few distinct times, so that a
+	// line whose time steps back to one of them (stdout and stderr are stamped
+	// by different writers) is counted with the lines before it.
+	recent [4]timeCount
+}
+
+type timeCount struct {
+	time  int64
+	count int
+}
+
+// IsZero reports whether c is the start of the log.
+func (c Cursor) IsZero() bool { return c.Count == 0 && c.Offset == 0 }
+
+// Advance moves c past l.
+func (c *Cursor) Advance(l *Line) {
+	c.Offset = l.Offset
+	if c.Count > 0 && l.Time == c.Time {
+		c.Count++
+		return
+	}
+	if c.Count > 0 {
+		c.remember()
+	}
+	c.Count = 1
+	for _, r := range c.recent {
+		if r.count > 0 && r.time == l.Time {
+			c.Count = r.count + 1
+			break
+		}
+	}
+	c.Time = l.Time
+}
+
+func (c *Cursor) remember() {
+	slot := len(c.recent) - 1
+	for i, r := range c.recent {
+		if r.count > 0 && r.time == c.Time {
+			slot = i
+			break
+		}
+	}
+	copy(c.recent[1:slot+1], c.recent[:slot])
+	c.recent[0] = timeCount{c.Time, c.Count}
+}
+
+// String returns the text form, as MarshalText.
+func (c Cursor) String() string {
+	b, _ := c.MarshalText()
+	return string(b)
+}
+
+// MarshalText writes "TIME/COUNT/OFFSET", with TIME canonical; the zero
+// Cursor is the empty text.
+func (c Cursor) MarshalText() ([]byte, error) {
+	if c.IsZero() {
+		return []byte{}, nil
+	}
+	b := timestamp.Append(nil, c.Time)
+	b = append(b, '/')
+	b = strconv.AppendInt(b, int64(c.Count), 10)
+	b = append(b, '/')
+	return strconv.AppendInt(b, c.Offset, 10), nil
+}
+
+// ErrCursor is returned for text that is not a cursor.
+var ErrCursor = errors.New("stream: malformed cursor")
+
+// UnmarshalText reads the form MarshalText writes.
+func (c *Cursor) UnmarshalText(text []byte) error {
+	if len(text) == 0 {
+		*c = Cursor{}
+		return nil
+	}
+	parts := strings.Split(string(text), "/")
+	if len(parts) != 3 {
+		return fmt.Errorf("%w: %q", ErrCursor, text)
+	}
+	t, err := timestamp.ParseString(parts[0])
+	if err != nil {
+		return fmt.Errorf("%w: %q: %w", ErrCursor, text, err)
+	}
+	n, err1 := strconv.Atoi(parts[1])
+	off, err2 := strconv.ParseInt(parts[2], 10, 64)
+	if err1 != nil || err2 != nil || n < 0 || off < 0 {
+		return fmt.Errorf("%w: %q", ErrCursor, text)
+	}
+	*c = Cursor{Time: t, Count: n, Offset: off}
+	return nil
+}

@@ -1,0 +1,76 @@
+package stream_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/actlog/actlog/stream"
+)
+
+func advance(c *stream.Cursor, times ...int64) {
+	for _, t := range times {
+		c.Advance(&stream.Line{Time: t})
+	}
+}
+
+func TestCursorCountsLinesOfTheSameNanosecond(t *testing.T) {
+	var c stream.Cursor
+	assert.True(t, c.IsZero())
+	advance(&c, 5, 7, 7, 7)
+	assert.Equal(t, int64(7), c.Time)
+	assert.Equal(t, 3, c.Count)
+	assert.False(t, c.IsZero())
+}
+
+func TestCursorCountsATimeSteppedBackTo(t *testing.T) {
+	var c stream.Cursor
+	advance(&c, 10, 20, 10)
+	assert.Equal(t, int64(10), c.Time)
+	assert.Equal(t, 2, c.Count, "the second line stamped 10 is the one to skip to")
+}
+
+func TestCursorEpochIsNotZero(t *testing.T) {
+	var c stream.Cursor
+	advance(&c, 0)
+	assert.False(t, c.IsZero(), "a line at the epoch was consumed")
+}
+
+func TestCursorText(t *testing.T) {
+	var c stream.Cursor
+	advance(&c, 1517875775382671930, 1517875775382671930)
+	c.Offset = 42
+	text, err := c.MarshalText()
+	require.NoError(t, err)
+	assert.Equal(t, "2018-02-06T00:09:35.382671930Z/2/42", string(text))
+	var back stream.Cursor
+	require.NoError(t, back.UnmarshalText(text))
+	assert.Equal(t, c.Time, back.Time)
+	assert.Equal(t, c.Count, back.Count)
+	assert.Equal(t, c.Offset, back.Offset)
+	assert.Equal(t, string(text), back.String())
+
+	require.NoError(t, back.UnmarshalText(nil))
+	assert.True(t, back.IsZero())
+	for _, bad := range []string{"x", "2018-02-06T00:09:35Z/2", "2018-02-06T00:09:35Z/-1/0", "nope/1/1", "2018-02-06T00:09:35Z/1/x"} {
+		assert.ErrorIs(t, back.UnmarshalText([]byte(bad)), stream.ErrCursor, bad)
+	}
+}
+
+func FuzzCursorText(f *testing.F) {
+	f.Add("2018-02-06T00:09:35.382671930Z/2/42")
+	f.Add("")
+	f.Add("1970-01-01T00:00:00Z/1/0")
+	f.Fuzz(func(t *testing.T, s string) {
+		var c stream.Cursor
+		if c.UnmarshalText([]byte(s)) != nil {
+			return
+		}
+		text, _ := c.MarshalText()
+		var back stream.Cursor
+		if err := back.UnmarshalText(text); err != nil || back != c {
+			t.Fatalf("%q → %q → %+v, %v; want %+v", s, text, back, err, c)
+		}
+	})
+}

@@ -1,0 +1,199 @@
+package stream
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+)
+
+// A Decoder turns records, the lines of a source's raw log without their line
+// ending, into log lines. Decoders may hold state: a partial line waiting for
+// the records that continue it.
+type Decoder interface {
+	// Decode decodes one record into l. record is only valid during the call:
+	// l.Log must not alias it. complete is false when the record only starts
+	// or continues a line the decoder now holds. An error means the record
+	// does not parse; the caller keeps its raw text as a line.
+	Decode(record []byte, l *Line) (complete bool, err error)
+	// Pending reports whether the decoder holds an unfinished line.
+	Pending() bool
+}
+
+// DecodeFunc adapts a function that decodes every record into one whole line
+// to a Decoder.
+type DecodeFunc func(record []byte, l *Line) error
+
+// Decode implements Decoder.
+func (f DecodeFunc) Decode(record []byte, l *Line) (bool, error) { return true, f(record, l) }
+
+// Pending implements Decoder: a DecodeFunc never holds a line.
+func (f DecodeFunc) Pending() bool { return false }
+
+// ErrIncomplete is returned at the end of input that stops inside a record,
+// or while a decoder holds an unfinished line.
+var ErrIncomplete = errors.New("stream: incomplete last record")
+
+const (
+	// DefaultMaxRecord is the longest record a Reader keeps whole unless told
+	// otherwise.
+	DefaultMaxRecord = 1 << 20
+	defaultBuffer    = 64 << 10
+	overflowPrefix   = 1 << 10
+)
+
+// ReaderOptions configure a Reader. The zero value is ready to use.
+type ReaderOptions struct {
+	// MaxRecord is the longest record kept whole, in bytes; a longer one
+	// becomes an Overflow line holding its first KiB, and the Reader's
+	// memory stays within MaxRecord. Zero means DefaultMaxRecord.
+	MaxRecord int
+	// Offset is the position of the reader's first byte in the log.
+	Offset int64
+	// PrevTime is the time given to a record that does not parse before any
+	// line has been read.
+	PrevTime int64
+}
+
+// Reader reads records from an io.Reader and decodes them, in batches, with
+// one read of the underlying reader per call. A record that does not parse
+// becomes a line holding its raw text, on stdout, with the time of the line
+// before it.
+type Reader struct {
+	rd       io.Reader
+	dec      Decoder
+	buf      []byte
+	start    int
+	end      int
+	max      int
+	off      int64
+	prev     int64
+	overflow *Line
+	// line is the decoders' target, a field so that passing its address
+	// through the Decoder interface does not allocate per record.
+	line Line
+}
+
+// NewReader returns a Reader of r's records, decoded by d.
+func NewReader(r io.Reader, d Decoder, o ReaderOptions) *Reader {
+	max := o.MaxRecord
+	if max <= 0 {
+		max = DefaultMaxRecord
+	}
+	size := min(defaultBuffer, max+1)
+	return &Reader{rd: r, dec: d, buf: make([]byte, size), max: max, off: o.Offset, prev: o.PrevTime}
+}
+
+// Offset returns the position after the last record the Reader consumed.
+func (r *Reader) Offset() int64 { return r.off }
+
+// Read reads once from the underlying reader and appends to dst the lines of
+// every record that read completes. At the end of the input it returns
+// io.EOF, or ErrIncomplete when a record is unfinished; a Reader may be read
+// again after either, to follow a growing file. Other errors are the
+// underlying reader's. The lines returned with an error precede it.
+func (r *Reader) Read(dst []Line) ([]Line, error) {
+	r.makeRoom()
+	n, err := r.rd.Read(r.buf[r.end:])
+	r.end += n
+	dst = r.records(dst)
+	if err == io.EOF && (r.start < r.end || r.overflow != nil || r.dec.Pending()) {
+		err = ErrIncomplete
+	}
+	return dst, err
+}
+
+// makeRoom ensures the buffer has free space at its end, moving the
+// unfinished record to the front, growing the buffer up to MaxRecord, or
+// turning a record longer than that into an overflow line.
+func (r *Reader) makeRoom() {
+	if r.start > 0 {
+		r.end = copy(r.buf, r.buf[r.start:r.end])
+		r.start = 0
+	}
+	if r.end < len(r.buf) {
+		return
+	}
+	if len(r.buf) <= r.max {
+		nb := make([]byte, min(2*len(r.buf), r.max+1))
+		copy(nb, r.buf[:r.end])
+		r.buf = nb
+		if r.end < len(r.buf) {
+			return
+		}
+	}
+	if r.overflow == nil {
+		r.overflow = &Line{Time: r.prev, Overflow: true, Log: string(r.buf[:min(overflowPrefix, r.end)])}
+	}
+	r.off += int64(r.end)
+	r.end = 0
+}
+
+func (r *Reader) records(dst []Line) []Line {
+	for r.start < r.end {
+		data := r.buf[r.start:r.end]
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			return dst
+		}
+		r.start += i + 1
+		r.off += int64(i + 1)
+		if r.overflow != nil {
+			l := *r.overflow
+			r.overflow = nil
+			l.Offset = r.off
+			dst = append(dst, l)
+			continue
+		}
+		rec := data[:i]
+		if len(rec) > 0 && rec[len(rec)-1] == '\r' {
+			rec = rec[:len(rec)-1]
+		}
+		r.line = Line{}
+		complete, err := r.dec.Decode(rec, &r.line)
+		l := r.line
+		if err != nil {
+			l = Line{Time: r.prev, Stream: Stdout, Log: string(rec)}
+			complete = true
+		}
+		if complete {
+			l.Offset = r.off
+			r.prev = l.Time
+			dst = append(dst, l)
+		}
+	}
+	return dst
+}
+
+// FromReader returns a source of the lines in r, decoded by d. The stream
+// ends cleanly at the end of r; it ends with ErrIncomplete if r ends inside a
+// record, and with r's error if reading fails. The source can be run once.
+func FromReader(r io.Reader, d Decoder, o ReaderOptions) Source {
+	return func(ctx context.Context) <-chan Chunk {
+		out := make(chan Chunk, 1)
+		go func() {
+			defer close(out)
+			rd := NewReader(r, d, o)
+			var batch []Line
+			for ctx.Err() == nil {
+				var err error
+				batch, err = rd.Read(batch)
+				if err == io.EOF {
+					err = nil
+					if len(batch) == 0 {
+						return
+					}
+					Send(ctx, out, Chunk{Lines: batch})
+					return
+				}
+				if len(batch) > 0 || err != nil {
+					if !Send(ctx, out, Chunk{Lines: batch, Err: err}) || err != nil {
+						return
+					}
+					batch = make([]Line, 0, cap(batch))
+				}
+			}
+		}()
+		return out
+	}
+}

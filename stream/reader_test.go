@@ -1,0 +1,118 @@
+package stream_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/actlog/actlog/logformat"
+	"github.com/actlog/actlog/stream"
+)
+
+func readAll(t *testing.T, r io.Reader, d stream.Decoder, o stream.ReaderOptions) ([]stream.Line, error) {
+	t.Helper()
+	return stream.Collect(context.Background(), stream.FromReader(r, d, o))
+}
+
+func TestReaderLineEndings(t *testing.T) {
+	in := "2026-11-22T05:00:00Z unix\n2026-11-22T05:00:01Z windows\r\n2026-11-22T05:00:02Z cr inside\rstays\n2026-11-22T05:00:03Z \n"
+	got, err := readAll(t, strings.NewReader(in), logformat.NewTimestamped(), stream.ReaderOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"unix", "windows", "cr inside\rstays", ""}, logsOf(got))
+	assert.Equal(t, []int64{26, 56, 93, 115}, offsetsOf(got))
+}
+
+func offsetsOf(ls []stream.Line) []int64 {
+	out := make([]int64, len(ls))
+	for i, l := range ls {
+		out[i] = l.Offset
+	}
+	return out
+}
+
+func TestReaderKeepsRecordsThatDoNotParse(t *testing.T) {
+	in := "no timestamp at all\n2026-11-22T05:00:00Z first\n2026-11-22T05:00:00.1234567891Z over-precise\n\n\x00\xff binary\n"
+	got, err := readAll(t, strings.NewReader(in), logformat.NewTimestamped(), stream.ReaderOptions{PrevTime: 7})
+	require.NoError(t, err)
+	t0 := int64(1795323600000000000)
+	assert.Equal(t, []stream.Line{
+		{Time: 7, Log: "no timestamp at all", Offset: 20},
+		{Time: t0, Log: "first", Offset: 47},
+		{Time: t0, Log: "2026-11-22T05:00:00.1234567891Z over-precise", Offset: 92},
+		{Time: t0, Log: "", Offset: 93},
+		{Time: t0, Log: "\x00\xff binary", Offset: 103},
+	}, got)
+}
+
+func TestReaderFinalRecordWithoutNewline(t *testing.T) {
+	rd := stream.NewReader(strings.NewReader("2026-11-22T05:00:00Z done\n2026-11-22T05:00:01Z cut"), logformat.NewTimestamped(), stream.ReaderOptions{})
+	var got []stream.Line
+	var err error
+	for err == nil {
+		got, err = rd.Read(got)
+	}
+	assert.ErrorIs(t, err, stream.ErrIncomplete)
+	assert.Equal(t, []string{"done"}, logsOf(got))
+	assert.Equal(t, int64(26), rd.Offset(), "the offset stays before the unfinished record")
+
+	_, err = readAll(t, strings.NewReader("2026-11-22T05:00:00Z cut"), logformat.NewTimestamped(), stream.ReaderOptions{})
+	assert.ErrorIs(t, err, stream.ErrIncomplete)
+}
+
+func TestReaderOverlongRecordStaysBounded(t *testing.T) {
+	long := "2026-11-22T05:00:00Z " + strings.Repeat("y", 5<<20) + "\n"
+	in := long + "2026-11-22T05:00:01Z after\n"
+	got, err := readAll(t, strings.NewReader(in), logformat.NewTimestamped(), stream.ReaderOptions{MaxRecord: 64 << 10})
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	assert.True(t, got[0].Overflow)
+	assert.Equal(t, int64(len(long)), got[0].Offset)
+	assert.LessOrEqual(t, len(got[0].Log), 1<<10)
+	assert.Equal(t, stream.Line{Time: 1795323601000000000, Log: "after", Offset: int64(len(in))}, got[1])
+}
+
+func TestReaderUnderHostileReaders(t *testing.T) {
+	in := "2026-11-22T05:00:00Z a\n2026-11-22T05:00:01Z b\r\n2026-11-22T05:00:02Z c\n"
+	want, err := readAll(t, strings.NewReader(in), logformat.NewTimestamped(), stream.ReaderOptions{})
+	require.NoError(t, err)
+	for name, r := range map[string]io.Reader{
+		"one byte at a time": iotest.OneByteReader(strings.NewReader(in)),
+		"half reads":         iotest.HalfReader(strings.NewReader(in)),
+		"EOF with the data":  iotest.DataErrReader(strings.NewReader(in)),
+	} {
+		got, err := readAll(t, r, logformat.NewTimestamped(), stream.ReaderOptions{MaxRecord: 32})
+		require.NoError(t, err, name)
+		assert.Equal(t, logsOf(want), logsOf(got), name)
+	}
+	boom := errors.New("disk on fire")
+	got, err := readAll(t, io.MultiReader(strings.NewReader(in), iotest.ErrReader(boom)), logformat.NewTimestamped(), stream.ReaderOptions{})
+	assert.ErrorIs(t, err, boom)
+	assert.Equal(t, logsOf(want), logsOf(got), "lines before the error are delivered")
+}
+
+func TestReaderAllocatesOncePerLine(t *testing.T) {
+	var buf bytes.Buffer
+	for i := 0; i < 1000; i++ {
+		buf.WriteString("2026-11-22T05:00:00.123456789Z stdout F " + strings.Repeat("m", 100) + "\n")
+	}
+	data := buf.Bytes()
+	batch := make([]stream.Line, 0, 2000)
+	r := bytes.NewReader(data)
+	rd := stream.NewReader(r, logformat.NewCRI(0), stream.ReaderOptions{})
+	allocs := testing.AllocsPerRun(20, func() {
+		r.Reset(data)
+		var err error
+		batch = batch[:0]
+		for err == nil {
+			batch, err = rd.Read(batch)
+		}
+	})
+	assert.LessOrEqual(t, allocs/1000, 1.0)
+}

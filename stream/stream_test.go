@@ -1,0 +1,182 @@
+package stream_test
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/actlog/actlog/stream"
+)
+
+func lines(logs ...string) []stream.Line {
+	out := make([]stream.Line, len(logs))
+	for i, s := range logs {
+		out[i] = stream.Line{Time: int64(i), Log: s}
+	}
+	return out
+}
+
+func logsOf(ls []stream.Line) []string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.Log
+	}
+	return out
+}
+
+// endless emits numbered lines until its context ends, counting the batches
+// it sent.
+func endless(sent *atomic.Int64) stream.Source {
+	return func(ctx context.Context) <-chan stream.Chunk {
+		out := make(chan stream.Chunk)
+		go func() {
+			defer close(out)
+			for i := int64(0); ; i++ {
+				if !stream.Send(ctx, out, stream.Chunk{Lines: []stream.Line{{Time: i, Log: "x"}}}) {
+					return
+				}
+				sent.Add(1)
+			}
+		}()
+		return out
+	}
+}
+
+// firstN completes the stream after n lines.
+type firstN struct{ n, seen int }
+
+func (f *firstN) Line(*stream.Line) (bool, error) {
+	f.seen++
+	if f.seen >= f.n {
+		return true, stream.ErrComplete
+	}
+	return true, nil
+}
+
+func (f *firstN) End(err error) error { return err }
+
+func TestEarlyCompletionStopsUpstream(t *testing.T) {
+	var sent atomic.Int64
+	src := stream.Via(endless(&sent), stream.Lift(stream.StepFunc(func(*stream.Line) bool { return true })), stream.Lift(&firstN{n: 5}))
+	got, err := stream.Collect(context.Background(), src)
+	require.NoError(t, err)
+	assert.Len(t, got, 5)
+	n := sent.Load()
+	runtime.Gosched()
+	assert.Equal(t, n, sent.Load(), "the source stopped when the stream completed")
+}
+
+func TestViaWaitsForEveryStage(t *testing.T) {
+	var returned atomic.Bool
+	slowStage := func(ctx context.Context, in <-chan stream.Chunk) <-chan stream.Chunk {
+		out := make(chan stream.Chunk)
+		go func() {
+			defer close(out)
+			defer returned.Store(true)
+			for c := range in {
+				if !stream.Send(ctx, out, c) {
+					return
+				}
+			}
+		}()
+		return out
+	}
+	var sent atomic.Int64
+	src := stream.Via(endless(&sent), slowStage, stream.Lift(&firstN{n: 3}))
+	_, err := stream.Collect(context.Background(), src)
+	require.NoError(t, err)
+	assert.True(t, returned.Load(), "Collect returned only after every stage had returned")
+}
+
+func TestErrorTravelsInBand(t *testing.T) {
+	boom := errors.New("boom")
+	src := stream.Via(func(ctx context.Context) <-chan stream.Chunk {
+		out := make(chan stream.Chunk, 2)
+		out <- stream.Chunk{Lines: lines("a", "b")}
+		out <- stream.Chunk{Lines: lines("c"), Err: boom}
+		close(out)
+		return out
+	}, stream.Lift(stream.StepFunc(func(l *stream.Line) bool { return l.Log != "b" })))
+	got, err := stream.Collect(context.Background(), src)
+	assert.ErrorIs(t, err, boom)
+	assert.Equal(t, []string{"a", "c"}, logsOf(got))
+}
+
+// endWith replaces a clean end with err.
+type endWith struct{ err error }
+
+func (e endWith) Line(*stream.Line) (bool, error) { return true, nil }
+func (e endWith) End(err error) error {
+	if err == nil {
+		return e.err
+	}
+	return err
+}
+
+func TestStepsSeeAnEarlierStepsCompletionAsTheirEnd(t *testing.T) {
+	short := errors.New("ended")
+	src := stream.Via(stream.FromSlice(lines("a", "b", "c", "d")),
+		stream.Lift(stream.Steps(&firstN{n: 2}, endWith{short})))
+	got, err := stream.Collect(context.Background(), src)
+	assert.ErrorIs(t, err, short)
+	assert.Equal(t, []string{"a", "b"}, logsOf(got))
+
+	src = stream.Via(stream.FromSlice(lines("a", "b", "c")), stream.Lift(stream.Steps(&firstN{n: 2}, stream.StepFunc(func(*stream.Line) bool { return true }))))
+	got, err = stream.Collect(context.Background(), src)
+	assert.NoError(t, err)
+	assert.Equal(t, []string{"a", "b"}, logsOf(got))
+}
+
+func TestChainComposesInOrder(t *testing.T) {
+	upper := stream.Lift(stream.StepFunc(func(l *stream.Line) bool { l.Log = strings.ToUpper(l.Log); return true }))
+	dropB := stream.Lift(stream.StepFunc(func(l *stream.Line) bool { return l.Log != "B" }))
+	got, err := stream.Collect(context.Background(), stream.Via(stream.FromSlice(lines("a", "b", "c")), stream.Chain(upper, dropB)))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"A", "C"}, logsOf(got))
+}
+
+func TestCancellationEndsThePipeline(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var sent atomic.Int64
+	done := make(chan error)
+	go func() {
+		done <- stream.Each(ctx, stream.Via(endless(&sent)), func([]stream.Line) error {
+			if sent.Load() > 10 {
+				cancel()
+			}
+			return nil
+		})
+	}()
+	select {
+	case err := <-done:
+		assert.ErrorIs(t, err, context.Canceled)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the pipeline did not end after cancellation")
+	}
+}
+
+func TestEachStopsOnTheCallbacksError(t *testing.T) {
+	var sent atomic.Int64
+	stop := errors.New("enough")
+	err := stream.Each(context.Background(), stream.Via(endless(&sent)), func([]stream.Line) error { return stop })
+	assert.ErrorIs(t, err, stop)
+}
+
+func TestFromErrorAndFromSlice(t *testing.T) {
+	boom := errors.New("boom")
+	_, err := stream.Collect(context.Background(), stream.FromError(boom))
+	assert.ErrorIs(t, err, boom)
+	in := lines("a")
+	src := stream.FromSlice(in)
+	got, _ := stream.Collect(context.Background(), src)
+	got[0].Log = "changed"
+	again, _ := stream.Collect(context.Background(), src)
+	assert.Equal(t, "a", again[0].Log, "each run emits its own copy")
+}
