@@ -239,3 +239,9 @@ func notices(clk clock.Clock, limit int64) stages.Noticer {
 		return l, true
 	}
 }
+
+// LogFunc adapts a function to a Log.
+type LogFunc func(at stream.Cursor, follow bool) stream.Source
+
+// Lines implements Log.
+func (f LogFunc) Lines(at stream.Cursor, follow bool) stream.Source { return f(at, follow) }

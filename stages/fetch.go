@@ -200,6 +200,11 @@ func (f *fetcher) read(ctx context.Context) error {
 		}
 		if len(batch) > 0 {
 			for i := range batch {
+				if f.o.Replays {
+					// A replaying log is addressed by time: a position in
+					// one of its streams means nothing in the next.
+					batch[i].Offset = 0
+				}
 				f.cursor.Advance(&batch[i])
 			}
 			f.progress = true

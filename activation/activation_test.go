@@ -1,0 +1,250 @@
+package activation_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/benbjohnson/clock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/internal/clocktest"
+	"github.com/actlog/actlog/logformat"
+	"github.com/actlog/actlog/sentinel"
+	"github.com/actlog/actlog/stages"
+	"github.com/actlog/actlog/stream"
+	"github.com/actlog/actlog/timestamp"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const S = sentinel.Marker
+
+// dockerLog is a Docker json-file log in memory, addressed by byte offset,
+// that can grow between collections.
+type dockerLog struct {
+	mu   sync.Mutex
+	data []byte
+}
+
+func (d *dockerLog) add(t int64, s stream.Stream, msg string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	rec := fmt.Sprintf(`{"log":%s,"stream":%q,"time":%q}`+"\n", stream.AppendJSONString(nil, msg+"\n"), s, timestamp.Format(t))
+	d.data = append(d.data, rec...)
+}
+
+func (d *dockerLog) sentinels(t int64) {
+	d.add(t, stream.Stderr, S)
+	d.add(t, stream.Stdout, S)
+}
+
+func (d *dockerLog) cut(n int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.data = d.data[:len(d.data)-n]
+}
+
+func (d *dockerLog) Lines(at stream.Cursor, follow bool) stream.Source {
+	return stages.Fetch(stages.FetchOptions{
+		Open: func(_ context.Context, at stream.Cursor) (io.ReadCloser, error) {
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			return io.NopCloser(bytes.NewReader(bytes.Clone(d.data[at.Offset:]))), nil
+		},
+		Decoder: func() stream.Decoder { return logformat.NewDocker(0) },
+		From:    at,
+	})
+}
+
+func collect(t *testing.T, log activation.Log, at *stream.Cursor, o activation.Options) activation.Activation {
+	t.Helper()
+	a, err := activation.Collect(context.Background(), log, at, o)
+	require.NoError(t, err)
+	return a
+}
+
+func fmtLine(t int64, s stream.Stream, log string) string {
+	return fmt.Sprintf("%-30s %s: %s", timestamp.Format(t), s, log)
+}
+
+var (
+	epoch   = int64(0)
+	mib     = int64(1 << 20)
+	blackbx = activation.Options{Limit: mib}
+	wait    = activation.Options{Limit: mib, WaitForSentinel: true}
+)
+
+func TestD1SimpleLogWithSentinels(t *testing.T) {
+	d := &dockerLog{}
+	d.add(epoch, stream.Stdout, "This is a log entry.")
+	d.sentinels(epoch)
+	var at stream.Cursor
+	a := collect(t, d, &at, wait)
+	assert.Equal(t, []string{fmtLine(epoch, stream.Stdout, "This is a log entry.")}, a.Text())
+	assert.Equal(t, activation.Sentinels, a.End)
+}
+
+func TestD2SimpleLogWithoutSentinels(t *testing.T) {
+	d := &dockerLog{}
+	d.add(epoch, stream.Stdout, "This is a log entry.")
+	var at stream.Cursor
+	a := collect(t, d, &at, blackbx)
+	assert.Equal(t, []string{fmtLine(epoch, stream.Stdout, "This is a log entry.")}, a.Text())
+	assert.Equal(t, activation.CurrentEnd, a.End)
+}
+
+func TestD3ReadErrorIsReturned(t *testing.T) {
+	ioErr := errors.New("read /var/lib/docker/containers/abc/abc-json.log: input/output error")
+	failing := activation.LogFunc(func(stream.Cursor, bool) stream.Source { return stream.FromError(ioErr) })
+	var at stream.Cursor
+	a, err := activation.Collect(context.Background(), failing, &at, wait)
+	assert.ErrorIs(t, err, ioErr)
+	assert.Empty(t, a.Lines, "no notice")
+}
+
+func TestD4TwoConsecutiveActivations(t *testing.T) {
+	d := &dockerLog{}
+	d.add(epoch, stream.Stdout, "This is the first log.")
+	d.sentinels(epoch)
+	aEnd := int64(len(d.data))
+	second := int64(1e9)
+	d.add(second, stream.Stderr, "This is the second log.")
+	d.sentinels(second)
+
+	var at stream.Cursor
+	a := collect(t, d, &at, wait)
+	assert.Equal(t, []string{fmtLine(epoch, stream.Stdout, "This is the first log.")}, a.Text())
+	assert.Equal(t, aEnd, at.Offset, "the second read starts at A's end offset")
+	b := collect(t, d, &at, wait)
+	assert.Equal(t, []string{fmtLine(second, stream.Stderr, "This is the second log.")}, b.Text())
+	assert.Equal(t, int64(len(d.data)), at.Offset)
+}
+
+func TestD5TerminatesWithoutSentinels(t *testing.T) {
+	m := clock.NewMock()
+	m.Set(time.Unix(1000, 0))
+	oneLine := activation.LogFunc(func(stream.Cursor, bool) stream.Source {
+		return func(ctx context.Context) <-chan stream.Chunk {
+			out := make(chan stream.Chunk)
+			go func() {
+				defer close(out)
+				if stream.Send(ctx, out, stream.Chunk{Lines: []stream.Line{{Time: epoch, Log: "This is a log entry."}}}) {
+					<-ctx.Done()
+				}
+			}()
+			return out
+		}
+	})
+	o := wait
+	o.IdleTimeout = 100 * time.Millisecond
+	o.Clock = m
+	var at stream.Cursor
+	start := m.Now().UnixNano()
+	a, _ := clocktest.Go(m, 5*time.Millisecond, time.Minute, func() activation.Activation { return collect(t, oneLine, &at, o) })
+	require.Len(t, a.Lines, 2)
+	assert.Equal(t, "This is a log entry.", a.Lines[0].Log)
+	assert.Equal(t, activation.Failed, a.End)
+	assert.ErrorIs(t, a.Cause, stages.ErrIdle)
+	notice := a.Lines[1]
+	assert.Equal(t, activation.FailureNotice, notice.Log)
+	assert.Equal(t, stream.Stderr, notice.Stream)
+	assert.GreaterOrEqual(t, notice.Time, start+int64(100*time.Millisecond), "stamped at the moment of collection")
+	assert.LessOrEqual(t, notice.Time, m.Now().UnixNano())
+	assert.GreaterOrEqual(t, a.Took, 100*time.Millisecond)
+	assert.Less(t, a.Took, 200*time.Millisecond, "well under twice the idle timeout")
+}
+
+func TestD6Truncation(t *testing.T) {
+	d := &dockerLog{}
+	d.add(epoch, stream.Stdout, "This is the first line in first log.")
+	d.add(epoch+1e6, stream.Stderr, "This is the second line in first log.")
+	first := stream.Line{Time: epoch, Log: "This is the first line in first log."}
+	limit := first.Weight() + 10
+	m := clock.NewMock()
+	m.Set(time.Unix(7, 0))
+	var at stream.Cursor
+	a := collect(t, d, &at, activation.Options{Limit: limit, Clock: m})
+	assert.Equal(t, []stream.Line{
+		{Time: epoch, Stream: stream.Stdout, Log: "This is the first line in first log.", Offset: first.Offset + int64(bytes.IndexByte(d.data, '\n')+1)},
+		{Time: 7e9, Stream: stream.Stderr, Log: fmt.Sprintf("Logs were truncated because the total bytes size exceeds the limit of %d bytes.", limit)},
+	}, a.Lines)
+	assert.Equal(t, activation.Truncated, a.End)
+
+	d.add(2e9, stream.Stdout, "This is the next activation.")
+	b := collect(t, d, &at, activation.Options{Limit: mib, Clock: m})
+	assert.Equal(t, []string{fmtLine(2e9, stream.Stdout, "This is the next activation.")}, b.Text(), "none of the first activation's lines")
+}
+
+func TestTruncatedActivationIsSkippedToItsSentinels(t *testing.T) {
+	d := &dockerLog{}
+	d.add(epoch, stream.Stdout, strings.Repeat("x", 200))
+	d.add(epoch, stream.Stdout, "more of the same activation")
+	d.sentinels(epoch)
+	d.add(1e9, stream.Stdout, "next")
+	d.sentinels(1e9)
+	var at stream.Cursor
+	a := collect(t, d, &at, activation.Options{Limit: 100, WaitForSentinel: true})
+	assert.Equal(t, activation.Truncated, a.End)
+	require.Len(t, a.Lines, 1, "only the notice")
+	b := collect(t, d, &at, wait)
+	assert.Equal(t, []string{fmtLine(1e9, stream.Stdout, "next")}, b.Text())
+}
+
+func TestD7LastLineIncomplete(t *testing.T) {
+	d := &dockerLog{}
+	d.add(epoch, stream.Stdout, "This is a log entry.")
+	d.add(epoch, stream.Stdout, "This line is cut.")
+	d.cut(10)
+	var at stream.Cursor
+	a := collect(t, d, &at, blackbx)
+	assert.Equal(t, []string{"This is a log entry.", activation.FailureNotice}, logsOf(a.Lines))
+	assert.Equal(t, activation.Failed, a.End)
+	assert.ErrorIs(t, a.Cause, stream.ErrIncomplete)
+	assert.Equal(t, int64(bytes.IndexByte(d.data, '\n')+1), at.Offset, "the cursor stays before the unfinished record")
+}
+
+func TestD8SentinelsMissing(t *testing.T) {
+	d := &dockerLog{}
+	d.add(epoch, stream.Stdout, "one")
+	d.add(epoch, stream.Stdout, "two")
+	var at stream.Cursor
+	a := collect(t, d, &at, wait)
+	assert.Equal(t, []string{"one", "two", activation.FailureNotice}, logsOf(a.Lines))
+	assert.Equal(t, activation.Failed, a.End)
+	assert.ErrorIs(t, a.Cause, sentinel.ErrMissing)
+
+	at = stream.Cursor{}
+	b := collect(t, d, &at, blackbx)
+	assert.Equal(t, []string{"one", "two"}, logsOf(b.Lines))
+	assert.Equal(t, activation.CurrentEnd, b.End)
+}
+
+func TestD9SentinelsStripped(t *testing.T) {
+	d := &dockerLog{}
+	d.add(epoch, stream.Stdout, "the line")
+	d.sentinels(epoch)
+	for _, o := range []activation.Options{wait, blackbx} {
+		var at stream.Cursor
+		a := collect(t, d, &at, o)
+		assert.Equal(t, []string{"the line"}, logsOf(a.Lines))
+		assert.Equal(t, activation.Sentinels, a.End)
+	}
+}
+
+func logsOf(ls []stream.Line) []string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.Log
+	}
+	return out
+}

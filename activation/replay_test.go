@@ -1,0 +1,275 @@
+package activation_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/benbjohnson/clock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/internal/clocktest"
+	"github.com/actlog/actlog/logformat"
+	"github.com/actlog/actlog/stages"
+	"github.com/actlog/actlog/stream"
+	"github.com/actlog/actlog/timestamp"
+)
+
+// podLog is a "<time> <message>" log served as the pods/log endpoint serves
+// it: from the cursor's whole second on, inclusive, so that reopening it
+// replays lines already read. With follow, a stream that reaches the end
+// stays open until the test closes the log.
+type podLog struct {
+	mu      sync.Mutex
+	lines   []string
+	since   []string
+	closed  chan struct{}
+	follows bool
+}
+
+func (p *podLog) add(lines ...string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.lines = append(p.lines, lines...)
+}
+
+func (p *podLog) Lines(at stream.Cursor, follow bool) stream.Source {
+	return stages.Fetch(stages.FetchOptions{
+		Open: func(ctx context.Context, at stream.Cursor) (io.ReadCloser, error) {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			var since int64
+			p.since = append(p.since, "")
+			if !at.IsZero() {
+				since = at.Time / 1e9 * 1e9
+				p.since[len(p.since)-1] = time.Unix(0, since).UTC().Format(time.RFC3339)
+			}
+			var buf bytes.Buffer
+			for _, l := range p.lines {
+				head, _, _ := strings.Cut(l, " ")
+				ts, err := timestamp.ParseString(head)
+				if at.IsZero() || err != nil || ts >= since {
+					buf.WriteString(l + "\n")
+				}
+			}
+			if follow && p.follows {
+				return io.NopCloser(io.MultiReader(&buf, blockUntil{ctx, p.closed})), nil
+			}
+			return io.NopCloser(&buf), nil
+		},
+		Decoder: logformat.NewTimestamped,
+		From:    at,
+		Replays: true,
+	})
+}
+
+// blockUntil is a follow stream with nothing more: its Read returns when the
+// request's context ends or the container exits.
+type blockUntil struct {
+	ctx  context.Context
+	exit chan struct{}
+}
+
+func (b blockUntil) Read([]byte) (int, error) {
+	select {
+	case <-b.ctx.Done():
+		return 0, b.ctx.Err()
+	case <-b.exit:
+		return 0, io.EOF
+	}
+}
+
+func TestK5NeverEndingSourceWithoutSentinels(t *testing.T) {
+	p := &podLog{follows: true, closed: make(chan struct{})}
+	p.add("1970-01-01T00:00:00Z a log line")
+	m := clock.NewMock()
+	o := wait
+	o.Clock = m
+	var at stream.Cursor
+	a, _ := clocktest.Go(m, 20*time.Millisecond, time.Minute, func() activation.Activation { return collect(t, p, &at, o) })
+	assert.Equal(t, []string{"a log line", activation.FailureNotice}, logsOf(a.Lines))
+	assert.ErrorIs(t, a.Cause, stages.ErrIdle)
+	assert.GreaterOrEqual(t, a.Took, 2*time.Second)
+	assert.Less(t, a.Took, 3*time.Second)
+}
+
+func TestK6SentinelsMissing(t *testing.T) {
+	p := &podLog{}
+	p.add("1970-01-01T00:00:00Z one", "1970-01-01T00:00:00Z two")
+	var at stream.Cursor
+	a := collect(t, p, &at, wait)
+	assert.Equal(t, []string{"one", "two", activation.FailureNotice}, logsOf(a.Lines))
+	at = stream.Cursor{}
+	b := collect(t, p, &at, blackbx)
+	assert.Equal(t, []string{"one", "two"}, logsOf(b.Lines))
+}
+
+func TestK7SentinelsStripped(t *testing.T) {
+	p := &podLog{}
+	p.add("1970-01-01T00:00:00Z the line", "1970-01-01T00:00:00Z "+S, "1970-01-01T00:00:00Z "+S)
+	for _, o := range []activation.Options{wait, blackbx} {
+		var at stream.Cursor
+		assert.Equal(t, []string{"the line"}, logsOf(collect(t, p, &at, o).Lines))
+	}
+}
+
+var c1 = []string{
+	"2018-02-06T00:00:18.419889342Z first activation",
+	"2018-02-06T00:00:18.419929471Z " + S,
+	"2018-02-06T00:00:18.419988733Z " + S,
+}
+
+var c2 = []string{
+	"2018-02-06T00:09:35.38267193Z second activation",
+	"2018-02-06T00:09:35.382990278Z " + S,
+	"2018-02-06T00:09:35.383116503Z " + S,
+}
+
+func TestC1NoCursor(t *testing.T) {
+	p := &podLog{}
+	p.add(c1...)
+	var at stream.Cursor
+	a := collect(t, p, &at, wait)
+	assert.Equal(t, []stream.Line{{Time: time.Date(2018, 2, 6, 0, 0, 18, 419889342, time.UTC).UnixNano(), Log: "first activation"}}, a.Lines)
+	assert.Equal(t, []string{""}, p.since, "K1: the request carried no sinceTime")
+}
+
+func TestC2CursorAtTheLastSentinel(t *testing.T) {
+	p := &podLog{}
+	p.add(c1...)
+	p.add(c2...)
+	var at stream.Cursor
+	collect(t, p, &at, wait)
+	assert.Equal(t, time.Date(2018, 2, 6, 0, 0, 18, 419988733, time.UTC).UnixNano(), at.Time)
+	b := collect(t, p, &at, wait)
+	assert.Equal(t, []stream.Line{{Time: time.Date(2018, 2, 6, 0, 9, 35, 382671930, time.UTC).UnixNano(), Log: "second activation"}}, b.Lines)
+	assert.Equal(t, "2018-02-06T00:00:18Z", p.since[1], "K4: the second request carries the cursor's whole second")
+}
+
+func TestC3CursorBeforeEverythingReturned(t *testing.T) {
+	p := &podLog{}
+	p.add(c2...)
+	at := stream.Cursor{}
+	at.Advance(&stream.Line{Time: time.Date(2018, 2, 6, 0, 0, 18, 419988733, time.UTC).UnixNano()})
+	a := collect(t, p, &at, wait)
+	assert.Equal(t, []string{"second activation"}, logsOf(a.Lines))
+}
+
+func TestSeveralActivationsInsideOneSecond(t *testing.T) {
+	p := &podLog{}
+	for _, act := range []string{"one", "two", "three"} {
+		p.add("2026-11-22T05:00:00.5Z "+act, "2026-11-22T05:00:00.5Z "+S, "2026-11-22T05:00:00.5Z "+S)
+	}
+	var at stream.Cursor
+	var got []string
+	for range 3 {
+		got = append(got, logsOf(collect(t, p, &at, wait).Lines)...)
+	}
+	assert.Equal(t, []string{"one", "two", "three"}, got, "lines sharing one nanosecond across activation boundaries are neither lost nor repeated")
+	assert.Equal(t, 9, at.Count)
+}
+
+func TestTrimmedFractionsFromAnOldKubelet(t *testing.T) {
+	p := &podLog{}
+	p.add("2026-11-22T05:00:00.5Z half", "2026-11-22T05:00:01Z whole", "2026-11-22T05:00:01Z "+S, "2026-11-22T05:00:01Z "+S)
+	var at stream.Cursor
+	a := collect(t, p, &at, wait)
+	assert.Equal(t, []string{
+		"2026-11-22T05:00:00.500000000Z stdout: half",
+		"2026-11-22T05:00:01.000000000Z stdout: whole",
+	}, a.Text())
+}
+
+func TestLateSecondSentinelIsSwallowedByTheNextActivation(t *testing.T) {
+	p := &podLog{follows: true, closed: make(chan struct{})}
+	p.add("2026-11-22T05:00:00Z slow", "2026-11-22T05:00:00Z "+S)
+	m := clock.NewMock()
+	o := wait
+	o.Clock = m
+	var at stream.Cursor
+	a, _ := clocktest.Go(m, 20*time.Millisecond, time.Minute, func() activation.Activation { return collect(t, p, &at, o) })
+	assert.Equal(t, activation.Failed, a.End)
+	p.add("2026-11-22T05:00:01Z "+S, "2026-11-22T05:00:02Z next", "2026-11-22T05:00:02Z "+S, "2026-11-22T05:00:02Z "+S)
+	b := collect(t, p, &at, wait)
+	assert.Equal(t, []string{"next"}, logsOf(b.Lines))
+	assert.Equal(t, activation.Sentinels, b.End)
+}
+
+func TestBadInputThroughThePipeline(t *testing.T) {
+	p := &podLog{}
+	p.add("2026-11-22T05:00:00Z first", "no timestamp", "2026-11-22T05:00:00.1234567890Z over-precise",
+		"2026-11-22T05:00:01Z \x00\x01 binary \xff", "2026-11-22T05:00:01Z crlf\r", "")
+	var at stream.Cursor
+	a := collect(t, p, &at, blackbx)
+	assert.Equal(t, []string{"first", "no timestamp", "2026-11-22T05:00:00.1234567890Z over-precise", "\x00\x01 binary \xff", "crlf", ""}, logsOf(a.Lines))
+	assert.Equal(t, a.Lines[0].Time, a.Lines[1].Time, "a record that does not parse takes the time of the line before it")
+	js := a.AppendJSON(nil)
+	assert.Contains(t, string(js), `\u0000\u0001 binary \ufffd`)
+}
+
+func TestS1S3FormattedOutput(t *testing.T) {
+	p := &podLog{}
+	p.add("2026-11-22T05:00:00Z this is a log", "2026-11-22T05:00:00Z this is a log too")
+	var at stream.Cursor
+	a := collect(t, p, &at, blackbx)
+	assert.Equal(t, `["2026-11-22T05:00:00.000000000Z stdout: this is a log","2026-11-22T05:00:00.000000000Z stdout: this is a log too"]`, string(a.AppendJSON(nil)))
+	empty := collect(t, &podLog{}, &stream.Cursor{}, blackbx)
+	assert.Equal(t, "[]", string(empty.AppendJSON(nil)))
+	assert.Empty(t, empty.Text())
+	assert.Equal(t, activation.CurrentEnd, empty.End)
+}
+
+func TestS5S7EndsAreValuesNotText(t *testing.T) {
+	p := &podLog{}
+	p.add("2026-11-22T05:00:00Z "+activation.FailureNotice, "2026-11-22T05:00:00Z x")
+	var at stream.Cursor
+	a := collect(t, p, &at, wait)
+	require.Equal(t, activation.Failed, a.End, "the sentinels are missing")
+	assert.Equal(t, activation.FailureNotice, a.Lines[len(a.Lines)-1].Log)
+
+	at = stream.Cursor{}
+	b := collect(t, p, &at, blackbx)
+	assert.Equal(t, activation.CurrentEnd, b.End, "a user line that reads like a notice is not one")
+
+	at = stream.Cursor{}
+	c := collect(t, p, &at, activation.Options{Limit: 90})
+	assert.Equal(t, activation.Truncated, c.End)
+	assert.Equal(t, activation.TruncationNotice(90), c.Lines[len(c.Lines)-1].Log)
+	assert.Equal(t, "truncated", c.End.String())
+}
+
+func TestLimitZeroCollectsNothing(t *testing.T) {
+	p := &podLog{}
+	p.add("2026-11-22T05:00:00Z a", "2026-11-22T05:00:00Z "+S, "2026-11-22T05:00:00Z "+S, "2026-11-22T05:00:01Z b")
+	var at stream.Cursor
+	a := collect(t, p, &at, activation.Options{Limit: activation.NoLogs, WaitForSentinel: true})
+	assert.Empty(t, a.Lines)
+	assert.Equal(t, activation.Sentinels, a.End)
+	b := collect(t, p, &at, blackbx)
+	assert.Equal(t, []string{"b"}, logsOf(b.Lines), "the activation was read past")
+}
+
+func TestDefaults(t *testing.T) {
+	var o activation.Options
+	assert.Equal(t, 2*time.Second, o.IdleTimeoutOrDefault())
+	assert.Equal(t, 20*time.Second, o.TimeoutOrDefault(), "10 MiB → 10 × 2s")
+	o.Limit = 1 << 20
+	assert.Equal(t, 10*time.Second, o.TimeoutOrDefault(), "at least 5 × 2s")
+	o.Limit = 64 << 20
+	assert.Equal(t, 128*time.Second, o.TimeoutOrDefault())
+}
+
+func TestCancelledCollectionReturnsTheError(t *testing.T) {
+	p := &podLog{follows: true, closed: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var at stream.Cursor
+	_, err := activation.Collect(ctx, p, &at, wait)
+	assert.ErrorIs(t, err, context.Canceled)
+}
