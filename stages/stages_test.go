@@ -223,12 +223,11 @@ func TestBackoff(t *testing.T) {
 // log is a timestamped log in memory that a test opener serves, with
 // scripted failures.
 type log struct {
-	mu      sync.Mutex
-	lines   []string
-	opened  []stream.Cursor
-	failOn  []error
-	cutAt   int
-	retryIn time.Duration
+	mu     sync.Mutex
+	lines  []string
+	opened []stream.Cursor
+	failOn []error
+	cutAt  int
 }
 
 var errReset = errors.New("connection reset")

@@ -1,0 +1,43 @@
+package activation_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/logformat"
+	"github.com/actlog/actlog/stream"
+)
+
+// A Docker json-file log, as literal text, holding two activations.
+const twoActivations = `{"log":"first activation\n","stream":"stdout","time":"2026-11-22T05:00:00.1Z"}
+{"log":"an error\n","stream":"stderr","time":"2026-11-22T05:00:00.2Z"}
+{"log":"XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX\n","stream":"stderr","time":"2026-11-22T05:00:00.3Z"}
+{"log":"XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX\n","stream":"stdout","time":"2026-11-22T05:00:00.3Z"}
+{"log":"second activation\n","stream":"stdout","time":"2026-11-22T05:00:01Z"}
+`
+
+func ExampleCollect() {
+	// The log is read from the cursor's byte offset on.
+	log := activation.LogFunc(func(at stream.Cursor, follow bool) stream.Source {
+		return stream.FromReader(strings.NewReader(twoActivations[at.Offset:]), logformat.NewDocker(0), stream.ReaderOptions{Offset: at.Offset})
+	})
+	var at stream.Cursor
+	for _, wait := range []bool{true, false} {
+		a, err := activation.Collect(context.Background(), log, &at, activation.Options{WaitForSentinel: wait})
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(a.End)
+		for _, line := range a.Text() {
+			fmt.Println(line)
+		}
+	}
+	// Output:
+	// sentinels
+	// 2026-11-22T05:00:00.100000000Z stdout: first activation
+	// 2026-11-22T05:00:00.200000000Z stderr: an error
+	// current end
+	// 2026-11-22T05:00:01.000000000Z stdout: second activation
+}

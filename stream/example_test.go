@@ -1,0 +1,95 @@
+package stream_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/actlog/actlog/logformat"
+	"github.com/actlog/actlog/stream"
+)
+
+func ExampleVia() {
+	src := stream.FromSlice([]stream.Line{{Log: "keep"}, {Log: "drop"}, {Log: "keep too"}})
+	notDrop := stream.Lift(stream.StepFunc(func(l *stream.Line) bool { return l.Log != "drop" }))
+	lines, err := stream.Collect(context.Background(), stream.Via(src, notDrop))
+	for _, l := range lines {
+		fmt.Println(l.Log)
+	}
+	fmt.Println(err)
+	// Output:
+	// keep
+	// keep too
+	// <nil>
+}
+
+func ExampleChain() {
+	upper := stream.Lift(stream.StepFunc(func(l *stream.Line) bool { l.Log = strings.ToUpper(l.Log); return true }))
+	short := stream.Lift(stream.StepFunc(func(l *stream.Line) bool { return len(l.Log) < 4 }))
+	lines, _ := stream.Collect(context.Background(), stream.Via(stream.FromSlice([]stream.Line{{Log: "abc"}, {Log: "abcdef"}}), stream.Chain(upper, short)))
+	fmt.Println(lines[0].Log, len(lines))
+	// Output: ABC 1
+}
+
+func ExampleLift() {
+	// A Step that counts lines and keeps them.
+	var n int
+	count := stream.StepFunc(func(*stream.Line) bool { n++; return true })
+	_, _ = stream.Collect(context.Background(), stream.Via(stream.FromSlice(make([]stream.Line, 3)), stream.Lift(count)))
+	fmt.Println(n)
+	// Output: 3
+}
+
+func ExampleSteps() {
+	drop := stream.StepFunc(func(l *stream.Line) bool { return l.Log != "" })
+	var seen int
+	count := stream.StepFunc(func(*stream.Line) bool { seen++; return true })
+	_, _ = stream.Collect(context.Background(), stream.Via(stream.FromSlice([]stream.Line{{Log: "a"}, {}, {Log: "b"}}), stream.Lift(stream.Steps(drop, count))))
+	fmt.Println(seen)
+	// Output: 2
+}
+
+func ExampleFromReader() {
+	log := "2026-11-22T05:00:00.5Z stdout F hello\n2026-11-22T05:00:01Z stderr F oops\n"
+	lines, err := stream.Collect(context.Background(), stream.FromReader(strings.NewReader(log), logformat.NewCRI(0), stream.ReaderOptions{}))
+	for _, l := range lines {
+		fmt.Println(l)
+	}
+	fmt.Println(err)
+	// Output:
+	// 2026-11-22T05:00:00.500000000Z stdout: hello
+	// 2026-11-22T05:00:01.000000000Z stderr: oops
+	// <nil>
+}
+
+func ExampleNewReader() {
+	rd := stream.NewReader(strings.NewReader("2026-11-22T05:00:00Z hi\n2026-11-22T05:00:00Z unfinish"), logformat.NewTimestamped(), stream.ReaderOptions{})
+	var lines []stream.Line
+	var err error
+	for err == nil {
+		lines, err = rd.Read(lines)
+	}
+	fmt.Println(len(lines), rd.Offset(), err)
+	// Output: 1 24 stream: incomplete last record
+}
+
+func ExampleFromError() {
+	_, err := stream.Collect(context.Background(), stream.FromError(fmt.Errorf("pod %q not found", "action-1")))
+	fmt.Println(err)
+	// Output: pod "action-1" not found
+}
+
+func ExampleLine_AppendJSON() {
+	l := stream.Line{Time: 0, Stream: stream.Stderr, Log: "<b>\"hi\"</b>"}
+	fmt.Println(string(l.AppendJSON(nil)), l.Weight())
+	// Output: {"time":"1970-01-01T00:00:00.000000000Z","stream":"stderr","log":"<b>\"hi\"</b>"} 82
+}
+
+func ExampleCursor() {
+	var c stream.Cursor
+	for _, ns := range []int64{5, 7, 7} {
+		c.Advance(&stream.Line{Time: ns})
+	}
+	fmt.Println(c.Count, c.String())
+	// Output: 2 1970-01-01T00:00:00.000000007Z/2/0
+}
