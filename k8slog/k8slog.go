@@ -1,0 +1,350 @@
+// Package k8slog collects activation logs from a pod's container through the
+// Kubernetes API with client-go.
+//
+// A Source reads one container's log from the pods/log endpoint with
+// timestamps=true and keeps a cursor (time of the last consumed line, and
+// how many consumed lines carry exactly that time), so that each activation
+// starts exactly where the previous one ended. The endpoint resumes from the
+// cursor's whole second (sinceTime is cut to seconds on its way to the
+// kubelet); the lines it sends again are skipped to the nanosecond.
+//
+// In wait-for-sentinel mode a Source follows the log (follow=true) and the
+// activation ends the moment its second sentinel arrives; in blackbox mode it
+// reads to the current end. Transient failures (5xx, 429 with or without
+// Retry-After, connection resets, HTTP/2 stream errors, a follow stream that
+// ends while the container still runs) are retried from the cursor on the
+// injected clock; client-go's own retry, which sleeps on the real clock, is
+// turned off. Errors that mean the log cannot be read at all are returned as
+// an *Error whose Kind callers test with errors.Is.
+package k8slog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/benbjohnson/clock"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/logformat"
+	"github.com/actlog/actlog/stages"
+	"github.com/actlog/actlog/stream"
+)
+
+// The kinds of Error.
+var (
+	ErrPodNotFound       = errors.New("k8slog: pod not found")
+	ErrUnauthorized      = errors.New("k8slog: unauthorized")
+	ErrForbidden         = errors.New("k8slog: forbidden")
+	ErrContainerRequired = errors.New("k8slog: a container name is required")
+	ErrUnknownContainer  = errors.New("k8slog: no such container")
+	ErrContainerWaiting  = errors.New("k8slog: container waiting to start")
+	ErrNoPrevious        = errors.New("k8slog: no previous container instance")
+	ErrRequest           = errors.New("k8slog: request failed")
+)
+
+// Error is a failure to read a container's log at all.
+type Error struct {
+	Namespace, Pod, Container string
+	// Kind is one of the Err variables of this package.
+	Kind error
+	// Err is what the API or the connection said.
+	Err error
+}
+
+func (e *Error) Error() string {
+	where := e.Namespace + "/" + e.Pod
+	if e.Container != "" {
+		where += " container " + e.Container
+	}
+	return fmt.Sprintf("%v: pod %s: %v", e.Kind, where, e.Err)
+}
+
+// Is reports whether target is e's Kind.
+func (e *Error) Is(target error) bool { return target == e.Kind }
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Client settings of NewClient: each collection opens at least one stream,
+// and an invoker collects from hundreds of pods at once, far above
+// client-go's default of 5 requests per second with a burst of 10.
+const (
+	DefaultQPS   = 500
+	DefaultBurst = 1000
+)
+
+// NewClient returns a clientset for collecting logs from cfg: without a
+// client-wide timeout (rest.Config.Timeout also cuts off the body of a
+// follow stream; collections bound themselves with contexts), and with
+// DefaultQPS and DefaultBurst unless cfg sets its own rate limits.
+func NewClient(cfg *rest.Config) (*kubernetes.Clientset, error) {
+	c := rest.CopyConfig(cfg)
+	c.Timeout = 0
+	if c.RateLimiter == nil {
+		if c.QPS == 0 {
+			c.QPS = DefaultQPS
+		}
+		if c.Burst == 0 {
+			c.Burst = DefaultBurst
+		}
+	}
+	return kubernetes.NewForConfig(c)
+}
+
+// DefaultPoll is how often a Source asks again for a log that has no lines
+// yet (a pod not yet scheduled, a container between restarts).
+const DefaultPoll = 250 * time.Millisecond
+
+// Options configure a Source. The zero value follows the log of a
+// single-container pod, with the default backoff, on the real clock.
+type Options struct {
+	// Container names the container; required on a pod with several.
+	Container string
+	// Poll, when set, replaces follow streams with requests that read to
+	// the current end, Poll apart: for paths (proxies, gateways) that break
+	// long requests. Zero follows.
+	Poll time.Duration
+	// Backoff spaces out reconnection attempts after transient failures.
+	Backoff stages.Backoff
+	// Attempts is how many consecutive failed attempts end a collection
+	// with the failure notice; zero means until its timeouts end it.
+	Attempts int
+	// Clock is what every wait reads; nil means the real clock.
+	Clock clock.Clock
+}
+
+// Source is one container's log, with the cursor where the next activation
+// begins. Its methods are safe for concurrent use; collections from one
+// Source run one at a time.
+type Source struct {
+	client         kubernetes.Interface
+	namespace, pod string
+	o              Options
+
+	collecting sync.Mutex
+	mu         sync.Mutex
+	cursor     stream.Cursor
+}
+
+// New returns the Source of a container's log in namespace/pod, read through
+// client.
+func New(client kubernetes.Interface, namespace, pod string, o Options) *Source {
+	if o.Clock == nil {
+		o.Clock = clock.New()
+	}
+	return &Source{client: client, namespace: namespace, pod: pod, o: o}
+}
+
+// Cursor returns where the next activation begins.
+func (s *Source) Cursor() stream.Cursor {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cursor
+}
+
+// SetCursor moves where the next activation begins, for an invoker that
+// restarts and resumes a saved cursor.
+func (s *Source) SetCursor(c stream.Cursor) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cursor = c
+}
+
+// Collect collects the next activation and moves the cursor past it. If
+// o.Clock is nil, the Source's clock is used.
+func (s *Source) Collect(ctx context.Context, o activation.Options) (activation.Activation, error) {
+	s.collecting.Lock()
+	defer s.collecting.Unlock()
+	if o.Clock == nil {
+		o.Clock = s.o.Clock
+	}
+	at := s.Cursor()
+	maxRecord := stream.DefaultMaxRecord
+	if o.Limit > 0 {
+		maxRecord = int(o.Limit) + 1<<16
+	}
+	log := activation.LogFunc(func(at stream.Cursor, follow bool) stream.Source {
+		return s.lines(at, follow, maxRecord)
+	})
+	a, err := activation.Collect(ctx, log, &at, o)
+	s.SetCursor(at)
+	return a, err
+}
+
+// Lines returns the container's lines after at; with follow, the source
+// waits for more until the container exits. It implements activation.Log.
+func (s *Source) Lines(at stream.Cursor, follow bool) stream.Source {
+	return s.lines(at, follow, stream.DefaultMaxRecord)
+}
+
+func (s *Source) lines(at stream.Cursor, follow bool, maxRecord int) stream.Source {
+	return stages.Fetch(stages.FetchOptions{
+		Open: func(ctx context.Context, at stream.Cursor) (io.ReadCloser, error) {
+			return s.open(ctx, at, follow && s.o.Poll == 0)
+		},
+		Decoder:   logformat.NewTimestamped,
+		From:      at,
+		Replays:   true,
+		AtEnd:     func(ctx context.Context, err error) error { return s.atEnd(ctx, err, follow) },
+		Classify:  Classify,
+		Backoff:   s.o.Backoff,
+		Attempts:  s.o.Attempts,
+		Clock:     s.o.Clock,
+		MaxRecord: maxRecord,
+	})
+}
+
+func (s *Source) open(ctx context.Context, at stream.Cursor, follow bool) (io.ReadCloser, error) {
+	opts := &corev1.PodLogOptions{Container: s.o.Container, Follow: follow, Timestamps: true}
+	if !at.IsZero() {
+		since := metav1.NewTime(time.Unix(0, at.Time))
+		opts.SinceTime = &since
+	}
+	rc, err := s.client.CoreV1().Pods(s.namespace).GetLogs(s.pod, opts).MaxRetries(0).Stream(ctx)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	return rc, nil
+}
+
+// wrap gives an error from the API its kind, or returns it as it is if it
+// may be transient.
+func (s *Source) wrap(err error) error {
+	kind := kindOf(err)
+	if kind == nil {
+		return err
+	}
+	return &Error{Namespace: s.namespace, Pod: s.pod, Container: s.o.Container, Kind: kind, Err: err}
+}
+
+func kindOf(err error) error {
+	switch {
+	case apierrors.IsNotFound(err):
+		return ErrPodNotFound
+	case apierrors.IsUnauthorized(err):
+		return ErrUnauthorized
+	case apierrors.IsForbidden(err):
+		return ErrForbidden
+	case apierrors.IsBadRequest(err):
+		msg := err.Error()
+		switch {
+		case strings.Contains(msg, "a container name must be specified"):
+			return ErrContainerRequired
+		case strings.Contains(msg, "is not valid for pod"):
+			return ErrUnknownContainer
+		case strings.Contains(msg, "is waiting to start"):
+			return ErrContainerWaiting
+		case strings.Contains(msg, "previous terminated container"):
+			return ErrNoPrevious
+		}
+		return ErrRequest
+	}
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		if code := status.Status().Code; code < 500 && code != 429 && code != 0 {
+			return ErrRequest
+		}
+	}
+	return nil
+}
+
+// errStreamBroken says that a stream ended while the container runs.
+var errStreamBroken = errors.New("k8slog: log stream ended while the container runs")
+
+// Classify tells transient errors from permanent ones, with the delay a
+// server asked for: 5xx and 429 (honouring Retry-After), connection resets
+// and refusals, timeouts, unexpected EOFs, HTTP/2 stream errors and GOAWAY,
+// and a follow stream that ended while the container runs.
+func Classify(err error) (transient bool, retryAfter time.Duration) {
+	var e *Error
+	if errors.As(err, &e) || errors.Is(err, context.Canceled) {
+		return false, 0
+	}
+	if secs, ok := apierrors.SuggestsClientDelay(err); ok {
+		return true, time.Duration(secs) * time.Second
+	}
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		code := status.Status().Code
+		return code >= 500 || code == 429, 0
+	}
+	switch {
+	case errors.Is(err, errStreamBroken), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF),
+		errors.Is(err, stream.ErrIncomplete),
+		utilnet.IsConnectionReset(err), utilnet.IsConnectionRefused(err), utilnet.IsProbableEOF(err),
+		utilnet.IsTimeout(err), utilnet.IsHTTP2ConnectionLost(err):
+		return true, 0
+	}
+	msg := err.Error()
+	for _, s := range []string{"stream error", "GOAWAY", "connection reset", "broken pipe", "use of closed network connection"} {
+		if strings.Contains(msg, s) {
+			return true, 0
+		}
+	}
+	return false, 0
+}
+
+// atEnd decides what the end of a stream means. Without follow, the end of
+// a whole record is the current end, and an unfinished record a broken
+// stream. With follow, the container's state decides, read with a get on
+// the pod: exited, or the pod gone, is the end of the log; running means
+// the stream broke; not yet scheduled or waiting to (re)start means asking
+// again shortly. Without permission to get the pod, the stream is reopened
+// and the collection's timeouts decide.
+func (s *Source) atEnd(ctx context.Context, err error, follow bool) error {
+	if !follow {
+		if errors.Is(err, stream.ErrIncomplete) {
+			return errStreamBroken
+		}
+		return nil
+	}
+	pod, gerr := s.client.CoreV1().Pods(s.namespace).Get(ctx, s.pod, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(gerr):
+		return nil
+	case gerr != nil:
+		return errStreamBroken
+	case pod.Spec.NodeName == "":
+		return stages.ReopenAfter(s.poll())
+	}
+	st := containerStatus(pod, s.o.Container)
+	switch {
+	case st == nil || st.State.Waiting != nil:
+		return stages.ReopenAfter(s.poll())
+	case st.State.Running != nil:
+		if s.o.Poll > 0 {
+			return stages.ReopenAfter(s.o.Poll)
+		}
+		return errStreamBroken
+	}
+	return nil
+}
+
+func (s *Source) poll() time.Duration {
+	if s.o.Poll > 0 {
+		return s.o.Poll
+	}
+	return DefaultPoll
+}
+
+func containerStatus(pod *corev1.Pod, name string) *corev1.ContainerStatus {
+	if name == "" && len(pod.Status.ContainerStatuses) == 1 {
+		return &pod.Status.ContainerStatuses[0]
+	}
+	for i, st := range pod.Status.ContainerStatuses {
+		if st.Name == name {
+			return &pod.Status.ContainerStatuses[i]
+		}
+	}
+	return nil
+}

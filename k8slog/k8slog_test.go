@@ -1,0 +1,502 @@
+package k8slog_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/benbjohnson/clock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/internal/clocktest"
+	"github.com/actlog/actlog/k8slog"
+	"github.com/actlog/actlog/k8slog/k8slogtest"
+	"github.com/actlog/actlog/sentinel"
+	"github.com/actlog/actlog/stages"
+	"github.com/actlog/actlog/stream"
+)
+
+type env struct {
+	s      *k8slogtest.Server
+	client kubernetes.Interface
+	clk    *clock.Mock
+}
+
+func newEnv(t *testing.T, o k8slogtest.Options) *env {
+	t.Helper()
+	s := k8slogtest.NewServer(o)
+	t.Cleanup(func() {
+		assert.True(t, s.WaitIdle(5*time.Second), "no log stream outlives its collection")
+		s.Close()
+	})
+	client, err := k8slog.NewClient(s.Config())
+	require.NoError(t, err)
+	m := clock.NewMock()
+	m.Set(time.Date(2026, 11, 22, 6, 0, 0, 0, time.UTC))
+	return &env{s: s, client: client, clk: m}
+}
+
+func (e *env) source(pod string, o k8slog.Options) *k8slog.Source {
+	o.Clock = e.clk
+	return k8slog.New(e.client, "default", pod, o)
+}
+
+// collect collects without moving the mock clock: no timeout can fire, so
+// the collection ends only on what the log says.
+func collect(t *testing.T, src *k8slog.Source, o activation.Options) activation.Activation {
+	t.Helper()
+	a, err := src.Collect(context.Background(), o)
+	require.NoError(t, err)
+	return a
+}
+
+// drive collects while moving the mock clock, for collections that wait
+// on timeouts or backoff.
+func (e *env) drive(t *testing.T, src *k8slog.Source, o activation.Options) (activation.Activation, error) {
+	t.Helper()
+	type result struct {
+		a   activation.Activation
+		err error
+	}
+	r, _ := clocktest.Go(e.clk, 10*time.Millisecond, 10*time.Minute, func() result {
+		a, err := src.Collect(context.Background(), o)
+		return result{a, err}
+	})
+	return r.a, r.err
+}
+
+func logsOf(ls []stream.Line) []string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.Log
+	}
+	return out
+}
+
+var (
+	wait     = activation.Options{WaitForSentinel: true}
+	blackbox = activation.Options{}
+	base     = time.Date(2026, 11, 22, 5, 0, 0, 0, time.UTC)
+)
+
+func at(ms int) time.Time { return base.Add(time.Duration(ms) * time.Millisecond) }
+
+func TestK1SimpleLogWithSentinels(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	c.PrintAt(at(0), stream.Stdout, "This is a log entry.")
+	c.PrintAt(at(0), stream.Stderr, sentinel.Marker)
+	c.PrintAt(at(0), stream.Stdout, sentinel.Marker)
+	a := collect(t, e.source("p", k8slog.Options{}), wait)
+	assert.Equal(t, []string{"2026-11-22T05:00:00.000000000Z stdout: This is a log entry."}, a.Text())
+	assert.Equal(t, activation.Sentinels, a.End)
+	reqs := e.s.LogRequests()
+	require.Len(t, reqs, 1)
+	assert.Equal(t, map[string]string{"follow": "true", "timestamps": "true"}, reqs[0].Query, "no sinceTime")
+}
+
+func TestK2BlackboxReadsToTheCurrentEnd(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	c.PrintAt(at(0), stream.Stdout, "one line")
+	a := collect(t, e.source("p", k8slog.Options{}), blackbox)
+	assert.Equal(t, []string{"one line"}, logsOf(a.Lines))
+	assert.Equal(t, activation.CurrentEnd, a.End)
+	assert.NotContains(t, e.s.LogRequests()[0].Query, "follow")
+}
+
+func TestK3PermanentErrorIsReturned(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	e.s.AddPod("default", "p", "action").Inject(k8slogtest.Status(418))
+	a, err := e.source("p", k8slog.Options{}).Collect(context.Background(), wait)
+	assert.ErrorIs(t, err, k8slog.ErrRequest)
+	assert.Empty(t, a.Lines, "no notice")
+}
+
+func TestK4TwoConsecutiveActivations(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	c.PrintAt(at(0), stream.Stdout, "A")
+	c.PrintAt(at(0), stream.Stderr, sentinel.Marker)
+	c.PrintAt(at(0), stream.Stdout, sentinel.Marker)
+	c.PrintAt(at(1000), stream.Stdout, "B")
+	c.PrintAt(at(1000), stream.Stderr, sentinel.Marker)
+	c.PrintAt(at(1000), stream.Stdout, sentinel.Marker)
+	src := e.source("p", k8slog.Options{})
+	assert.Equal(t, []string{"A"}, logsOf(collect(t, src, wait).Lines))
+	assert.Equal(t, []string{"B"}, logsOf(collect(t, src, wait).Lines), "nothing of A comes back")
+	reqs := e.s.LogRequests()
+	require.Len(t, reqs, 2)
+	assert.Equal(t, "2026-11-22T05:00:00Z", reqs[1].Query["sinceTime"])
+}
+
+func TestK5NeverEndingStreamFailsAfterTheIdleTimeout(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	c.PrintAt(at(0), stream.Stdout, "a line")
+	a, err := e.drive(t, e.source("p", k8slog.Options{}), wait)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a line", activation.FailureNotice}, logsOf(a.Lines))
+	assert.ErrorIs(t, a.Cause, stages.ErrIdle)
+	assert.GreaterOrEqual(t, a.Took, 2*time.Second)
+	assert.Less(t, a.Took, 4*time.Second)
+}
+
+func TestK6SentinelsMissingWhenTheContainerExits(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	c.PrintAt(at(0), stream.Stdout, "one")
+	c.PrintAt(at(1), stream.Stdout, "two")
+	c.Exit(1)
+	a := collect(t, e.source("p", k8slog.Options{}), wait)
+	assert.Equal(t, []string{"one", "two", activation.FailureNotice}, logsOf(a.Lines))
+	assert.ErrorIs(t, a.Cause, sentinel.ErrMissing)
+	b := collect(t, e.source("p", k8slog.Options{}), blackbox)
+	assert.Equal(t, []string{"one", "two"}, logsOf(b.Lines))
+}
+
+func TestK7SentinelsStripped(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	c.PrintAt(at(0), stream.Stdout, "the line")
+	c.PrintAt(at(0), stream.Stderr, sentinel.Marker)
+	c.PrintAt(at(0), stream.Stdout, sentinel.Marker)
+	for _, o := range []activation.Options{wait, blackbox} {
+		assert.Equal(t, []string{"the line"}, logsOf(collect(t, e.source("p", k8slog.Options{}), o).Lines))
+	}
+}
+
+func TestC1C2C3CursorsFromTheOriginal(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	t1 := time.Date(2018, 2, 6, 0, 0, 18, 0, time.UTC)
+	t2 := time.Date(2018, 2, 6, 0, 9, 35, 0, time.UTC)
+	c.PrintAt(t1.Add(419889342), stream.Stdout, "first activation")
+	c.PrintAt(t1.Add(419929471), stream.Stdout, sentinel.Marker)
+	c.PrintAt(t1.Add(419988733), stream.Stdout, sentinel.Marker)
+	c.PrintAt(t2.Add(382671930), stream.Stdout, "second activation")
+	c.PrintAt(t2.Add(382990278), stream.Stdout, sentinel.Marker)
+	c.PrintAt(t2.Add(383116503), stream.Stdout, sentinel.Marker)
+	src := e.source("p", k8slog.Options{})
+	a := collect(t, src, wait)
+	assert.Equal(t, []stream.Line{{Time: t1.Add(419889342).UnixNano(), Log: "first activation"}}, a.Lines)
+	b := collect(t, src, wait)
+	assert.Equal(t, []stream.Line{{Time: t2.Add(382671930).UnixNano(), Log: "second activation"}}, b.Lines)
+
+	fresh := e.source("p", k8slog.Options{})
+	var cur stream.Cursor
+	cur.Advance(&stream.Line{Time: t1.Add(419988733).UnixNano()})
+	fresh.SetCursor(cur)
+	assert.Equal(t, []string{"second activation"}, logsOf(collect(t, fresh, wait).Lines), "C3: a restored cursor before everything returned")
+}
+
+func TestSeveralActivationsInsideOneSecondAndOneNanosecond(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	same := at(500)
+	for i := 0; i < 5; i++ {
+		c.PrintAt(same, stream.Stdout, fmt.Sprintf("activation %d", i))
+		c.PrintAt(same, stream.Stdout, fmt.Sprintf("activation %d, second line", i))
+		c.PrintAt(same, stream.Stderr, sentinel.Marker)
+		c.PrintAt(same, stream.Stdout, sentinel.Marker)
+	}
+	src := e.source("p", k8slog.Options{})
+	for i := 0; i < 5; i++ {
+		a := collect(t, src, wait)
+		assert.Equal(t, []string{fmt.Sprintf("activation %d", i), fmt.Sprintf("activation %d, second line", i)}, logsOf(a.Lines))
+	}
+	assert.Equal(t, 20, src.Cursor().Count, "twenty lines share one nanosecond")
+}
+
+func TestTrimmedFractionsFromAnOldKubelet(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{TrimFractions: true})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	c.PrintAt(at(500), stream.Stdout, "half")
+	c.PrintAt(at(1000), stream.Stdout, "whole")
+	c.PrintAt(at(1000), stream.Stderr, sentinel.Marker)
+	c.PrintAt(at(1000), stream.Stdout, sentinel.Marker)
+	a := collect(t, e.source("p", k8slog.Options{}), wait)
+	assert.Equal(t, []string{"2026-11-22T05:00:00.500000000Z stdout: half", "2026-11-22T05:00:01.000000000Z stdout: whole"}, a.Text())
+}
+
+func TestLateSentinelsEndTheFollowAtOnce(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	c.Print(stream.Stdout, "working")
+	done := make(chan activation.Activation)
+	go func() { done <- collect(t, e.source("p", k8slog.Options{}), wait) }()
+	require.Eventually(t, func() bool { return e.s.OpenStreams() == 1 }, 5*time.Second, time.Millisecond)
+	c.Print(stream.Stdout, "done")
+	c.Sentinels()
+	// The mock clock never moves: only the sentinels can end this.
+	a := <-done
+	assert.Equal(t, []string{"working", "done"}, logsOf(a.Lines))
+	assert.Equal(t, activation.Sentinels, a.End)
+}
+
+func TestContainerExitingMidFollow(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	c.Print(stream.Stdout, "last words")
+	done := make(chan activation.Activation)
+	go func() { done <- collect(t, e.source("p", k8slog.Options{}), wait) }()
+	require.Eventually(t, func() bool { return e.s.OpenStreams() == 1 }, 5*time.Second, time.Millisecond)
+	c.Exit(137)
+	a := <-done
+	assert.Equal(t, []string{"last words", activation.FailureNotice}, logsOf(a.Lines))
+	assert.ErrorIs(t, a.Cause, sentinel.ErrMissing)
+}
+
+func TestErrorsCallersCanTellApart(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	e.s.AddPod("default", "two", "action", "sidecar")
+	e.s.AddPod("default", "creating", "action").Container("action").Wait("ContainerCreating")
+	e.s.AddPod("default", "one", "action")
+	bad, err := k8slog.NewClient(e.s.ConfigFor("not-a-valid-token"))
+	require.NoError(t, err)
+	e.s.Grant("no-logs", k8slogtest.GetPods)
+	denied, err := k8slog.NewClient(e.s.ConfigFor("no-logs"))
+	require.NoError(t, err)
+	cases := []struct {
+		name      string
+		client    kubernetes.Interface
+		pod       string
+		container string
+		kind      error
+		says      string
+	}{
+		{"pod not found", e.client, "missing", "", k8slog.ErrPodNotFound, `pods "missing" not found`},
+		{"unauthorized", bad, "one", "", k8slog.ErrUnauthorized, "Unauthorized"},
+		{"forbidden", denied, "one", "", k8slog.ErrForbidden, "cannot get resource"},
+		{"container name required", e.client, "two", "", k8slog.ErrContainerRequired, "choose one of: [action sidecar]"},
+		{"unknown container", e.client, "one", "nope", k8slog.ErrUnknownContainer, "container nope is not valid"},
+		{"container waiting to start", e.client, "creating", "", k8slog.ErrContainerWaiting, "ContainerCreating"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src := k8slog.New(c.client, "default", c.pod, k8slog.Options{Container: c.container, Clock: e.clk})
+			_, err := src.Collect(context.Background(), wait)
+			require.ErrorIs(t, err, c.kind)
+			var ke *k8slog.Error
+			require.ErrorAs(t, err, &ke)
+			assert.Equal(t, "default", ke.Namespace)
+			assert.Equal(t, c.pod, ke.Pod)
+			assert.Contains(t, err.Error(), "default/"+c.pod)
+			assert.Contains(t, err.Error(), c.says)
+			assert.NotContains(t, err.Error(), "not-a-valid-token")
+		})
+	}
+}
+
+func TestSecondContainerByName(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	p := e.s.AddPod("default", "two", "action", "sidecar")
+	p.Container("sidecar").Print(stream.Stdout, "from the sidecar")
+	p.Container("action").Print(stream.Stdout, "from the action")
+	a := collect(t, e.source("two", k8slog.Options{Container: "sidecar"}), blackbox)
+	assert.Equal(t, []string{"from the sidecar"}, logsOf(a.Lines))
+}
+
+func TestUnscheduledPodHasNoLogsYet(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	p := e.s.AddPod("default", "p", "action")
+	p.Unschedule()
+	a := collect(t, e.source("p", k8slog.Options{}), blackbox)
+	assert.Empty(t, a.Lines)
+	assert.Equal(t, activation.CurrentEnd, a.End)
+
+	src := e.source("p", k8slog.Options{})
+	done := make(chan activation.Activation)
+	go func() {
+		a, err := e.drive(t, src, wait)
+		assert.NoError(t, err)
+		done <- a
+	}()
+	require.Eventually(t, func() bool { return len(e.s.LogRequests()) >= 3 }, 10*time.Second, time.Millisecond, "asks again while unscheduled")
+	c := p.Container("action")
+	c.Print(stream.Stdout, "scheduled at last")
+	c.Sentinels()
+	p.Schedule()
+	b := <-done
+	assert.Equal(t, []string{"scheduled at last"}, logsOf(b.Lines))
+}
+
+func TestRestartBetweenActivations(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	c.PrintAt(at(0), stream.Stdout, "before the restart")
+	c.PrintAt(at(0), stream.Stderr, sentinel.Marker)
+	c.PrintAt(at(0), stream.Stdout, sentinel.Marker)
+	src := e.source("p", k8slog.Options{})
+	assert.Equal(t, []string{"before the restart"}, logsOf(collect(t, src, wait).Lines))
+	c.Restart()
+	c.PrintAt(at(2000), stream.Stdout, "after the restart")
+	c.PrintAt(at(2000), stream.Stderr, sentinel.Marker)
+	c.PrintAt(at(2000), stream.Stdout, sentinel.Marker)
+	assert.Equal(t, []string{"after the restart"}, logsOf(collect(t, src, wait).Lines))
+}
+
+func TestFaultsAreRetriedWithoutLossOrRepeat(t *testing.T) {
+	release := make(chan struct{})
+	close(release)
+	faults := []struct {
+		name     string
+		fault    k8slogtest.Fault
+		requests int
+	}{
+		{"500", k8slogtest.Status(500), 2},
+		{"503", k8slogtest.Status(503), 2},
+		{"429 without Retry-After", k8slogtest.TooManyRequests(0), 2},
+		{"429 with Retry-After", k8slogtest.TooManyRequests(time.Second), 2},
+		{"cut after 3 lines", k8slogtest.CutAfter(3), 2},
+		{"cut in the middle of a line", k8slogtest.CutMidLine(2), 2},
+		{"a short stall", k8slogtest.StallAfter(2, release), 1},
+		{"a slow drip", k8slogtest.Drip(time.Microsecond), 1},
+	}
+	for _, f := range faults {
+		for _, mode := range []activation.Options{wait, blackbox} {
+			t.Run(fmt.Sprintf("%s/wait=%v", f.name, mode.WaitForSentinel), func(t *testing.T) {
+				e := newEnv(t, k8slogtest.Options{})
+				p := e.s.AddPod("default", "p", "action")
+				c := p.Container("action")
+				var want []string
+				for i := 0; i < 6; i++ {
+					msg := fmt.Sprintf("line %d", i)
+					c.PrintAt(at(i/2), stream.Stdout, msg)
+					want = append(want, msg)
+				}
+				c.PrintAt(at(3), stream.Stderr, sentinel.Marker)
+				c.PrintAt(at(3), stream.Stdout, sentinel.Marker)
+				c.Exit(0)
+				p.Inject(f.fault)
+				a, err := e.drive(t, e.source("p", k8slog.Options{}), mode)
+				require.NoError(t, err)
+				assert.Equal(t, want, logsOf(a.Lines))
+				assert.Equal(t, activation.Sentinels, a.End)
+				assert.Len(t, e.s.LogRequests(), f.requests, "requests made")
+			})
+		}
+	}
+}
+
+func TestRetryAfterIsHonoured(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	p := e.s.AddPod("default", "p", "action")
+	c := p.Container("action")
+	c.Print(stream.Stdout, "x")
+	p.Inject(k8slogtest.TooManyRequests(1500 * time.Millisecond))
+	a, err := e.drive(t, e.source("p", k8slog.Options{}), activation.Options{IdleTimeout: 5 * time.Second})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"x"}, logsOf(a.Lines))
+	assert.GreaterOrEqual(t, a.Took, time.Second, "Retry-After is whole seconds: 1")
+}
+
+func TestRetryAfterLongerThanTheIdleTimeoutFails(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	p := e.s.AddPod("default", "p", "action")
+	p.Container("action").Print(stream.Stdout, "x")
+	p.Inject(k8slogtest.TooManyRequests(30 * time.Second))
+	a, err := e.drive(t, e.source("p", k8slog.Options{}), wait)
+	require.NoError(t, err)
+	assert.Equal(t, []string{activation.FailureNotice}, logsOf(a.Lines))
+	assert.Less(t, a.Took, 3*time.Second)
+}
+
+func TestStallLongerThanTheIdleTimeout(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	p := e.s.AddPod("default", "p", "action")
+	c := p.Container("action")
+	for i := 0; i < 4; i++ {
+		c.PrintAt(at(i), stream.Stdout, fmt.Sprintf("line %d", i))
+	}
+	release := make(chan struct{})
+	defer close(release)
+	p.Inject(k8slogtest.StallAfter(2, release))
+	src := e.source("p", k8slog.Options{})
+	a, err := e.drive(t, src, wait)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"line 0", "line 1", activation.FailureNotice}, logsOf(a.Lines))
+	assert.ErrorIs(t, a.Cause, stages.ErrIdle)
+	c.Sentinels()
+	b := collect(t, src, wait)
+	assert.Equal(t, []string{"line 2", "line 3"}, logsOf(b.Lines), "the next activation resumes after the stall's last line")
+}
+
+func TestPodDeletedDuringACollection(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	p := e.s.AddPod("default", "p", "action")
+	p.Container("action").Print(stream.Stdout, "still here")
+	done := make(chan activation.Activation)
+	go func() { done <- collect(t, e.source("p", k8slog.Options{}), wait) }()
+	require.Eventually(t, func() bool { return e.s.OpenStreams() == 1 }, 5*time.Second, time.Millisecond)
+	p.Delete()
+	a := <-done
+	assert.Equal(t, []string{"still here", activation.FailureNotice}, logsOf(a.Lines))
+}
+
+func TestWithoutPermissionToGetThePodTheIdleTimeoutDecides(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	e.s.Grant("logs-only", k8slogtest.GetLogs)
+	client, err := k8slog.NewClient(e.s.ConfigFor("logs-only"))
+	require.NoError(t, err)
+	p := e.s.AddPod("default", "p", "action")
+	p.Container("action").Print(stream.Stdout, "x")
+	p.Container("action").Exit(0)
+	src := k8slog.New(client, "default", "p", k8slog.Options{Clock: e.clk})
+	a, err := e.drive(t, src, wait)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"x", activation.FailureNotice}, logsOf(a.Lines))
+	assert.ErrorIs(t, a.Cause, stages.ErrIdle)
+}
+
+func TestPollingMode(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	c.Print(stream.Stdout, "first")
+	src := e.source("p", k8slog.Options{Poll: 100 * time.Millisecond})
+	done := make(chan activation.Activation)
+	go func() {
+		a, err := e.drive(t, src, wait)
+		assert.NoError(t, err)
+		done <- a
+	}()
+	require.Eventually(t, func() bool { return len(e.s.LogRequests()) >= 2 }, 10*time.Second, time.Millisecond)
+	c.Print(stream.Stdout, "second")
+	c.Sentinels()
+	a := <-done
+	assert.Equal(t, []string{"first", "second"}, logsOf(a.Lines))
+	for _, r := range e.s.LogRequests() {
+		assert.NotContains(t, r.Query, "follow")
+	}
+}
+
+func TestUnparseableLinesAreKept(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	c.PrintAt(at(0), stream.Stdout, "")
+	c.PrintAt(at(0), stream.Stdout, "\x00\xff binary")
+	c.PrintAt(at(0), stream.Stdout, strings.Repeat("z", 40<<10))
+	a := collect(t, e.source("p", k8slog.Options{}), blackbox)
+	require.Len(t, a.Lines, 3)
+	assert.Equal(t, "", a.Lines[0].Log)
+	assert.Equal(t, "\x00\xff binary", a.Lines[1].Log)
+	assert.Equal(t, strings.Repeat("z", 40<<10), a.Lines[2].Log, "a line the runtime split into P records comes back whole")
+}
+
+func TestClassify(t *testing.T) {
+	for _, err := range []error{errors.New("read tcp: connection reset by peer"), errors.New("http2: server sent GOAWAY and closed the connection"),
+		errors.New("stream error: stream ID 3; INTERNAL_ERROR")} {
+		transient, _ := k8slog.Classify(err)
+		assert.True(t, transient, err.Error())
+	}
+	transient, _ := k8slog.Classify(&k8slog.Error{Kind: k8slog.ErrForbidden, Err: errors.New("x")})
+	assert.False(t, transient)
+	transient, _ = k8slog.Classify(errors.New("x509: certificate signed by unknown authority"))
+	assert.False(t, transient)
+}

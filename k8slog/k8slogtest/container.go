@@ -1,0 +1,232 @@
+package k8slogtest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	internalapi "k8s.io/cri-api/pkg/apis"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/actlog/actlog/logformat"
+	"github.com/actlog/actlog/sentinel"
+	"github.com/actlog/actlog/stream"
+	"github.com/actlog/actlog/timestamp"
+)
+
+// MaxRecord is the longest message a container runtime writes in one CRI
+// record; longer lines are split into P records, as containerd does.
+const MaxRecord = 16 << 10
+
+type state int
+
+const (
+	running state = iota
+	waiting
+	exited
+)
+
+// Container is a simulated container: what it prints goes to a CRI log file
+// per instance, as a container runtime writes it.
+type Container struct {
+	pod  *Pod
+	name string
+
+	mu       sync.Mutex
+	state    state
+	reason   string
+	exitCode int
+	instance int
+	file     *os.File
+	changed  chan struct{}
+}
+
+func (c *Container) startInstance() {
+	path := c.pod.s.logPath(c.pod.namespace, c.pod.name, c.name, c.instance)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		panic(fmt.Sprintf("k8slogtest: %v", err))
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		panic(fmt.Sprintf("k8slogtest: %v", err))
+	}
+	c.file = f
+}
+
+// Name returns the container's name.
+func (c *Container) Name() string { return c.name }
+
+// LogPath returns the CRI log file of the current instance.
+func (c *Container) LogPath() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pod.s.logPath(c.pod.namespace, c.pod.name, c.name, c.instance)
+}
+
+// Print prints msg on s, stamped with the server's clock. Each line of msg
+// is a log line; a line longer than MaxRecord is split into P records.
+func (c *Container) Print(s stream.Stream, msg string) { c.PrintAt(c.pod.s.now(), s, msg) }
+
+// PrintAt prints msg on s, stamped t.
+func (c *Container) PrintAt(t time.Time, s stream.Stream, msg string) {
+	ts := timestamp.Format(t.UnixNano())
+	var b strings.Builder
+	for _, line := range strings.Split(msg, "\n") {
+		for len(line) > MaxRecord {
+			fmt.Fprintf(&b, "%s %s P %s\n", ts, s, line[:MaxRecord])
+			line = line[MaxRecord:]
+		}
+		fmt.Fprintf(&b, "%s %s F %s\n", ts, s, line)
+	}
+	c.WriteRaw(b.String())
+}
+
+// Sentinels prints the two end-of-activation sentinels, on stderr then
+// stdout, as OpenWhisk's runtimes do.
+func (c *Container) Sentinels() {
+	t := c.pod.s.now()
+	c.PrintAt(t, stream.Stderr, sentinel.Marker)
+	c.PrintAt(t, stream.Stdout, sentinel.Marker)
+}
+
+// WriteRaw appends raw bytes to the current instance's log file: records
+// the test writes itself, well-formed or not.
+func (c *Container) WriteRaw(raw string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, err := c.file.WriteString(raw); err != nil {
+		panic(fmt.Sprintf("k8slogtest: %v", err))
+	}
+}
+
+// Lines returns the lines the current instance's log file holds, its CRI
+// records decoded and partial records joined.
+func (c *Container) Lines() []stream.Line {
+	f, err := os.Open(c.LogPath())
+	if err != nil {
+		panic(fmt.Sprintf("k8slogtest: %v", err))
+	}
+	defer f.Close()
+	lines, _ := stream.Collect(context.Background(), stream.FromReader(f, logformat.NewCRI(1<<30), stream.ReaderOptions{MaxRecord: 1 << 30}))
+	return lines
+}
+
+// Exit ends the container with code: follow streams of its log end.
+func (c *Container) Exit(code int) {
+	c.mu.Lock()
+	c.state, c.exitCode = exited, code
+	path := c.file.Name()
+	c.mu.Unlock()
+	touch(path)
+}
+
+// Restart starts a new instance of the container, with a new log file; the
+// old one stays readable with previous=true.
+func (c *Container) Restart() {
+	c.mu.Lock()
+	old := c.file
+	c.state = running
+	c.instance++
+	c.startInstance()
+	c.mu.Unlock()
+	_ = old.Close()
+	touch(old.Name())
+}
+
+// Wait puts the container in the waiting state with reason (such as
+// "ContainerCreating"): before its first start, its log requests fail as
+// the kubelet's do; between restarts, they read the last instance.
+func (c *Container) Wait(reason string) {
+	c.mu.Lock()
+	c.state, c.reason = waiting, reason
+	path := c.file.Name()
+	c.mu.Unlock()
+	touch(path)
+}
+
+// Start moves a waiting or exited container to running, in the same
+// instance.
+func (c *Container) Start() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.state = running
+}
+
+// touch changes the file's times, which wakes the kubelet's reader of a
+// follow stream so that it sees the container's new state at once.
+func touch(path string) {
+	now := time.Now()
+	_ = os.Chtimes(path, now, now)
+}
+
+func (c *Container) id(instance int) string {
+	return fmt.Sprintf("%s/%s/%s/%d", c.pod.namespace, c.pod.name, c.name, instance)
+}
+
+// logFor returns the log file and container ID a log request reads, as the
+// kubelet chooses them, or the error it would answer.
+func (c *Container) logFor(previous bool) (path, id string, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	instance := c.instance
+	switch {
+	case previous:
+		if c.instance == 0 {
+			return "", "", fmt.Errorf("previous terminated container %q in pod %q not found", c.name, c.pod.name)
+		}
+		instance--
+	case c.state == waiting && c.instance == 0:
+		return "", "", fmt.Errorf("container %q in pod %q is waiting to start: %s", c.name, c.pod.name, c.reason)
+	case c.state == waiting:
+		instance--
+	}
+	return c.pod.s.logPath(c.pod.namespace, c.pod.name, c.name, instance), c.id(instance), nil
+}
+
+func (c *Container) status() corev1.ContainerStatus {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := corev1.ContainerStatus{Name: c.name, Image: "k8slogtest/action", RestartCount: int32(c.instance),
+		ContainerID: "k8slogtest://" + c.id(c.instance)}
+	switch c.state {
+	case running:
+		st.Ready = true
+		st.State.Running = &corev1.ContainerStateRunning{StartedAt: metav1.Now()}
+	case waiting:
+		st.State.Waiting = &corev1.ContainerStateWaiting{Reason: c.reason}
+	case exited:
+		st.State.Terminated = &corev1.ContainerStateTerminated{ExitCode: int32(c.exitCode), Reason: "Completed"}
+	}
+	if c.instance > 0 {
+		st.LastTerminationState.Terminated = &corev1.ContainerStateTerminated{ExitCode: 1, ContainerID: "k8slogtest://" + c.id(c.instance-1)}
+	}
+	return st
+}
+
+// running reports whether instance id is the current one and runs.
+func (c *Container) running(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return id == c.id(c.instance) && c.state == running
+}
+
+// runtime is the container runtime the kubelet's log reader asks whether a
+// container still runs; it answers nothing else.
+type runtime struct {
+	internalapi.RuntimeService
+	c *Container
+}
+
+func (r runtime) ContainerStatus(_ context.Context, id string, _ bool) (*runtimeapi.ContainerStatusResponse, error) {
+	st := runtimeapi.ContainerState_CONTAINER_EXITED
+	if r.c.running(id) {
+		st = runtimeapi.ContainerState_CONTAINER_RUNNING
+	}
+	return &runtimeapi.ContainerStatusResponse{Status: &runtimeapi.ContainerStatus{Id: id, State: st}}, nil
+}

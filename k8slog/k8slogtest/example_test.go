@@ -1,0 +1,27 @@
+package k8slogtest_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/k8slog"
+	"github.com/actlog/actlog/k8slog/k8slogtest"
+	"github.com/actlog/actlog/stream"
+)
+
+func ExampleNewServer() {
+	s := k8slogtest.NewServer(k8slogtest.Options{})
+	defer s.Close()
+	c := s.AddPod("default", "action-1", "user-action").Container("user-action")
+	c.PrintAt(time.Date(2026, 11, 22, 5, 0, 0, 0, time.UTC), stream.Stdout, "hello from the action")
+	c.Sentinels()
+
+	client := kubernetes.NewForConfigOrDie(s.Config())
+	a, err := k8slog.New(client, "default", "action-1", k8slog.Options{}).Collect(context.Background(), activation.Options{WaitForSentinel: true})
+	fmt.Println(a.Text(), a.End, err)
+	// Output: [2026-11-22T05:00:00.000000000Z stdout: hello from the action] sentinels <nil>
+}

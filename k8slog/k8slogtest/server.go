@@ -1,0 +1,456 @@
+// Package k8slogtest is an in-process Kubernetes API server for tests of log
+// collection, shaped like net/http/httptest: it speaks the pods/log protocol
+// as the apiserver and the kubelet behind it do, so that the real client-go
+// (and the real kubectl) can be pointed at it.
+//
+// Simulated containers write CRI log files, as a container runtime does, and
+// the server reads them with the kubelet's own reader
+// (k8s.io/cri-client/pkg/logs.ReadLogs): nine-digit timestamps, sinceTime
+// (cut to whole seconds, inclusive), follow until the container exits,
+// limitBytes, tailLines and previous behave as on a node. Around it the
+// server answers as the apiserver does: metav1.Status errors (pod not found,
+// container name required or unknown, container waiting to start, no
+// previous instance), 204 with no body for a pod not yet scheduled, bearer
+// token authentication, and a get on the pod that reports each container's
+// state.
+//
+// Faults are scripted per pod and consumed one per log request: an error
+// status (500, 503, 429 with or without Retry-After), a connection cut after
+// N lines or in the middle of a line, a stall, a slow drip.
+package k8slogtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// DefaultToken is the bearer token a Server accepts unless told otherwise.
+const DefaultToken = "k8slogtest-token"
+
+// Permission is what a token may do.
+type Permission int
+
+const (
+	// GetLogs allows get on pods/log.
+	GetLogs Permission = 1 << iota
+	// GetPods allows get on pods.
+	GetPods
+)
+
+// Options configure a Server. The zero value serves plain HTTP/1.1 with
+// DefaultToken allowed everything, writing logs to a temporary directory.
+type Options struct {
+	// TLS serves HTTPS, with HTTP/2, as an apiserver does.
+	TLS bool
+	// Dir is where container logs are written; empty means a new temporary
+	// directory, removed by Close.
+	Dir string
+	// Now stamps the lines containers print; nil means time.Now.
+	Now func() time.Time
+	// TrimFractions writes timestamps as old kubelets did, with trailing
+	// zeros of the fraction trimmed (RFC3339Nano) instead of nine digits.
+	TrimFractions bool
+}
+
+// Server is a running pods/log server.
+type Server struct {
+	// URL is the server's base URL.
+	URL string
+
+	srv     *httptest.Server
+	trim    bool
+	dir     string
+	tempDir bool
+	now     func() time.Time
+
+	mu       sync.Mutex
+	tokens   map[string]Permission
+	pods     map[string]*Pod
+	requests []Request
+
+	open   atomic.Int64
+	idle   chan struct{}
+	closed chan struct{}
+}
+
+// Request is a request the server received.
+type Request struct {
+	Method, Path string
+	Query        map[string]string
+	Token        string
+}
+
+// NewServer starts a Server.
+func NewServer(o Options) *Server {
+	s := &Server{
+		dir:    o.Dir,
+		now:    o.Now,
+		trim:   o.TrimFractions,
+		tokens: map[string]Permission{DefaultToken: GetLogs | GetPods},
+		pods:   map[string]*Pod{},
+		closed: make(chan struct{}),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.dir == "" {
+		dir, err := os.MkdirTemp("", "k8slogtest-")
+		if err != nil {
+			panic(fmt.Sprintf("k8slogtest: %v", err))
+		}
+		s.dir, s.tempDir = dir, true
+	}
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	if o.TLS {
+		s.srv.EnableHTTP2 = true
+		s.srv.StartTLS()
+	} else {
+		s.srv.Start()
+	}
+	s.URL = s.srv.URL
+	return s
+}
+
+// Close ends every container's follow streams, shuts the server down and
+// removes its temporary directory.
+func (s *Server) Close() {
+	close(s.closed)
+	s.srv.CloseClientConnections()
+	s.srv.Close()
+	if s.tempDir {
+		_ = os.RemoveAll(s.dir)
+	}
+}
+
+// Config returns a client configuration for the server with DefaultToken.
+func (s *Server) Config() *rest.Config { return s.ConfigFor(DefaultToken) }
+
+// ConfigFor returns a client configuration that presents token.
+func (s *Server) ConfigFor(token string) *rest.Config {
+	cfg := &rest.Config{Host: s.URL, BearerToken: token}
+	if s.srv.TLS != nil {
+		cfg.TLSClientConfig.Insecure = true
+	}
+	return cfg
+}
+
+// WriteKubeconfig writes a kubeconfig for the server with DefaultToken and
+// namespace as the context's namespace, for kubectl and other clients.
+func (s *Server) WriteKubeconfig(path, namespace string) error {
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["k8slogtest"] = &clientcmdapi.Cluster{Server: s.URL, InsecureSkipTLSVerify: s.srv.TLS != nil}
+	cfg.AuthInfos["k8slogtest"] = &clientcmdapi.AuthInfo{Token: DefaultToken}
+	cfg.Contexts["k8slogtest"] = &clientcmdapi.Context{Cluster: "k8slogtest", AuthInfo: "k8slogtest", Namespace: namespace}
+	cfg.CurrentContext = "k8slogtest"
+	return clientcmd.WriteToFile(*cfg, path)
+}
+
+// Grant makes token valid, allowed perms.
+func (s *Server) Grant(token string, perms Permission) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens[token] = perms
+}
+
+// OpenStreams returns how many log responses are being written now.
+func (s *Server) OpenStreams() int { return int(s.open.Load()) }
+
+// WaitIdle waits until no log response is being written, or timeout passes,
+// and reports whether the server is idle. A client that closed its stream
+// is seen by the server a moment later.
+func (s *Server) WaitIdle(timeout time.Duration) bool {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		if s.open.Load() == 0 {
+			s.mu.Unlock()
+			return true
+		}
+		if s.idle == nil {
+			s.idle = make(chan struct{})
+		}
+		idle := s.idle
+		s.mu.Unlock()
+		select {
+		case <-idle:
+		case <-deadline.C:
+			return s.open.Load() == 0
+		}
+	}
+}
+
+func (s *Server) streamStarted() { s.open.Add(1) }
+
+func (s *Server) streamEnded() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.open.Add(-1) == 0 && s.idle != nil {
+		close(s.idle)
+		s.idle = nil
+	}
+}
+
+// Requests returns the requests received so far, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// LogRequests returns the pods/log requests received so far, in order.
+func (s *Server) LogRequests() []Request {
+	var out []Request
+	for _, r := range s.Requests() {
+		if strings.HasSuffix(r.Path, "/log") {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// AddPod adds a pod, scheduled, with running containers of the given names.
+func (s *Server) AddPod(namespace, name string, containers ...string) *Pod {
+	p := &Pod{s: s, namespace: namespace, name: name, scheduled: true}
+	for _, c := range containers {
+		p.containers = append(p.containers, p.newContainer(c))
+	}
+	s.mu.Lock()
+	s.pods[namespace+"/"+name] = p
+	s.mu.Unlock()
+	return p
+}
+
+func (s *Server) pod(namespace, name string) *Pod {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pods[namespace+"/"+name]
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	q := map[string]string{}
+	for k, v := range r.URL.Query() {
+		q[k] = v[0]
+	}
+	s.mu.Lock()
+	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: q, Token: token})
+	perms, ok := s.tokens[token]
+	s.mu.Unlock()
+	if !ok {
+		writeStatus(w, http.StatusUnauthorized, metav1.StatusReasonUnauthorized, "Unauthorized")
+		return
+	}
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	switch {
+	case r.URL.Path == "/api":
+		writeJSON(w, http.StatusOK, &metav1.APIVersions{TypeMeta: metav1.TypeMeta{Kind: "APIVersions"}, Versions: []string{"v1"},
+			ServerAddressByClientCIDRs: []metav1.ServerAddressByClientCIDR{{ClientCIDR: "0.0.0.0/0", ServerAddress: r.Host}}})
+	case r.URL.Path == "/apis":
+		writeJSON(w, http.StatusOK, &metav1.APIGroupList{TypeMeta: metav1.TypeMeta{Kind: "APIGroupList", APIVersion: "v1"}})
+	case r.URL.Path == "/api/v1":
+		writeJSON(w, http.StatusOK, &metav1.APIResourceList{TypeMeta: metav1.TypeMeta{Kind: "APIResourceList"}, GroupVersion: "v1",
+			APIResources: []metav1.APIResource{
+				{Name: "pods", SingularName: "pod", Namespaced: true, Kind: "Pod", Verbs: []string{"get"}, ShortNames: []string{"po"}},
+				{Name: "pods/log", Namespaced: true, Kind: "Pod", Verbs: []string{"get"}},
+			}})
+	case r.URL.Path == "/version":
+		writeJSON(w, http.StatusOK, map[string]string{"major": "1", "minor": "32", "gitVersion": "v1.32.4-k8slogtest"})
+	case len(parts) == 6 && parts[0] == "api" && parts[1] == "v1" && parts[2] == "namespaces" && parts[4] == "pods":
+		if perms&GetPods == 0 {
+			forbidden(w, token, "get", "pods", parts[3])
+			return
+		}
+		s.getPod(w, parts[3], parts[5])
+	case len(parts) == 7 && parts[0] == "api" && parts[1] == "v1" && parts[2] == "namespaces" && parts[4] == "pods" && parts[6] == "log":
+		if perms&GetLogs == 0 {
+			forbidden(w, token, "get", "pods/log", parts[3])
+			return
+		}
+		s.getLog(w, r, parts[3], parts[5])
+	default:
+		writeStatus(w, http.StatusNotFound, metav1.StatusReasonNotFound, "the server could not find the requested resource")
+	}
+}
+
+func forbidden(w http.ResponseWriter, token, verb, resource, namespace string) {
+	writeStatus(w, http.StatusForbidden, metav1.StatusReasonForbidden,
+		fmt.Sprintf("%s is forbidden: User %q cannot %s resource %q in API group \"\" in the namespace %q",
+			resource, "user-"+fmt.Sprint(len(token)), verb, resource, namespace))
+}
+
+func (s *Server) getPod(w http.ResponseWriter, namespace, name string) {
+	p := s.pod(namespace, name)
+	if p == nil || p.isDeleted() {
+		notFound(w, name)
+		return
+	}
+	writeJSON(w, http.StatusOK, p.object())
+}
+
+func notFound(w http.ResponseWriter, name string) {
+	writeStatus(w, http.StatusNotFound, metav1.StatusReasonNotFound, fmt.Sprintf("pods %q not found", name))
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeStatus(w http.ResponseWriter, code int, reason metav1.StatusReason, msg string) {
+	writeJSON(w, code, status(code, reason, msg))
+}
+
+func status(code int, reason metav1.StatusReason, msg string) *metav1.Status {
+	return &metav1.Status{
+		TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
+		Status:   metav1.StatusFailure, Message: msg, Reason: reason, Code: int32(code),
+	}
+}
+
+// Pod is a simulated pod.
+type Pod struct {
+	s               *Server
+	namespace, name string
+
+	mu         sync.Mutex
+	scheduled  bool
+	deleted    bool
+	containers []*Container
+	faults     []Fault
+}
+
+// Container returns the pod's container called name, or nil.
+func (p *Pod) Container(name string) *Container {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.containers {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// Unschedule marks the pod as not yet assigned to a node: its log requests
+// answer 204 with no body, as the apiserver does.
+func (p *Pod) Unschedule() { p.setScheduled(false) }
+
+// Schedule assigns the pod to a node.
+func (p *Pod) Schedule() { p.setScheduled(true) }
+
+func (p *Pod) setScheduled(v bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.scheduled = v
+}
+
+// Delete removes the pod: its containers exit, and every request for it
+// answers 404 from then on.
+func (p *Pod) Delete() {
+	p.mu.Lock()
+	p.deleted = true
+	cs := append([]*Container(nil), p.containers...)
+	p.mu.Unlock()
+	for _, c := range cs {
+		c.Exit(137)
+	}
+}
+
+func (p *Pod) isDeleted() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.deleted
+}
+
+// Inject queues faults; each log request for the pod takes the next one.
+func (p *Pod) Inject(faults ...Fault) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.faults = append(p.faults, faults...)
+}
+
+func (p *Pod) nextFault() (Fault, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.faults) == 0 {
+		return Fault{}, false
+	}
+	f := p.faults[0]
+	p.faults = p.faults[1:]
+	return f, true
+}
+
+func (p *Pod) object() *corev1.Pod {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pod := &corev1.Pod{
+		TypeMeta:   metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"},
+		ObjectMeta: metav1.ObjectMeta{Name: p.name, Namespace: p.namespace, UID: types.UID("uid-" + p.namespace + "-" + p.name)},
+		Status:     corev1.PodStatus{Phase: corev1.PodPending},
+	}
+	if p.scheduled {
+		pod.Spec.NodeName = "k8slogtest-node"
+		pod.Status.Phase = corev1.PodRunning
+	}
+	for _, c := range p.containers {
+		pod.Spec.Containers = append(pod.Spec.Containers, corev1.Container{Name: c.name, Image: "k8slogtest/action"})
+		if p.scheduled {
+			pod.Status.ContainerStatuses = append(pod.Status.ContainerStatuses, c.status())
+		}
+	}
+	return pod
+}
+
+// containerFor resolves the container of a log request as the apiserver
+// does, or writes the error it would.
+func (p *Pod) containerFor(w http.ResponseWriter, name string) *Container {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if name == "" {
+		if len(p.containers) == 1 {
+			return p.containers[0]
+		}
+		names := make([]string, len(p.containers))
+		for i, c := range p.containers {
+			names[i] = c.name
+		}
+		writeStatus(w, http.StatusBadRequest, metav1.StatusReasonBadRequest,
+			fmt.Sprintf("a container name must be specified for pod %s, choose one of: [%s]", p.name, strings.Join(names, " ")))
+		return nil
+	}
+	for _, c := range p.containers {
+		if c.name == name {
+			return c
+		}
+	}
+	writeStatus(w, http.StatusBadRequest, metav1.StatusReasonBadRequest, fmt.Sprintf("container %s is not valid for pod %s", name, p.name))
+	return nil
+}
+
+func (p *Pod) newContainer(name string) *Container {
+	c := &Container{pod: p, name: name, state: running}
+	c.changed = make(chan struct{})
+	c.startInstance()
+	return c
+}
+
+func (s *Server) logPath(namespace, pod, container string, instance int) string {
+	return filepath.Join(s.dir, namespace+"_"+pod, container, fmt.Sprintf("%d.log", instance))
+}
