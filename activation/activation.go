@@ -170,6 +170,16 @@ type Log interface {
 	Lines(at stream.Cursor, follow bool) stream.Source
 }
 
+// A Skipper is a Log that can move a cursor to its current end without
+// reading what lies before it. In blackbox mode, the rest of a truncated
+// activation is skipped that way instead of being read and discarded, so
+// that reading stops at the limit.
+type Skipper interface {
+	// SkipToEnd returns the cursor after the last whole record of the log
+	// as it is now, or at if there is none after it.
+	SkipToEnd(at stream.Cursor) (stream.Cursor, error)
+}
+
 // Collect collects one activation from log, starting at *at, and leaves *at
 // where the next activation begins. It returns an error, and no activation,
 // only when the log cannot be read at all; every other end is an
@@ -179,17 +189,27 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 	start := clk.Now()
 	limit := o.limit()
 	cursor := *at
+	skipper, skips := log.(Skipper)
+	skips = skips && !o.WaitForSentinel
 	complete := sentinel.Complete(sentinel.Options{Require: o.WaitForSentinel, SkipLeading: true})
 	src := stream.Via(log.Lines(*at, o.WaitForSentinel),
 		stages.Timeouts(clk, o.IdleTimeoutOrDefault(), o.TimeoutOrDefault()),
 		stream.Lift(stream.Steps(
 			stages.Track(&cursor),
 			complete,
-			limits.Weighted(limit, limits.Options{Drain: true, Quiet: o.Limit < 0}),
+			limits.Weighted(limit, limits.Options{Drain: !skips, Quiet: o.Limit < 0}),
 		)),
 		stages.Recover(notices(clk, limit)),
 	)
 	lines, err := stream.Collect(ctx, src)
+	if skips && (errors.Is(err, limits.ErrTruncated) || o.Limit < 0 && err == nil && sentinel.Found(complete) < 2) {
+		// A log that cannot skip is read to its end instead; one whose
+		// skip fails is left where the truncation stopped, and its next
+		// collection meets the failure.
+		if end, serr := skipper.SkipToEnd(cursor); serr == nil {
+			cursor = end
+		}
+	}
 	*at = cursor
 	a := Activation{Lines: lines, Took: clk.Since(start)}
 	var recovered *stages.RecoveredError

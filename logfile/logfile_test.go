@@ -1,0 +1,341 @@
+package logfile_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/benbjohnson/clock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/internal/clocktest"
+	"github.com/actlog/actlog/logfile"
+	"github.com/actlog/actlog/logformat"
+	"github.com/actlog/actlog/sentinel"
+	"github.com/actlog/actlog/stages"
+	"github.com/actlog/actlog/stream"
+	"github.com/actlog/actlog/timestamp"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const S = sentinel.Marker
+
+// dockerFile is a Docker json-file log on disk.
+type dockerFile struct {
+	t    *testing.T
+	path string
+}
+
+func newDockerFile(t *testing.T) *dockerFile {
+	path := filepath.Join(t.TempDir(), "container-json.log")
+	require.NoError(t, os.WriteFile(path, nil, 0o644))
+	return &dockerFile{t, path}
+}
+
+func (d *dockerFile) raw(s string) {
+	f, err := os.OpenFile(d.path, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(d.t, err)
+	defer f.Close()
+	_, err = f.WriteString(s)
+	require.NoError(d.t, err)
+}
+
+func dockerRecord(ns int64, s stream.Stream, msg string) string {
+	return fmt.Sprintf(`{"log":%s,"stream":%q,"time":%q}`+"\n", stream.AppendJSONString(nil, msg+"\n"), s, timestamp.Format(ns))
+}
+
+func (d *dockerFile) add(ns int64, s stream.Stream, msg string) { d.raw(dockerRecord(ns, s, msg)) }
+
+func (d *dockerFile) sentinels(ns int64) {
+	d.add(ns, stream.Stderr, S)
+	d.add(ns, stream.Stdout, S)
+}
+
+func (d *dockerFile) size() int64 {
+	fi, err := os.Stat(d.path)
+	require.NoError(d.t, err)
+	return fi.Size()
+}
+
+func open(t *testing.T, path string, o logfile.Options) *logfile.File {
+	f, err := logfile.Open(path, o)
+	require.NoError(t, err)
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+func collect(t *testing.T, f *logfile.File, o activation.Options) activation.Activation {
+	t.Helper()
+	a, err := f.Collect(context.Background(), o)
+	require.NoError(t, err)
+	return a
+}
+
+func logsOf(ls []stream.Line) []string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.Log
+	}
+	return out
+}
+
+var (
+	wait     = activation.Options{Limit: 1 << 20, WaitForSentinel: true}
+	blackbox = activation.Options{Limit: 1 << 20}
+)
+
+func TestD1D2D9SimpleLogs(t *testing.T) {
+	d := newDockerFile(t)
+	d.add(0, stream.Stdout, "This is a log entry.")
+	d.sentinels(0)
+	for _, o := range []activation.Options{wait, blackbox} {
+		a := collect(t, open(t, d.path, logfile.Options{}), o)
+		assert.Equal(t, []string{"1970-01-01T00:00:00.000000000Z stdout: This is a log entry."}, a.Text())
+		assert.Equal(t, activation.Sentinels, a.End)
+	}
+	bare := newDockerFile(t)
+	bare.add(0, stream.Stdout, "This is a log entry.")
+	a := collect(t, open(t, bare.path, logfile.Options{}), blackbox)
+	assert.Equal(t, []string{"This is a log entry."}, logsOf(a.Lines))
+	assert.Equal(t, activation.CurrentEnd, a.End)
+}
+
+func TestD3MissingFileIsAnError(t *testing.T) {
+	_, err := logfile.Open(filepath.Join(t.TempDir(), "nope.log"), logfile.Options{})
+	assert.ErrorIs(t, err, os.ErrNotExist)
+	assert.Contains(t, err.Error(), "nope.log")
+}
+
+func TestD4TwoConsecutiveActivations(t *testing.T) {
+	d := newDockerFile(t)
+	d.add(0, stream.Stdout, "This is the first log.")
+	d.sentinels(0)
+	aEnd := d.size()
+	d.add(1e9, stream.Stderr, "This is the second log.")
+	d.sentinels(1e9)
+	f := open(t, d.path, logfile.Options{})
+	assert.Equal(t, []string{"This is the first log."}, logsOf(collect(t, f, wait).Lines))
+	assert.Equal(t, aEnd, f.Cursor().Offset)
+	b := collect(t, f, wait)
+	assert.Equal(t, []string{"1970-01-01T00:00:01.000000000Z stderr: This is the second log."}, b.Text())
+}
+
+func TestD5FollowsAWriterThenTimesOut(t *testing.T) {
+	d := newDockerFile(t)
+	m := clock.NewMock()
+	f := open(t, d.path, logfile.Options{Clock: m})
+	d.add(0, stream.Stdout, "written before")
+	o := wait
+	o.IdleTimeout = 100 * time.Millisecond
+	a, _ := clocktest.Go(m, time.Millisecond, time.Minute, func() activation.Activation { return collect(t, f, o) })
+	assert.Equal(t, []string{"written before", activation.FailureNotice}, logsOf(a.Lines))
+	assert.ErrorIs(t, a.Cause, stages.ErrIdle)
+	assert.Less(t, a.Took, 200*time.Millisecond)
+}
+
+func TestFollowSeesLinesAppendedDuringTheCollection(t *testing.T) {
+	d := newDockerFile(t)
+	f := open(t, d.path, logfile.Options{})
+	done := make(chan activation.Activation)
+	go func() { done <- collect(t, f, wait) }()
+	for i := 0; i < 5; i++ {
+		d.add(int64(i), stream.Stdout, fmt.Sprintf("line %d", i))
+	}
+	d.raw(dockerRecord(9, stream.Stdout, "written in two")[:20])
+	d.raw(dockerRecord(9, stream.Stdout, "written in two")[20:])
+	d.sentinels(10)
+	a := <-done
+	assert.Equal(t, []string{"line 0", "line 1", "line 2", "line 3", "line 4", "written in two"}, logsOf(a.Lines))
+	assert.Equal(t, d.size(), f.Cursor().Offset)
+}
+
+func TestD6TruncationSkipsTheRestOfTheActivation(t *testing.T) {
+	d := newDockerFile(t)
+	d.add(0, stream.Stdout, "This is the first line in first log.")
+	d.add(1e6, stream.Stderr, "This is the second line in first log.")
+	first := stream.Line{Log: "This is the first line in first log."}
+	f := open(t, d.path, logfile.Options{})
+	a := collect(t, f, activation.Options{Limit: first.Weight() + 10})
+	assert.Equal(t, []string{first.Log, activation.TruncationNotice(first.Weight() + 10)}, logsOf(a.Lines))
+	assert.Equal(t, activation.Truncated, a.End)
+	assert.Equal(t, d.size(), f.Cursor().Offset, "skipped to the current end")
+	d.add(2e9, stream.Stdout, "next")
+	assert.Equal(t, []string{"next"}, logsOf(collect(t, f, blackbox).Lines))
+}
+
+func TestD7LastLineIncomplete(t *testing.T) {
+	d := newDockerFile(t)
+	d.add(0, stream.Stdout, "full")
+	full := d.size()
+	d.raw(strings.TrimSuffix(dockerRecord(0, stream.Stdout, "cut short"), "\n")[:30])
+	f := open(t, d.path, logfile.Options{})
+	a := collect(t, f, blackbox)
+	assert.Equal(t, []string{"full", activation.FailureNotice}, logsOf(a.Lines))
+	assert.ErrorIs(t, a.Cause, stream.ErrIncomplete)
+	assert.Equal(t, full, f.Cursor().Offset)
+}
+
+func TestD8SentinelsMissing(t *testing.T) {
+	d := newDockerFile(t)
+	d.add(0, stream.Stdout, "one")
+	d.add(0, stream.Stdout, "two")
+	m := clock.NewMock()
+	a, _ := clocktest.Go(m, 5*time.Millisecond, time.Minute, func() activation.Activation {
+		return collect(t, open(t, d.path, logfile.Options{Clock: m}), wait)
+	})
+	assert.Equal(t, []string{"one", "two", activation.FailureNotice}, logsOf(a.Lines), "a followed file has no end: the idle timeout ends it")
+	assert.Equal(t, []string{"one", "two"}, logsOf(collect(t, open(t, d.path, logfile.Options{}), blackbox).Lines))
+}
+
+func TestCRIFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "0.log")
+	cri := strings.Join([]string{
+		"2026-11-22T05:00:00.1Z stdout P out-",
+		"2026-11-22T05:00:00.2Z stderr P err-",
+		"2026-11-22T05:00:00.3Z stderr F or",
+		"2026-11-22T05:00:00.4Z stdout F put",
+		"2026-11-22T05:00:00.5Z stderr F " + S,
+		"2026-11-22T05:00:00.5Z stdout F " + S,
+		"2026-11-22T05:00:01Z stdout P dangling",
+	}, "\n") + "\n"
+	require.NoError(t, os.WriteFile(path, []byte(cri), 0o644))
+	f := open(t, path, logfile.Options{})
+	a := collect(t, f, wait)
+	assert.Equal(t, []string{
+		"2026-11-22T05:00:00.200000000Z stderr: err-or",
+		"2026-11-22T05:00:00.100000000Z stdout: out-put",
+	}, a.Text(), "partial records joined per stream, the sentinel on both streams")
+	b := collect(t, f, blackbox)
+	assert.Equal(t, []string{activation.FailureNotice}, logsOf(b.Lines), "a P with no F at the end is unfinished")
+	assert.ErrorIs(t, b.Cause, stream.ErrIncomplete)
+}
+
+func TestCRIJoinedLineOverTheCapIsATruncation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "0.log")
+	var b strings.Builder
+	for i := 0; i < 10; i++ {
+		b.WriteString("2026-11-22T05:00:00Z stdout P " + strings.Repeat("x", 1000) + "\n")
+	}
+	b.WriteString("2026-11-22T05:00:00Z stdout F end\n2026-11-22T05:00:01Z stdout F after\n")
+	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
+	f := open(t, path, logfile.Options{Format: logformat.CRI})
+	a := collect(t, f, activation.Options{Limit: 2000})
+	assert.Equal(t, activation.Truncated, a.End)
+	assert.Len(t, a.Lines, 1, "only the notice")
+}
+
+func TestFileTruncatedOrReplacedUnderTheCursor(t *testing.T) {
+	d := newDockerFile(t)
+	d.add(0, stream.Stdout, "a")
+	d.add(0, stream.Stdout, "b")
+	f := open(t, d.path, logfile.Options{})
+	collect(t, f, blackbox)
+	require.NoError(t, os.Truncate(d.path, 10))
+	_, err := f.Collect(context.Background(), blackbox)
+	assert.ErrorIs(t, err, logfile.ErrTruncated)
+	assert.Contains(t, err.Error(), d.path)
+
+	g := open(t, d.path, logfile.Options{})
+	require.NoError(t, os.Remove(d.path))
+	require.NoError(t, os.WriteFile(d.path, []byte(dockerRecord(0, stream.Stdout, "new file")), 0o644))
+	_, err = g.Collect(context.Background(), blackbox)
+	assert.ErrorIs(t, err, logfile.ErrReplaced)
+
+	require.NoError(t, os.Remove(d.path))
+	_, err = g.Collect(context.Background(), blackbox)
+	assert.ErrorIs(t, err, os.ErrNotExist, "a file that vanished")
+}
+
+func TestBadDockerRecordsAreKept(t *testing.T) {
+	d := newDockerFile(t)
+	d.add(5e9, stream.Stdout, "good")
+	d.raw(`{"log":"no stream\n","time":"2026-11-22T05:00:00Z"}` + "\n")
+	d.raw(`{"log":5,"stream":"stdout","time":"2026-11-22T05:00:00Z"}` + "\n")
+	d.raw(`{"log":"bad time\n","stream":"stdout","time":"later"}` + "\n")
+	d.raw(`{"log":"trunc` + "\n")
+	a := collect(t, open(t, d.path, logfile.Options{Format: logformat.Docker}), blackbox)
+	require.Len(t, a.Lines, 5)
+	assert.Equal(t, `{"log":"trunc`, a.Lines[4].Log)
+	for _, l := range a.Lines[1:] {
+		assert.Equal(t, int64(5e9), l.Time, "the time of the line before")
+	}
+}
+
+func TestAGigabyteFileWithATenMegabyteLimit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.log")
+	fh, err := os.Create(path)
+	require.NoError(t, err)
+	w := bufio.NewWriterSize(fh, 1<<20)
+	rec := "2026-11-22T05:00:00.123456789Z stdout F " + strings.Repeat("g", 983) + "\n"
+	for written := 0; written < 1<<30; written += len(rec) {
+		_, _ = w.WriteString(rec)
+	}
+	require.NoError(t, w.Flush())
+	require.NoError(t, fh.Close())
+
+	f := open(t, path, logfile.Options{})
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	peak := watchHeap(t)
+	a := collect(t, f, activation.Options{Limit: 10 << 20})
+	assert.Equal(t, activation.Truncated, a.End)
+	assert.Less(t, peak(), uint64(128<<20), "the heap stays bounded")
+	fi, _ := os.Stat(path)
+	assert.Equal(t, fi.Size(), f.Cursor().Offset, "skipped to the end without reading it")
+}
+
+// watchHeap samples the heap in use until the returned function is called,
+// which returns the most it saw.
+func watchHeap(t *testing.T) func() uint64 {
+	stop := make(chan struct{})
+	done := make(chan uint64)
+	go func() {
+		var peak uint64
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapInuse)
+			select {
+			case <-stop:
+				done <- peak
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() uint64 { close(stop); return <-done }
+}
+
+func TestReaderFromAPipe(t *testing.T) {
+	pr, pw := io.Pipe()
+	r := logfile.NewReader(pr, logfile.Options{})
+	defer r.Close()
+	go func() {
+		defer pw.Close()
+		for _, rec := range []string{"a", S, S, "b", S, S, "c"} {
+			_, _ = io.WriteString(pw, "2026-11-22T05:00:00Z "+rec+"\n")
+		}
+	}()
+	var got [][]string
+	for i := 0; i < 3; i++ {
+		a, err := r.Collect(context.Background(), activation.Options{})
+		require.NoError(t, err)
+		got = append(got, logsOf(a.Lines))
+	}
+	assert.Equal(t, [][]string{{"a"}, {"b"}, {"c"}}, got, "no line read ahead is lost between activations")
+}

@@ -1,0 +1,146 @@
+package logfile
+
+import (
+	"context"
+	"io"
+	"sync"
+
+	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/logformat"
+	"github.com/actlog/actlog/stream"
+)
+
+// Reader is a log read once from an io.Reader that cannot be reopened or
+// sought, such as standard input, with a byte-offset cursor. One goroutine
+// of its own reads it ahead; the lines a collection read but did not
+// consume are kept for the next one. Its current end is the reader's end.
+//
+// A read blocked on the underlying reader cannot be interrupted: that
+// goroutine belongs to the Reader, not to a collection, and returns when the
+// reader ends.
+type Reader struct {
+	o         Options
+	rd        *stream.Reader
+	once      sync.Once
+	ch        chan stream.Chunk
+	closeOnce sync.Once
+	closed    chan struct{}
+
+	collecting sync.Mutex
+	mu         sync.Mutex
+	cursor     stream.Cursor
+	backlog    []stream.Line
+	end        error
+	ended      bool
+}
+
+// NewReader returns the log read from r.
+func NewReader(r io.Reader, o Options) *Reader {
+	o = o.withDefaults()
+	return &Reader{o: o, rd: stream.NewReader(r, newDecoder(o.Format, 0, func(logformat.Format) {}), stream.ReaderOptions{}),
+		ch: make(chan stream.Chunk, 1), closed: make(chan struct{})}
+}
+
+func (r *Reader) readAhead() {
+	defer close(r.ch)
+	for {
+		lines, err := r.rd.Read(nil)
+		last := err != nil
+		if err == io.EOF {
+			err = nil
+		}
+		if len(lines) > 0 || err != nil {
+			select {
+			case r.ch <- stream.Chunk{Lines: lines, Err: err}:
+			case <-r.closed:
+				return
+			}
+		}
+		if last {
+			return
+		}
+	}
+}
+
+// Close stops reading ahead once the read under way returns.
+func (r *Reader) Close() error {
+	r.closeOnce.Do(func() { close(r.closed) })
+	return nil
+}
+
+// Cursor returns where the next activation begins.
+func (r *Reader) Cursor() stream.Cursor {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cursor
+}
+
+// Collect collects the next activation and moves the cursor past it.
+func (r *Reader) Collect(ctx context.Context, o activation.Options) (activation.Activation, error) {
+	r.collecting.Lock()
+	defer r.collecting.Unlock()
+	if o.Clock == nil {
+		o.Clock = r.o.Clock
+	}
+	at := r.Cursor()
+	a, err := activation.Collect(ctx, r, &at, o)
+	r.mu.Lock()
+	r.cursor = at
+	r.mu.Unlock()
+	return a, err
+}
+
+// Lines returns the lines after at: first those read ahead and not yet
+// consumed, then the rest as they are read. It implements activation.Log;
+// follow makes no difference, as the reader's end is its only end.
+func (r *Reader) Lines(at stream.Cursor, _ bool) stream.Source {
+	r.once.Do(func() { go r.readAhead() })
+	return func(ctx context.Context) <-chan stream.Chunk {
+		out := make(chan stream.Chunk, 1)
+		go func() {
+			defer close(out)
+			r.mu.Lock()
+			kept := r.backlog[:0]
+			for _, l := range r.backlog {
+				if l.Offset > at.Offset {
+					kept = append(kept, l)
+				}
+			}
+			r.backlog = kept
+			pending := append([]stream.Line(nil), kept...)
+			ended, end := r.ended, r.end
+			r.mu.Unlock()
+			if len(pending) > 0 && !stream.Send(ctx, out, stream.Chunk{Lines: pending}) {
+				return
+			}
+			if ended {
+				if end != nil {
+					stream.Send(ctx, out, stream.Chunk{Err: end})
+				}
+				return
+			}
+			for {
+				c, ok := stream.Receive(ctx, r.ch)
+				if !ok {
+					if ctx.Err() == nil {
+						r.mu.Lock()
+						r.ended = true
+						r.mu.Unlock()
+					}
+					return
+				}
+				r.mu.Lock()
+				r.backlog = append(r.backlog, c.Lines...)
+				if c.Err != nil {
+					r.ended, r.end = true, c.Err
+				}
+				r.mu.Unlock()
+				c.Lines = append([]stream.Line(nil), c.Lines...)
+				if !stream.Send(ctx, out, c) || c.Err != nil {
+					return
+				}
+			}
+		}()
+		return out
+	}
+}
