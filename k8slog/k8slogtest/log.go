@@ -14,7 +14,8 @@ import (
 	"k8s.io/cri-client/pkg/logs"
 )
 
-// Fault is a failure a log request meets, scripted with Pod.Inject.
+// Fault is a failure a log request meets, scripted with Pod.Inject. The
+// zero Fault is none: that request is served normally.
 type Fault struct {
 	status     int
 	retryAfter time.Duration

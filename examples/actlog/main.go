@@ -1,0 +1,280 @@
+// Command actlog collects serverless activation logs from a pod through the
+// Kubernetes API or from a log file, as an OpenWhisk invoker does, and prints
+// them.
+//
+//	actlog [demo]                 built-in demo (the default with no arguments)
+//	actlog k8s  [flags] POD       one pod's logs through the Kubernetes API
+//	actlog file [flags] PATH      a log file; PATH "-" reads standard input
+//
+// Run "actlog k8s -h" or "actlog file -h" for the flags. Exit status: 0 when
+// every requested activation was collected, 1 when the source could not be
+// read at all, 2 when the command line is wrong.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/k8slog"
+	"github.com/actlog/actlog/logfile"
+	"github.com/actlog/actlog/logformat"
+)
+
+const usage = `usage:
+  actlog [demo]                 built-in demo (the default with no arguments)
+  actlog k8s  [flags] POD       one pod's logs through the Kubernetes API
+  actlog file [flags] PATH      a log file; PATH "-" reads standard input
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// errUsage marks a wrong command line: exit status 2.
+var errUsage = errors.New("usage")
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmd := "demo"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "demo":
+		if len(args) > 0 {
+			fmt.Fprintf(stderr, "actlog: demo takes no arguments\n%s", usage)
+			return 2
+		}
+		err = demo(ctx, stdout)
+	case "k8s", "file":
+		err = collectCommand(ctx, cmd, args, stdin, stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "actlog: unknown command %q\n%s", cmd, usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	}
+	fmt.Fprintf(stderr, "actlog: %v\n", oneLine(err))
+	return 1
+}
+
+// oneLine keeps an error message on one line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// config is what the k8s and file subcommands share.
+type config struct {
+	limit       int64
+	wait        bool
+	activations int
+	idle        time.Duration
+	timeout     time.Duration
+	output      string
+
+	kubeconfig, context, namespace, container string
+	format                                    string
+}
+
+func collectCommand(ctx context.Context, cmd string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var c config
+	fs := flag.NewFlagSet("actlog "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	limit := fs.String("limit", "10MB", "per-activation log limit: a byte count with an optional B, KB, MB or GB (1024-based); 0 collects nothing")
+	fs.BoolVar(&c.wait, "wait-for-sentinel", false, "end each activation at its second sentinel (managed runtimes); without it, at the current end of the log")
+	fs.IntVar(&c.activations, "activations", 1, "collect N activations, each starting where the previous one ended")
+	fs.DurationVar(&c.idle, "idle-timeout", activation.DefaultIdleTimeout, "the longest wait for the next line")
+	fs.DurationVar(&c.timeout, "timeout", 0, "the longest one activation's collection may take (default max(limit in MiB, 5) × 2s)")
+	fs.StringVar(&c.output, "output", "text", "text or json")
+	fs.StringVar(&c.output, "o", "text", "short for --output")
+	if cmd == "k8s" {
+		fs.StringVar(&c.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default $KUBECONFIG or ~/.kube/config)")
+		fs.StringVar(&c.context, "context", "", "the kubeconfig context to use")
+		fs.StringVar(&c.namespace, "namespace", "", "the pod's namespace (default the context's)")
+		fs.StringVar(&c.namespace, "n", "", "short for --namespace")
+		fs.StringVar(&c.container, "container", "", "the container, on a pod with several")
+		fs.StringVar(&c.container, "c", "", "short for --container")
+	} else {
+		fs.StringVar(&c.format, "format", "auto", "auto, docker, cri or timestamped")
+	}
+	fs.Usage = func() {
+		what := "POD"
+		if cmd == "file" {
+			what = "PATH"
+		}
+		fmt.Fprintf(stderr, "usage: actlog %s [flags] %s\n", cmd, what)
+		fs.PrintDefaults()
+	}
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	bad := func(format string, a ...any) error {
+		fmt.Fprintf(stderr, "actlog %s: "+format+"\n", append([]any{cmd}, a...)...)
+		fs.Usage()
+		return errUsage
+	}
+	if len(positional) != 1 {
+		return bad("want exactly one %s, got %d arguments", map[string]string{"k8s": "POD", "file": "PATH"}[cmd], len(positional))
+	}
+	if c.limit, err = parseLimit(*limit); err != nil {
+		return bad("%v", err)
+	}
+	if c.activations < 1 {
+		return bad("--activations must be at least 1")
+	}
+	if c.output != "text" && c.output != "json" {
+		return bad("--output must be text or json, not %q", c.output)
+	}
+	if c.idle <= 0 || c.timeout < 0 {
+		return bad("timeouts must be positive")
+	}
+	if cmd == "file" {
+		if _, err := logformat.ParseFormat(c.format); err != nil {
+			return bad("--format must be auto, docker, cri or timestamped, not %q", c.format)
+		}
+	}
+	var src collector
+	if cmd == "k8s" {
+		src, err = podSource(c, positional[0])
+	} else {
+		src, err = fileSource(c, positional[0], stdin)
+	}
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	return collectAll(ctx, c, src, stdout)
+}
+
+// parseInterspersed parses flags that may stand before or after the
+// positional arguments, as kubectl's do; "--" ends the flags.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	return positional, nil
+}
+
+var limitSyntax = regexp.MustCompile(`(?i)^([0-9]+)(B|KB|MB|GB)?$`)
+
+// parseLimit reads a size such as 4096, 4096B or 10MB (1024-based). Zero
+// collects nothing.
+func parseLimit(s string) (int64, error) {
+	m := limitSyntax.FindStringSubmatch(s)
+	if m == nil {
+		return 0, fmt.Errorf("--limit %q is not a size such as 4096, 512KB or 10MB", s)
+	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("--limit %q is too large", s)
+	}
+	shift := map[string]uint{"": 0, "B": 0, "KB": 10, "MB": 20, "GB": 30}[strings.ToUpper(m[2])]
+	if n > (1<<62)>>shift {
+		return 0, fmt.Errorf("--limit %q is too large", s)
+	}
+	if n == 0 {
+		return activation.NoLogs, nil
+	}
+	return n << shift, nil
+}
+
+// collector is a log that activations are collected from one after another.
+type collector interface {
+	Collect(context.Context, activation.Options) (activation.Activation, error)
+	Close() error
+}
+
+type pod struct{ *k8slog.Source }
+
+func (pod) Close() error { return nil }
+
+func podSource(c config, name string) (collector, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = c.kubeconfig
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: c.context}
+	overrides.Context.Namespace = c.namespace
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig: %w", err)
+	}
+	ns, _, err := cc.Namespace()
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig: %w", err)
+	}
+	client, err := k8slog.NewClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	return pod{k8slog.New(client, ns, name, k8slog.Options{Container: c.container})}, nil
+}
+
+func fileSource(c config, path string, stdin io.Reader) (collector, error) {
+	o := logfile.Options{Format: logformat.Format(c.format)}
+	if path == "-" {
+		return logfile.NewReader(stdin, o), nil
+	}
+	return logfile.Open(path, o)
+}
+
+func collectAll(ctx context.Context, c config, src collector, stdout io.Writer) error {
+	o := activation.Options{Limit: c.limit, WaitForSentinel: c.wait, IdleTimeout: c.idle, Timeout: c.timeout}
+	for i := 0; i < c.activations; i++ {
+		a, err := src.Collect(ctx, o)
+		if err != nil {
+			return err
+		}
+		if c.output == "json" {
+			fmt.Fprintf(stdout, "%s\n", a.AppendJSON(nil))
+			continue
+		}
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		for _, l := range a.Text() {
+			fmt.Fprintln(stdout, l)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/actlog/actlog/k8slog/k8slogtest"
+	"github.com/actlog/actlog/sentinel"
+	"github.com/actlog/actlog/stream"
+)
+
+// binary is the actlog command built for these tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "actlog-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "actlog")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		panic(string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func actlog(t *testing.T, stdin string, env []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+var base = time.Date(2026, 11, 22, 5, 0, 0, 0, time.UTC)
+
+// cluster is a k8slogtest server with a kubeconfig for it.
+func cluster(t *testing.T) (*k8slogtest.Server, string) {
+	s := k8slogtest.NewServer(k8slogtest.Options{TLS: true})
+	t.Cleanup(s.Close)
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	require.NoError(t, s.WriteKubeconfig(kubeconfig, "openwhisk"))
+	return s, kubeconfig
+}
+
+func twoActivations(c *k8slogtest.Container) {
+	c.PrintAt(base, stream.Stdout, "first")
+	c.PrintAt(base, stream.Stderr, sentinel.Marker)
+	c.PrintAt(base, stream.Stdout, sentinel.Marker)
+	c.PrintAt(base.Add(time.Second), stream.Stdout, "second")
+	c.PrintAt(base.Add(time.Second), stream.Stderr, sentinel.Marker)
+	c.PrintAt(base.Add(time.Second), stream.Stdout, sentinel.Marker)
+}
+
+func TestK8sText(t *testing.T) {
+	s, kubeconfig := cluster(t)
+	twoActivations(s.AddPod("openwhisk", "action-1", "user-action").Container("user-action"))
+	r := actlog(t, "", nil, "k8s", "--kubeconfig", kubeconfig, "action-1", "--wait-for-sentinel", "--activations", "2")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "2026-11-22T05:00:00.000000000Z stdout: first\n\n2026-11-22T05:00:01.000000000Z stdout: second\n", r.stdout)
+}
+
+func TestK8sJSONAndFlagSpellings(t *testing.T) {
+	s, kubeconfig := cluster(t)
+	p := s.AddPod("other", "action-1", "user-action", "sidecar")
+	twoActivations(p.Container("user-action"))
+	r := actlog(t, "", []string{"KUBECONFIG=" + kubeconfig}, "k8s", "-n", "other", "-o", "json", "-c=user-action", "--wait-for-sentinel=true", "--", "action-1")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, `["2026-11-22T05:00:00.000000000Z stdout: first"]`+"\n", r.stdout)
+
+	r = actlog(t, "", nil, "k8s", "--kubeconfig", kubeconfig, "--namespace", "other", "action-1", "-c", "user-action", "--limit", "0", "--output", "json")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "[]\n", r.stdout, "a limit of 0 collects nothing")
+}
+
+func TestK8sTruncationAndFailureAreCollected(t *testing.T) {
+	s, kubeconfig := cluster(t)
+	c := s.AddPod("openwhisk", "action-1", "user-action").Container("user-action")
+	c.PrintAt(base, stream.Stdout, strings.Repeat("x", 300))
+	c.PrintAt(base, stream.Stderr, sentinel.Marker)
+	c.PrintAt(base, stream.Stdout, sentinel.Marker)
+	c.PrintAt(base.Add(time.Second), stream.Stdout, "no sentinels follow")
+	r := actlog(t, "", nil, "k8s", "action-1", "--kubeconfig", kubeconfig, "--wait-for-sentinel", "--limit", "256B", "--activations", "2", "--idle-timeout", "200ms")
+	assert.Equal(t, 0, r.code, r.stderr)
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	require.Len(t, lines, 4)
+	assert.Contains(t, lines[0], "stderr: Logs were truncated because the total bytes size exceeds the limit of 256 bytes.")
+	assert.Equal(t, "", lines[1])
+	assert.Equal(t, "2026-11-22T05:00:01.000000000Z stdout: no sentinels follow", lines[2])
+	assert.Contains(t, lines[3], "stderr: There was an issue while collecting your logs. Data might be missing.")
+}
+
+func TestK8sUnreadableSourcesExitOne(t *testing.T) {
+	s, kubeconfig := cluster(t)
+	s.AddPod("openwhisk", "two", "a", "b")
+	cases := []struct {
+		name string
+		args []string
+		says string
+	}{
+		{"pod not found", []string{"missing"}, "openwhisk/missing"},
+		{"container required", []string{"two"}, "a container name is required"},
+		{"unknown namespace's pod", []string{"-n", "elsewhere", "two"}, "elsewhere/two"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := actlog(t, "", nil, append([]string{"k8s", "--kubeconfig", kubeconfig}, c.args...)...)
+			assert.Equal(t, 1, r.code)
+			assert.Empty(t, r.stdout)
+			assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
+			assert.Contains(t, r.stderr, c.says)
+			assert.NotContains(t, r.stderr, k8slogtest.DefaultToken)
+		})
+	}
+	bad := filepath.Join(t.TempDir(), "kubeconfig")
+	raw, err := os.ReadFile(kubeconfig)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(bad, bytes.ReplaceAll(raw, []byte(k8slogtest.DefaultToken), []byte("s3cr3t-planted-token")), 0o600))
+	r := actlog(t, "", nil, "k8s", "--kubeconfig", bad, "two", "-c", "a")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "unauthorized")
+	assert.NotContains(t, r.stderr, "s3cr3t-planted-token")
+}
+
+func TestActivationsAlreadyCollectedStayPrinted(t *testing.T) {
+	s, kubeconfig := cluster(t)
+	p := s.AddPod("openwhisk", "action-1", "user-action")
+	p.Container("user-action").PrintAt(base, stream.Stdout, "kept")
+	p.Inject(k8slogtest.Fault{}, k8slogtest.Status(404))
+	r := actlog(t, "", nil, "k8s", "--kubeconfig", kubeconfig, "action-1", "--activations", "2")
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, "2026-11-22T05:00:00.000000000Z stdout: kept\n", r.stdout)
+}
+
+func TestUsageErrorsExitTwo(t *testing.T) {
+	for name, args := range map[string][]string{
+		"unknown command":   {"tail"},
+		"unknown flag":      {"k8s", "--follow", "p"},
+		"bad limit":         {"k8s", "--limit", "lots", "p"},
+		"limit with spaces": {"file", "--limit", "10 MB", "x.log"},
+		"no pod":            {"k8s"},
+		"two paths":         {"file", "a.log", "b.log"},
+		"bad format":        {"file", "--format", "xml", "a.log"},
+		"bad output":        {"file", "-o", "yaml", "a.log"},
+		"zero activations":  {"file", "--activations", "0", "a.log"},
+		"demo arguments":    {"demo", "extra"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := actlog(t, "", nil, args...)
+			assert.Equal(t, 2, r.code)
+			assert.Contains(t, r.stderr, "usage")
+		})
+	}
+}
+
+func TestLimitSyntax(t *testing.T) {
+	for in, want := range map[string]int64{"4096": 4096, "4096B": 4096, "10MB": 10 << 20, "10mb": 10 << 20, "2KB": 2048, "1GB": 1 << 30, "0": -1} {
+		got, err := parseLimit(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"", "lots", "-1", "10 MB", "1TB", "99999999999999999999"} {
+		_, err := parseLimit(in)
+		assert.Error(t, err, in)
+	}
+}
+
+func TestFileFormats(t *testing.T) {
+	dir := t.TempDir()
+	docker := filepath.Join(dir, "docker.log")
+	require.NoError(t, os.WriteFile(docker, []byte(
+		`{"log":"from docker\n","stream":"stderr","time":"2026-11-22T05:00:00Z"}`+"\n"), 0o644))
+	cri := filepath.Join(dir, "cri.log")
+	require.NoError(t, os.WriteFile(cri, []byte("2026-11-22T05:00:00Z stdout P from \n2026-11-22T05:00:00Z stdout F cri\n"), 0o644))
+	ts := filepath.Join(dir, "ts.log")
+	require.NoError(t, os.WriteFile(ts, []byte("2026-11-22T05:00:00.5Z from kubectl\n"), 0o644))
+	for _, c := range []struct{ path, format, want string }{
+		{docker, "auto", "2026-11-22T05:00:00.000000000Z stderr: from docker\n"},
+		{docker, "docker", "2026-11-22T05:00:00.000000000Z stderr: from docker\n"},
+		{cri, "auto", "2026-11-22T05:00:00.000000000Z stdout: from cri\n"},
+		{ts, "timestamped", "2026-11-22T05:00:00.500000000Z stdout: from kubectl\n"},
+	} {
+		r := actlog(t, "", nil, "file", c.path, "--format", c.format)
+		assert.Equal(t, 0, r.code, r.stderr)
+		assert.Equal(t, c.want, r.stdout, c.path)
+	}
+	r := actlog(t, "", nil, "file", filepath.Join(dir, "missing.log"))
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "missing.log")
+}
+
+func TestFileFromStandardInput(t *testing.T) {
+	in := "2026-11-22T05:00:00Z a\n2026-11-22T05:00:00Z " + sentinel.Marker + "\n2026-11-22T05:00:00Z " + sentinel.Marker + "\n2026-11-22T05:00:01Z b\n"
+	r := actlog(t, in, nil, "file", "-", "--activations", "2", "-o", "json")
+	assert.Equal(t, 0, r.code, r.stderr)
+	var first, second []string
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	require.Len(t, lines, 2)
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &first))
+	require.NoError(t, json.Unmarshal([]byte(lines[1]), &second))
+	assert.Equal(t, []string{"2026-11-22T05:00:00.000000000Z stdout: a"}, first)
+	assert.Equal(t, []string{"2026-11-22T05:00:01.000000000Z stdout: b"}, second)
+}
+
+func TestDemo(t *testing.T) {
+	for _, args := range [][]string{nil, {"demo"}} {
+		r := actlog(t, "", nil, args...)
+		assert.Equal(t, 0, r.code, r.stderr)
+		for _, want := range []string{"activation 1", "sentinels", "truncated", "failed", "the next activation starts clean"} {
+			assert.Contains(t, r.stdout, want)
+		}
+	}
+}
