@@ -155,10 +155,40 @@ func AppendJSONString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
+// Masks for testing the eight bytes of a word at once.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plain8 reports whether the eight bytes of x are all ASCII that
+// encoding/json writes as they are: no byte below 0x20 or above 0x7f, no
+// quote, no backslash.
+func plain8(x uint64) bool {
+	quote, backslash := x^(ones*'"'), x^(ones*'\\')
+	special := (x - ones*0x20) & ^x |
+		(quote - ones) & ^quote |
+		(backslash - ones) & ^backslash |
+		x
+	return special&highs == 0
+}
+
+// load8 reads s[i:i+8] as a little-endian word.
+func load8(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
 // jsonStringLen is len(AppendJSONString(nil, s)) without writing it.
 func jsonStringLen(s string) int {
 	n := 2
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) && plain8(load8(s, i)) {
+			n += 8
+			i += 8
+			continue
+		}
 		if b := s[i]; b < utf8.RuneSelf {
 			switch {
 			case safe[b]:

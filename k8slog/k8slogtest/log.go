@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -80,14 +81,42 @@ func (s *Server) getLog(w http.ResponseWriter, r *http.Request, namespace, name 
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	s.serveLog(w, r, c, f, func(msg string) {
+		writeStatus(w, http.StatusBadRequest, metav1.StatusReasonBadRequest, msg)
+	})
+}
+
+// kubeletLog answers the kubelet's /containerLogs path.
+func (s *Server) kubeletLog(w http.ResponseWriter, r *http.Request, namespace, name, container string) {
+	p := s.pod(namespace, name)
+	var c *Container
+	if p != nil && !p.isDeleted() {
+		c = p.Container(container)
+	}
+	if c == nil {
+		http.Error(w, fmt.Sprintf("container %q in pod %q is not found", container, name), http.StatusNotFound)
+		return
+	}
+	f, _ := p.nextFault()
+	if f.status != 0 {
+		http.Error(w, "k8slogtest: injected "+http.StatusText(f.status), f.status)
+		return
+	}
+	s.serveLog(w, r, c, f, func(msg string) { http.Error(w, msg, http.StatusBadRequest) })
+}
+
+// serveLog writes c's log as the kubelet does, with fault f; badRequest
+// answers a request the kubelet refuses.
+func (s *Server) serveLog(w http.ResponseWriter, r *http.Request, c *Container, f Fault, badRequest func(string)) {
+	q := r.URL.Query()
 	opts, err := logOptions(q)
 	if err != nil {
-		writeStatus(w, http.StatusBadRequest, metav1.StatusReasonBadRequest, err.Error())
+		badRequest(err.Error())
 		return
 	}
 	path, id, err := c.logFor(opts.Previous)
 	if err != nil {
-		writeStatus(w, http.StatusBadRequest, metav1.StatusReasonBadRequest, err.Error())
+		badRequest(err.Error())
 		return
 	}
 	s.streamStarted()
