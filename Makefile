@@ -1,6 +1,7 @@
 # actlog: `make demo` shows the library at work, `make test` runs the suite.
 
 GO          ?= go
+SHELL       := /bin/bash
 GOBIN       ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 BENCHSTAT   := $(GOBIN)/benchstat
@@ -8,7 +9,7 @@ FUZZTIME    ?= 10s
 BENCHCOUNT  ?= 10
 BENCHTIME   ?= 1s
 
-.PHONY: all demo test lint vet fmt-check unit bench fuzz fuzz-long tools
+.PHONY: all demo test lint vet fmt-check unit bench fuzz fuzz-long tools integration etcd
 
 all: test
 
@@ -55,3 +56,11 @@ fuzz:
 
 fuzz-long:
 	$(MAKE) fuzz FUZZTIME=60s
+
+# The suite against a real kube-apiserver (built once per version, cached)
+# and a real etcd (Debian's etcd-server, installed if missing).
+integration: etcd
+	ACTLOG_APISERVER=$$(integration/apiserver/build.sh) $(GO) test -tags integration -count=1 -timeout 30m -v ./integration/ 2>&1 | tee integration.out | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|integration_test.go'; exit $${PIPESTATUS[0]}
+
+etcd:
+	@command -v etcd >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server; }

@@ -22,6 +22,7 @@ type Fault struct {
 	retryAfter time.Duration
 	after      int
 	cut        bool
+	end        bool
 	midLine    bool
 	stall      <-chan struct{}
 	drip       time.Duration
@@ -42,6 +43,10 @@ func CutAfter(n int) Fault { return Fault{after: n, cut: true} }
 // CutMidLine serves n lines and half of the next, then breaks the
 // connection.
 func CutMidLine(n int) Fault { return Fault{after: n, cut: true, midLine: true} }
+
+// EndAfter serves n lines, then ends the response cleanly, whether or not
+// the container still runs: a follow stream that a proxy closed.
+func EndAfter(n int) Fault { return Fault{after: n, end: true} }
 
 // StallAfter serves n lines, then sends nothing until release is closed or
 // the request ends, and goes on.
@@ -176,6 +181,9 @@ func logOptions(q map[string][]string) (*corev1.PodLogOptions, error) {
 	return o, nil
 }
 
+// errEnded stops the kubelet's reader, which ends the response cleanly.
+var errEnded = errors.New("k8slogtest: response ended by a fault")
+
 // faultWriter flushes every line to the client, and applies a fault.
 type faultWriter struct {
 	w     http.ResponseWriter
@@ -194,7 +202,10 @@ func (fw *faultWriter) Write(b []byte) (int, error) {
 		if i >= 0 {
 			line = b[:i+1]
 		}
-		if (fw.f.cut || fw.f.stall != nil) && fw.lines == fw.f.after {
+		if (fw.f.cut || fw.f.end || fw.f.stall != nil) && fw.lines == fw.f.after {
+			if fw.f.end {
+				return n, errEnded
+			}
 			if fw.f.stall != nil {
 				select {
 				case <-fw.f.stall:
