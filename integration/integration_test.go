@@ -45,7 +45,9 @@ func newPod(t *testing.T, name string, containers ...string) *k8slogtest.Pod {
 		states[c] = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}
 	}
 	setStatus(t, name, states)
-	t.Cleanup(func() { _ = env.admin.CoreV1().Pods(namespace).Delete(context.Background(), name, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = env.admin.CoreV1().Pods(namespace).Delete(context.Background(), name, metav1.DeleteOptions{})
+	})
 	return p
 }
 

@@ -166,9 +166,9 @@ const (
 // quote, no backslash.
 func plain8(x uint64) bool {
 	quote, backslash := x^(ones*'"'), x^(ones*'\\')
-	special := (x - ones*0x20) & ^x |
-		(quote - ones) & ^quote |
-		(backslash - ones) & ^backslash |
+	special := (x-ones*0x20) & ^x |
+		(quote-ones) & ^quote |
+		(backslash-ones) & ^backslash |
 		x
 	return special&highs == 0
 }
