@@ -339,3 +339,44 @@ func TestReaderFromAPipe(t *testing.T) {
 	}
 	assert.Equal(t, [][]string{{"a"}, {"b"}, {"c"}}, got, "no line read ahead is lost between activations")
 }
+
+func TestDockerSixteenKiBSplitsAreJoined(t *testing.T) {
+	d := newDockerFile(t)
+	long := strings.Repeat("0123456789abcdef", 40<<10/16)
+	for i := 0; i < len(long); i += 16 << 10 {
+		piece := long[i:min(i+16<<10, len(long))]
+		if i+16<<10 >= len(long) {
+			piece += "\n"
+		}
+		d.raw(fmt.Sprintf(`{"log":%s,"stream":"stdout","time":%q}`+"\n", stream.AppendJSONString(nil, piece), timestamp.Format(int64(i))))
+	}
+	d.add(1e9, stream.Stderr, "after")
+	a := collect(t, open(t, d.path, logfile.Options{}), blackbox)
+	require.Len(t, a.Lines, 2)
+	assert.True(t, a.Lines[0].Log == long, "the three records are one line")
+	assert.Equal(t, int64(0), a.Lines[0].Time, "with its first record's time")
+	assert.Equal(t, "after", a.Lines[1].Log)
+}
+
+func TestAHundredMegabyteLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "0.log")
+	fh, err := os.Create(path)
+	require.NoError(t, err)
+	w := bufio.NewWriterSize(fh, 1<<20)
+	_, _ = w.WriteString("2026-11-22T05:00:00Z stdout F before\n2026-11-22T05:00:01Z stdout F ")
+	chunk := strings.Repeat("h", 1<<20)
+	for i := 0; i < 100; i++ {
+		_, _ = w.WriteString(chunk)
+	}
+	_, _ = w.WriteString("\n2026-11-22T05:00:02Z stdout F " + S + "\n2026-11-22T05:00:02Z stderr F " + S + "\n2026-11-22T05:00:03Z stdout F next\n")
+	require.NoError(t, w.Flush())
+	require.NoError(t, fh.Close())
+
+	f := open(t, path, logfile.Options{})
+	runtime.GC()
+	peak := watchHeap(t)
+	a := collect(t, f, activation.Options{Limit: 10 << 20, WaitForSentinel: true})
+	assert.Less(t, peak(), uint64(64<<20), "memory stays within a small multiple of the limit")
+	assert.Equal(t, []string{"before", activation.TruncationNotice(10 << 20)}, logsOf(a.Lines), "a single line over the limit is a truncation")
+	assert.Equal(t, []string{"next"}, logsOf(collect(t, f, blackbox).Lines), "the activation was skipped to its sentinels")
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/actlog/actlog/activation"
 	"github.com/actlog/actlog/k8slog"
 	"github.com/actlog/actlog/k8slog/k8slogtest"
+	"github.com/actlog/actlog/stages"
 	"github.com/actlog/actlog/stream"
 )
 
@@ -24,4 +25,20 @@ func ExampleNewServer() {
 	a, err := k8slog.New(client, "default", "action-1", k8slog.Options{}).Collect(context.Background(), activation.Options{WaitForSentinel: true})
 	fmt.Println(a.Text(), a.End, err)
 	// Output: [2026-11-22T05:00:00.000000000Z stdout: hello from the action] sentinels <nil>
+}
+
+func ExamplePod_Inject() {
+	s := k8slogtest.NewServer(k8slogtest.Options{})
+	defer s.Close()
+	p := s.AddPod("default", "flaky", "action")
+	p.Container("action").PrintAt(time.Date(2026, 11, 22, 5, 0, 0, 0, time.UTC), stream.Stdout, "made it")
+	// The first request meets a 503, the second is cut after no line, the
+	// third is served.
+	p.Inject(k8slogtest.Status(503), k8slogtest.CutAfter(0))
+
+	client := kubernetes.NewForConfigOrDie(s.Config())
+	src := k8slog.New(client, "default", "flaky", k8slog.Options{Backoff: stages.Backoff{Initial: time.Millisecond}})
+	a, err := src.Collect(context.Background(), activation.Options{})
+	fmt.Println(a.Text(), err, len(s.LogRequests()))
+	// Output: [2026-11-22T05:00:00.000000000Z stdout: made it] <nil> 3
 }
