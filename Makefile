@@ -60,7 +60,8 @@ fuzz-long:
 # The suite against a real kube-apiserver (built once per version, cached)
 # and a real etcd (Debian's etcd-server, installed if missing).
 integration: etcd
-	ACTLOG_APISERVER=$$(integration/apiserver/build.sh) $(GO) test -tags integration -count=1 -timeout 30m -v ./integration/ 2>&1 | tee integration.out | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|integration_test.go'; exit $${PIPESTATUS[0]}
+	ACTLOG_APISERVER=$$(integration/apiserver/build.sh) $(GO) test -tags integration -count=1 -timeout 30m -v ./integration/ 2>&1 | tee integration.out | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|integration_test.go'; \
+	status=$${PIPESTATUS[0]}; [ $$status -eq 0 ] || tail -50 integration.out; exit $$status
 
 etcd:
 	@command -v etcd >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server; }
