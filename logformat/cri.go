@@ -24,7 +24,7 @@ func (d *CRIDecoder) Decode(rec []byte, l *stream.Line) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return d.add(s, t, unsafe.String(unsafe.SliceData(msg), len(msg)), false, !partial, l), nil
+	return d.add(s, t, unsafe.String(unsafe.SliceData(msg), len(msg)), !partial, l), nil
 }
 
 func splitCRI(rec []byte) (t int64, s stream.Stream, partial bool, msg []byte, err error) {

@@ -1,7 +1,6 @@
 package logformat
 
 import (
-	"strings"
 	"unsafe"
 
 	"github.com/tidwall/gjson"
@@ -17,8 +16,8 @@ import (
 // takes the time of its first record. A joined line over the cap becomes an
 // Overflow line.
 //
-// gjson decodes each record; unescaping a message costs it two allocations,
-// which serve as the line's copy of the message.
+// gjson decodes each record; unescaping a message (every record has one,
+// its "\n") costs it two allocations.
 type DockerDecoder struct {
 	joiner
 	// The fields of the record being decoded, found by visit, a method
@@ -81,8 +80,5 @@ func (d *DockerDecoder) Decode(rec []byte, l *stream.Line) (bool, error) {
 		return false, ErrNoTimestamp
 	}
 	msg, last := trimEOL(logv.Str)
-	// gjson unescapes a string with escapes into memory of its own; one
-	// without shares the record's.
-	owned := strings.IndexByte(logv.Raw, '\\') >= 0
-	return d.add(st, t, msg, owned, last, l), nil
+	return d.add(st, t, msg, last, l), nil
 }

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"errors"
 	"strings"
+	"unsafe"
 
 	"github.com/actlog/actlog/stream"
 )
@@ -110,16 +111,13 @@ func newJoiner(max int) joiner {
 }
 
 // add adds one piece of a line on stream s at time t. last says whether the
-// piece ends the line; if it does, the joined line is written to l. Unless
-// owned says that piece is the caller's own copy, it may share memory with a
-// record, and add copies what it keeps.
-func (j *joiner) add(s stream.Stream, t int64, piece string, owned, last bool, l *stream.Line) bool {
+// piece ends the line; if it does, the joined line is written to l, sharing
+// memory with piece or with the joiner until the next call (see
+// stream.Decoder).
+func (j *joiner) add(s stream.Stream, t int64, piece string, last bool, l *stream.Line) bool {
 	p := &j.pending[s]
 	if !p.active {
 		if last {
-			if !owned {
-				piece = strings.Clone(piece)
-			}
 			*l = stream.Line{Time: t, Stream: s, Log: piece}
 			return true
 		}
@@ -136,9 +134,11 @@ func (j *joiner) add(s stream.Stream, t int64, piece string, owned, last bool, l
 	if !last {
 		return false
 	}
-	*l = stream.Line{Time: p.time, Stream: s, Log: string(p.buf), Overflow: p.overflow}
+	*l = stream.Line{Time: p.time, Stream: s, Log: unsafe.String(unsafe.SliceData(p.buf), len(p.buf)), Overflow: p.overflow}
 	p.active, p.overflow = false, false
 	if cap(p.buf) > 64<<10 {
+		// The line's memory is valid until the next call; a large buffer is
+		// not kept beyond it.
 		p.buf = nil
 	}
 	return true

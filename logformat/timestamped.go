@@ -1,6 +1,8 @@
 package logformat
 
 import (
+	"unsafe"
+
 	"github.com/actlog/actlog/stream"
 	"github.com/actlog/actlog/timestamp"
 )
@@ -18,6 +20,6 @@ func decodeTimestamped(rec []byte, l *stream.Line) error {
 	if err != nil {
 		return ErrNoTimestamp
 	}
-	*l = stream.Line{Time: t, Stream: stream.Stdout, Log: string(msg)}
+	*l = stream.Line{Time: t, Stream: stream.Stdout, Log: unsafe.String(unsafe.SliceData(msg), len(msg))}
 	return nil
 }

@@ -21,10 +21,14 @@ type Cursor struct {
 	// Offset is the byte offset after the last consumed line's record.
 	Offset int64
 
-	// recent remembers the counts of the last few distinct times, so that a
-	// line whose time steps back to one of them (stdout and stderr are stamped
-	// by different writers) is counted with the lines before it.
+	// recent remembers, in a ring, the counts of the last few times left
+	// behind, so that a line whose time steps back to one of them (stdout
+	// and stderr are stamped by different writers) is counted with the
+	// lines before it; latest is the latest time seen, past which no time
+	// can have been seen before.
 	recent [4]timeCount
+	next   uint8
+	latest int64
 }
 
 type timeCount struct {
@@ -42,29 +46,30 @@ func (c *Cursor) Advance(l *Line) {
 		c.Count++
 		return
 	}
-	if c.Count > 0 {
-		c.remember()
-	}
-	c.Count = 1
-	for _, r := range c.recent {
-		if r.count > 0 && r.time == l.Time {
-			c.Count = r.count + 1
-			break
+	first, count := c.Count == 0, 0
+	if !first {
+		c.recent[c.next] = timeCount{c.Time, c.Count}
+		c.next = (c.next + 1) % uint8(len(c.recent))
+		if l.Time <= c.latest {
+			count = c.recall(l.Time)
 		}
 	}
-	c.Time = l.Time
+	c.Time, c.Count = l.Time, count+1
+	if first || l.Time > c.latest {
+		c.latest = l.Time
+	}
 }
 
-func (c *Cursor) remember() {
-	slot := len(c.recent) - 1
-	for i, r := range c.recent {
-		if r.count > 0 && r.time == c.Time {
-			slot = i
-			break
+// recall returns the count remembered for t, the largest if t was left
+// more than once.
+func (c *Cursor) recall(t int64) int {
+	n := 0
+	for _, r := range c.recent {
+		if r.count > 0 && r.time == t {
+			n = max(n, r.count)
 		}
 	}
-	copy(c.recent[1:slot+1], c.recent[:slot])
-	c.recent[0] = timeCount{c.Time, c.Count}
+	return n
 }
 
 // String returns the text form, as MarshalText.

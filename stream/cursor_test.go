@@ -31,6 +31,15 @@ func TestCursorCountsATimeSteppedBackTo(t *testing.T) {
 	assert.Equal(t, 2, c.Count, "the second line stamped 10 is the one to skip to")
 }
 
+func TestCursorCountsATimeReturnedTo(t *testing.T) {
+	var c stream.Cursor
+	advance(&c, 10, 20, 15, 20)
+	assert.Equal(t, int64(20), c.Time)
+	assert.Equal(t, 2, c.Count)
+	advance(&c, 30, 40, 50, 60, 70, 10)
+	assert.Equal(t, 1, c.Count, "a time older than the last few is counted afresh")
+}
+
 func TestCursorEpochIsNotZero(t *testing.T) {
 	var c stream.Cursor
 	advance(&c, 0)

@@ -5,16 +5,21 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
+	"unsafe"
 )
 
 // A Decoder turns records, the lines of a source's raw log without their line
 // ending, into log lines. Decoders may hold state: a partial line waiting for
 // the records that continue it.
 type Decoder interface {
-	// Decode decodes one record into l. record is only valid during the call:
-	// l.Log must not alias it. complete is false when the record only starts
-	// or continues a line the decoder now holds. An error means the record
-	// does not parse; the caller keeps its raw text as a line.
+	// Decode decodes one record into l. complete is false when the record
+	// only starts or continues a line the decoder now holds. An error means
+	// the record does not parse; the caller keeps its raw text as a line.
+	//
+	// record is only valid during the call, and l.Log may share memory with
+	// it or with the decoder: it is valid until the next call, and a caller
+	// that keeps it copies it, as Reader does.
 	Decode(record []byte, l *Line) (complete bool, err error)
 	// Pending reports whether the decoder holds an unfinished line.
 	Pending() bool
@@ -72,6 +77,33 @@ type Reader struct {
 	// line is the decoders' target, a field so that passing its address
 	// through the Decoder interface does not allocate per record.
 	line Line
+	// arena holds the messages of the lines read, copied out of the read
+	// buffer: one allocation for many lines. Its bytes are never written
+	// again once a line refers to them.
+	arena []byte
+}
+
+const (
+	arenaChunk = 64 << 10
+	// ownAllocation is the message length from which a message gets an
+	// allocation of its own rather than a place in the arena.
+	ownAllocation = arenaChunk / 4
+)
+
+// keep copies s out of the read buffer or the decoder, into the arena.
+func (r *Reader) keep(s string) string {
+	switch {
+	case len(s) == 0:
+		return ""
+	case len(s) >= ownAllocation:
+		return strings.Clone(s)
+	}
+	if cap(r.arena)-len(r.arena) < len(s) {
+		r.arena = make([]byte, 0, arenaChunk)
+	}
+	start := len(r.arena)
+	r.arena = append(r.arena, s...)
+	return unsafe.String(&r.arena[start], len(s))
 }
 
 // NewReader returns a Reader of r's records, decoded by d.
@@ -153,10 +185,11 @@ func (r *Reader) records(dst []Line) []Line {
 		complete, err := r.dec.Decode(rec, &r.line)
 		l := r.line
 		if err != nil {
-			l = Line{Time: r.prev, Stream: Stdout, Log: string(rec)}
+			l = Line{Time: r.prev, Stream: Stdout, Log: unsafe.String(unsafe.SliceData(rec), len(rec))}
 			complete = true
 		}
 		if complete {
+			l.Log = r.keep(l.Log)
 			l.Offset = r.off
 			r.prev = l.Time
 			dst = append(dst, l)

@@ -162,12 +162,22 @@ func Each(ctx context.Context, src Source, fn func([]Line) error) error {
 }
 
 // Collect runs src to its end and returns its lines and the error that ended
-// it (nil for a clean end).
+// it (nil for a clean end). The batches are joined once, at the end, into a
+// slice of the exact size.
 func Collect(ctx context.Context, src Source) ([]Line, error) {
-	var lines []Line
+	var batches [][]Line
+	n := 0
 	err := Each(ctx, src, func(b []Line) error {
-		lines = append(lines, b...)
+		batches = append(batches, b)
+		n += len(b)
 		return nil
 	})
+	if len(batches) == 1 {
+		return batches[0], err
+	}
+	lines := make([]Line, 0, n)
+	for _, b := range batches {
+		lines = append(lines, b...)
+	}
 	return lines, err
 }

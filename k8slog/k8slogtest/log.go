@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -142,6 +143,7 @@ func (s *Server) serveLog(w http.ResponseWriter, r *http.Request, c *Container, 
 		}
 	}()
 	out := &faultWriter{w: w, fl: fl, f: f, ctx: ctx, trim: s.trim && opts.Timestamps}
+	defer out.close()
 	logger := logr.Discard()
 	_ = logs.ReadLogs(ctx, &logger, path, id, logs.NewLogOptions(opts, s.now()), runtime{c: c}, out, out)
 }
@@ -184,7 +186,13 @@ func logOptions(q map[string][]string) (*corev1.PodLogOptions, error) {
 // errEnded stops the kubelet's reader, which ends the response cleanly.
 var errEnded = errors.New("k8slogtest: response ended by a fault")
 
-// faultWriter flushes every line to the client, and applies a fault.
+// flushDelay is how soon after a write the response is flushed: soon enough
+// that a follow stream's reader sees each line at once, late enough that a
+// burst of lines goes out in a few packets.
+const flushDelay = 100 * time.Microsecond
+
+// faultWriter passes the kubelet reader's lines to the client, flushing
+// them flushDelay after a write, and applies a fault.
 type faultWriter struct {
 	w     http.ResponseWriter
 	fl    http.Flusher
@@ -192,9 +200,40 @@ type faultWriter struct {
 	ctx   context.Context
 	lines int
 	trim  bool
+
+	// mu orders the writes and the delayed flushes; done stops the
+	// flushes when the handler returns.
+	mu      sync.Mutex
+	pending bool
+	done    bool
+}
+
+// flushSoon schedules a flush, unless one is already due.
+func (fw *faultWriter) flushSoon() {
+	if fw.pending || fw.fl == nil {
+		return
+	}
+	fw.pending = true
+	time.AfterFunc(flushDelay, func() {
+		fw.mu.Lock()
+		defer fw.mu.Unlock()
+		if fw.pending && !fw.done {
+			fw.fl.Flush()
+		}
+		fw.pending = false
+	})
+}
+
+func (fw *faultWriter) close() {
+	fw.mu.Lock()
+	defer fw.mu.Unlock()
+	fw.done = true
 }
 
 func (fw *faultWriter) Write(b []byte) (int, error) {
+	fw.mu.Lock()
+	defer fw.mu.Unlock()
+	defer fw.flushSoon()
 	n := 0
 	for len(b) > 0 {
 		i := bytes.IndexByte(b, '\n')
@@ -207,17 +246,21 @@ func (fw *faultWriter) Write(b []byte) (int, error) {
 				return n, errEnded
 			}
 			if fw.f.stall != nil {
+				fw.flush()
+				fw.mu.Unlock()
 				select {
 				case <-fw.f.stall:
 				case <-fw.ctx.Done():
+					fw.mu.Lock()
 					return n, fw.ctx.Err()
 				}
+				fw.mu.Lock()
 				fw.f.stall = nil
 			} else {
 				if fw.f.midLine {
 					_, _ = fw.w.Write(line[:len(line)/2])
-					fw.flush()
 				}
+				fw.flush()
 				panic(http.ErrAbortHandler)
 			}
 		}
@@ -238,7 +281,6 @@ func (fw *faultWriter) Write(b []byte) (int, error) {
 func (fw *faultWriter) write(line []byte) error {
 	if fw.f.drip <= 0 {
 		_, err := fw.w.Write(line)
-		fw.flush()
 		return err
 	}
 	for i := range line {
