@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"strconv"
 	"slices"
 	"strings"
 	"sync"
@@ -185,5 +187,22 @@ func BenchmarkK8sThousandPods(b *testing.B) {
 	}
 	s.WaitIdle(10 * time.Second)
 	b.ReportMetric(float64(peak)/(1<<20), "heap-MiB")
+	b.ReportMetric(peakRSS()/(1<<20), "peak-RSS-MiB")
 	b.ReportMetric(float64(runtime.NumGoroutine()-before), "goroutines-left")
+}
+
+// peakRSS returns the process's peak resident set size (VmHWM), in bytes,
+// or zero where /proc does not tell it.
+func peakRSS() float64 {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb * 1024
+		}
+	}
+	return 0
 }
