@@ -79,15 +79,19 @@ type Reader struct {
 	line Line
 	// arena holds the messages of the lines read, copied out of the read
 	// buffer: one allocation for many lines. Its bytes are never written
-	// again once a line refers to them.
-	arena []byte
+	// again once a line refers to them. Its chunks start small and double,
+	// so that the few lines of a short activation do not keep a large
+	// chunk alive.
+	arena     []byte
+	arenaNext int
 }
 
 const (
-	arenaChunk = 64 << 10
+	firstChunk = 512
+	lastChunk  = 64 << 10
 	// ownAllocation is the message length from which a message gets an
 	// allocation of its own rather than a place in the arena.
-	ownAllocation = arenaChunk / 4
+	ownAllocation = lastChunk / 4
 )
 
 // keep copies s out of the read buffer or the decoder, into the arena.
@@ -99,7 +103,8 @@ func (r *Reader) keep(s string) string {
 		return strings.Clone(s)
 	}
 	if cap(r.arena)-len(r.arena) < len(s) {
-		r.arena = make([]byte, 0, arenaChunk)
+		r.arenaNext = min(max(2*r.arenaNext, firstChunk), lastChunk)
+		r.arena = make([]byte, 0, max(r.arenaNext, len(s)))
 	}
 	start := len(r.arena)
 	r.arena = append(r.arena, s...)
