@@ -177,7 +177,7 @@ type Log interface {
 type Skipper interface {
 	// SkipToEnd returns the cursor after the last whole record of the log
 	// as it is now, or at if there is none after it.
-	SkipToEnd(at stream.Cursor) (stream.Cursor, error)
+	SkipToEnd(ctx context.Context, at stream.Cursor) (stream.Cursor, error)
 }
 
 // Collect collects one activation from log, starting at *at, and leaves *at
@@ -206,7 +206,7 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 		// A log that cannot skip is read to its end instead; one whose
 		// skip fails is left where the truncation stopped, and its next
 		// collection meets the failure.
-		if end, serr := skipper.SkipToEnd(cursor); serr == nil {
+		if end, serr := skipper.SkipToEnd(ctx, cursor); serr == nil {
 			cursor = end
 		}
 	}

@@ -179,10 +179,18 @@ func (s *Source) Collect(ctx context.Context, o activation.Options) (activation.
 	log := activation.LogFunc(func(at stream.Cursor, follow bool) stream.Source {
 		return s.lines(at, follow, maxRecord)
 	})
-	a, err := activation.Collect(ctx, log, &at, o)
+	a, err := activation.Collect(ctx, skipping{log, s}, &at, o)
 	s.SetCursor(at)
 	return a, err
 }
+
+// skipping is a log that skips to its current end with Source.SkipToEnd.
+type skipping struct {
+	activation.LogFunc
+	*Source
+}
+
+func (s skipping) Lines(at stream.Cursor, follow bool) stream.Source { return s.LogFunc(at, follow) }
 
 // Lines returns the container's lines after at; with follow, the source
 // waits for more until the container exits. It implements activation.Log.
@@ -259,6 +267,49 @@ func kindOf(err error) error {
 		}
 	}
 	return nil
+}
+
+// tails are the tailLines SkipToEnd asks for, in turn, until the tail holds
+// a line older than the last one.
+var tails = []int64{64, 4096}
+
+// errNoSkip says that SkipToEnd could not tell where the log ends.
+var errNoSkip = errors.New("k8slog: every line of the log's tail carries the same time")
+
+// SkipToEnd returns the cursor after the container's last line as it is
+// now, read from the log's tail (tailLines) instead of from the cursor on:
+// the time of the last line, and how many lines of the tail carry exactly
+// that time. A truncated blackbox collection skips the rest of its
+// activation this way, so that reading stops at the limit. It implements
+// activation.Skipper.
+func (s *Source) SkipToEnd(ctx context.Context, at stream.Cursor) (stream.Cursor, error) {
+	for _, n := range tails {
+		opts := &corev1.PodLogOptions{Container: s.o.Container, Timestamps: true, TailLines: &n}
+		rc, err := s.client.CoreV1().Pods(s.namespace).GetLogs(s.pod, opts).MaxRetries(0).Stream(ctx)
+		if err != nil {
+			return at, s.wrap(err)
+		}
+		lines, err := stream.Collect(ctx, stream.FromReader(rc, logformat.NewTimestamped(), stream.ReaderOptions{}))
+		rc.Close()
+		if err != nil {
+			return at, err
+		}
+		if len(lines) == 0 {
+			return at, nil
+		}
+		last := lines[len(lines)-1].Time
+		if lines[0].Time == last && len(lines) == int(n) {
+			continue
+		}
+		var end stream.Cursor
+		for i := range lines {
+			if lines[i].Time == last {
+				end.Advance(&stream.Line{Time: last})
+			}
+		}
+		return end, nil
+	}
+	return at, errNoSkip
 }
 
 // errStreamBroken says that a stream ended while the container runs.

@@ -197,7 +197,7 @@ func (f *File) check(at stream.Cursor) (int64, error) {
 
 // SkipToEnd returns the cursor after the file's last whole record, found by
 // reading backwards from its end. It implements activation.Skipper.
-func (f *File) SkipToEnd(at stream.Cursor) (stream.Cursor, error) {
+func (f *File) SkipToEnd(_ context.Context, at stream.Cursor) (stream.Cursor, error) {
 	size, err := f.check(at)
 	if err != nil {
 		return at, err
