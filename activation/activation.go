@@ -102,6 +102,13 @@ func (o Options) limit() int64 {
 	return o.Limit
 }
 
+// MaxRecord returns the longest record or joined line a source should keep
+// whole for these options: a longer one is over the limit in force,
+// whatever its escaping.
+func (o Options) MaxRecord() int {
+	return int(max(o.limit(), stream.DefaultMaxRecord)) + 1<<16
+}
+
 // IdleTimeoutOrDefault returns the idle timeout in force.
 func (o Options) IdleTimeoutOrDefault() time.Duration {
 	if o.IdleTimeout > 0 {
@@ -191,7 +198,9 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 	cursor := *at
 	skipper, skips := log.(Skipper)
 	skips = skips && !o.WaitForSentinel
-	complete := sentinel.Complete(sentinel.Options{Require: o.WaitForSentinel, SkipLeading: true})
+	// Only after an activation cut short after one sentinel may the other
+	// one lead this one.
+	complete := sentinel.Complete(sentinel.Options{Require: o.WaitForSentinel, SkipLeading: at.Sentinel})
 	src := stream.Via(log.Lines(*at, o.WaitForSentinel),
 		stages.Timeouts(clk, o.IdleTimeoutOrDefault(), o.TimeoutOrDefault()),
 		stream.Lift(stream.Steps(
@@ -210,6 +219,7 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 			cursor = end
 		}
 	}
+	cursor.Sentinel = sentinel.Found(complete) == 1
 	*at = cursor
 	a := Activation{Lines: lines, Took: clk.Since(start)}
 	var recovered *stages.RecoveredError

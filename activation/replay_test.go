@@ -273,3 +273,18 @@ func TestCancelledCollectionReturnsTheError(t *testing.T) {
 	_, err := activation.Collect(ctx, p, &at, wait)
 	assert.ErrorIs(t, err, context.Canceled)
 }
+
+func TestASilentActivationAfterACleanOneEndsAtItsSentinels(t *testing.T) {
+	p := &podLog{follows: true, closed: make(chan struct{})}
+	p.add("2026-11-22T05:00:00Z chatty", "2026-11-22T05:00:00Z "+S, "2026-11-22T05:00:00Z "+S,
+		"2026-11-22T05:00:01Z "+S, "2026-11-22T05:00:01Z "+S)
+	var at stream.Cursor
+	assert.Equal(t, []string{"chatty"}, logsOf(collect(t, p, &at, wait).Lines))
+	assert.False(t, at.Sentinel)
+	// The mock clock never moves: only the sentinels can end this.
+	o := wait
+	o.Clock = clock.NewMock()
+	b := collect(t, p, &at, o)
+	assert.Empty(t, b.Lines)
+	assert.Equal(t, activation.Sentinels, b.End, "the first sentinel is this activation's, not a late one")
+}

@@ -172,25 +172,27 @@ func (s *Source) Collect(ctx context.Context, o activation.Options) (activation.
 		o.Clock = s.o.Clock
 	}
 	at := s.Cursor()
-	maxRecord := stream.DefaultMaxRecord
-	if o.Limit > 0 {
-		maxRecord = int(o.Limit) + 1<<16
-	}
+	maxRecord := o.MaxRecord()
 	log := activation.LogFunc(func(at stream.Cursor, follow bool) stream.Source {
 		return s.lines(at, follow, maxRecord)
 	})
-	a, err := activation.Collect(ctx, skipping{log, s}, &at, o)
+	a, err := activation.Collect(ctx, skipping{log, s, maxRecord}, &at, o)
 	s.SetCursor(at)
 	return a, err
 }
 
 // skipping is a log that skips to its current end with Source.SkipToEnd.
 type skipping struct {
-	activation.LogFunc
-	*Source
+	log       activation.LogFunc
+	src       *Source
+	maxRecord int
 }
 
-func (s skipping) Lines(at stream.Cursor, follow bool) stream.Source { return s.LogFunc(at, follow) }
+func (s skipping) Lines(at stream.Cursor, follow bool) stream.Source { return s.log(at, follow) }
+
+func (s skipping) SkipToEnd(ctx context.Context, at stream.Cursor) (stream.Cursor, error) {
+	return s.src.skipToEnd(ctx, at, s.maxRecord)
+}
 
 // Lines returns the container's lines after at; with follow, the source
 // waits for more until the container exits. It implements activation.Log.
@@ -283,27 +285,39 @@ var errNoSkip = errors.New("k8slog: every line of the log's tail carries the sam
 // activation this way, so that reading stops at the limit. It implements
 // activation.Skipper.
 func (s *Source) SkipToEnd(ctx context.Context, at stream.Cursor) (stream.Cursor, error) {
+	return s.skipToEnd(ctx, at, stream.DefaultMaxRecord)
+}
+
+// skipToEnd reads the tail keeping only the lines' times: a record longer
+// than maxRecord keeps the time it starts with.
+func (s *Source) skipToEnd(ctx context.Context, at stream.Cursor, maxRecord int) (stream.Cursor, error) {
 	for _, n := range tails {
 		opts := &corev1.PodLogOptions{Container: s.o.Container, Timestamps: true, TailLines: &n}
 		rc, err := s.client.CoreV1().Pods(s.namespace).GetLogs(s.pod, opts).MaxRetries(0).Stream(ctx)
 		if err != nil {
 			return at, s.wrap(err)
 		}
-		lines, err := stream.Collect(ctx, stream.FromReader(rc, logformat.NewTimestamped(), stream.ReaderOptions{}))
+		times := make([]int64, 0, n)
+		err = stream.Each(ctx, stream.FromReader(rc, logformat.NewTimestamped(), stream.ReaderOptions{MaxRecord: maxRecord}), func(lines []stream.Line) error {
+			for _, l := range lines {
+				times = append(times, l.Time)
+			}
+			return nil
+		})
 		rc.Close()
 		if err != nil {
 			return at, err
 		}
-		if len(lines) == 0 {
+		if len(times) == 0 {
 			return at, nil
 		}
-		last := lines[len(lines)-1].Time
-		if lines[0].Time == last && len(lines) == int(n) {
+		last := times[len(times)-1]
+		if times[0] == last && len(times) == int(n) {
 			continue
 		}
 		var end stream.Cursor
-		for i := range lines {
-			if lines[i].Time == last {
+		for _, t := range times {
+			if t == last {
 				end.Advance(&stream.Line{Time: last})
 			}
 		}

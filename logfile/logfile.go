@@ -122,18 +122,9 @@ func (f *File) Collect(ctx context.Context, o activation.Options) (activation.Ac
 		o.Clock = f.o.Clock
 	}
 	at := f.Cursor()
-	a, err := activation.Collect(ctx, sized{f, maxRecord(o.Limit)}, &at, o)
+	a, err := activation.Collect(ctx, sized{f, o.MaxRecord()}, &at, o)
 	f.SetCursor(at)
 	return a, err
-}
-
-// maxRecord is the longest record or joined line kept whole for a limit: a
-// longer one is over the limit, whatever its escaping.
-func maxRecord(limit int64) int {
-	if limit > 0 {
-		return int(limit) + 1<<16
-	}
-	return stream.DefaultMaxRecord
 }
 
 // sized is a File read with records and joined lines capped for a limit.

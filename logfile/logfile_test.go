@@ -380,3 +380,13 @@ func TestAHundredMegabyteLine(t *testing.T) {
 	assert.Equal(t, []string{"before", activation.TruncationNotice(10 << 20)}, logsOf(a.Lines), "a single line over the limit is a truncation")
 	assert.Equal(t, []string{"next"}, logsOf(collect(t, f, blackbox).Lines), "the activation was skipped to its sentinels")
 }
+
+func TestTheDefaultLimitKeepsATwoMegabyteLineWhole(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "0.log")
+	long := strings.Repeat("2", 2<<20)
+	require.NoError(t, os.WriteFile(path, []byte("2026-11-22T05:00:00Z stdout F "+long+"\n"), 0o644))
+	a := collect(t, open(t, path, logfile.Options{}), activation.Options{})
+	require.Len(t, a.Lines, 1)
+	assert.Equal(t, activation.CurrentEnd, a.End)
+	assert.True(t, a.Lines[0].Log == long, "2 MiB is under the default 10 MiB limit")
+}

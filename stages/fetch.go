@@ -194,25 +194,11 @@ func (f *fetcher) read(ctx context.Context) error {
 		batch, err := rd.Read(make([]stream.Line, 0, size))
 		if filter != nil {
 			batch = filter.Filter(batch)
-			if err == io.EOF || errors.Is(err, stream.ErrIncomplete) {
-				batch = append(batch, filter.Flush()...)
-			}
 		}
-		if len(batch) > 0 {
-			for i := range batch {
-				if f.o.Replays {
-					// A replaying log is addressed by time: a position in
-					// one of its streams means nothing in the next.
-					batch[i].Offset = 0
-				}
-				f.cursor.Advance(&batch[i])
-			}
-			f.progress = true
-			size = max(size, len(batch))
-			if !stream.Send(ctx, f.out, stream.Chunk{Lines: batch}) {
-				return errStopped
-			}
+		if !f.send(ctx, batch) {
+			return errStopped
 		}
+		size = max(size, len(batch))
 		switch {
 		case err == nil:
 			continue
@@ -220,12 +206,39 @@ func (f *fetcher) read(ctx context.Context) error {
 			return errStopped
 		case err == io.EOF || errors.Is(err, stream.ErrIncomplete):
 			if f.o.AtEnd != nil {
-				return f.o.AtEnd(ctx, err)
+				if e := f.o.AtEnd(ctx, err); e != nil {
+					// The log goes on: the lines a filter holds are
+					// replayed when it is reopened.
+					return e
+				}
+				err = nil
+			} else if err == io.EOF {
+				err = nil
 			}
-			if err == io.EOF {
-				return nil
-			}
+		}
+		// The log, or this stream of it, has ended for good: a line the
+		// filter still holds will not be replayed.
+		if filter != nil && !f.send(ctx, filter.Flush()) {
+			return errStopped
 		}
 		return err
 	}
+}
+
+// send moves the cursor past lines and sends them, unless there are none;
+// it reports false if ctx ended first.
+func (f *fetcher) send(ctx context.Context, lines []stream.Line) bool {
+	if len(lines) == 0 {
+		return true
+	}
+	for i := range lines {
+		if f.o.Replays {
+			// A replaying log is addressed by time: a position in one of
+			// its streams means nothing in the next.
+			lines[i].Offset = 0
+		}
+		f.cursor.Advance(&lines[i])
+	}
+	f.progress = true
+	return stream.Send(ctx, f.out, stream.Chunk{Lines: lines})
 }

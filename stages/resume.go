@@ -86,10 +86,9 @@ func Resume(at stream.Cursor) stream.Stage {
 					}
 					return
 				}
+				// An in-band error keeps the held lines back: a source that
+				// reopens the log after it will replay them.
 				c.Lines = f.Filter(c.Lines)
-				if c.Err != nil {
-					c.Lines = append(c.Lines, f.Flush()...)
-				}
 				if (len(c.Lines) > 0 || c.Err != nil) && !stream.Send(ctx, out, c) || c.Err != nil {
 					return
 				}

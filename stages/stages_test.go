@@ -363,3 +363,53 @@ func TestFetchUnfinishedRecordWithoutAtEnd(t *testing.T) {
 	assert.ErrorIs(t, r.err, stream.ErrIncomplete)
 	assert.Equal(t, []string{"a"}, logsOf(r.lines))
 }
+
+func TestFetchKeepsHeldLinesForTheReplay(t *testing.T) {
+	// The previous activation consumed X@.5, Y@.6, Z@.5: the cursor is
+	// (.5, 2). The first resumed stream breaks after X and Y; the reopened
+	// one replays X, Y, Z and brings W.
+	var at stream.Cursor
+	for _, ns := range []int64{at5, at6, at5} {
+		at.Advance(&stream.Line{Time: ns})
+	}
+	streams := []string{
+		sec5 + ".5Z X\n" + sec5 + ".6Z Y\n",
+		sec5 + ".5Z X\n" + sec5 + ".6Z Y\n" + sec5 + ".5Z Z\n" + sec5 + ".7Z W\n",
+	}
+	opened := 0
+	ends := 0
+	m := clock.NewMock()
+	src := stages.Fetch(stages.FetchOptions{
+		Open: func(context.Context, stream.Cursor) (io.ReadCloser, error) {
+			opened++
+			return io.NopCloser(strings.NewReader(streams[opened-1])), nil
+		},
+		Decoder: logformat.NewTimestamped,
+		From:    at,
+		Replays: true,
+		AtEnd: func(context.Context, error) error {
+			if ends++; ends == 1 {
+				return errReset
+			}
+			return nil
+		},
+		Classify: func(err error) (bool, time.Duration) { return errors.Is(err, errReset), 0 },
+		Clock:    m,
+	})
+	r, _ := clocktest.Go(m, 10*time.Millisecond, time.Minute, collect(src))
+	require.NoError(t, r.err)
+	assert.Equal(t, []string{"W"}, logsOf(r.lines), "Y is not repeated when the first stream breaks")
+}
+
+var (
+	at5 = mustParse(sec5 + ".5Z")
+	at6 = mustParse(sec5 + ".6Z")
+)
+
+func mustParse(s string) int64 {
+	ns, err := timestamp.ParseString(s)
+	if err != nil {
+		panic(err)
+	}
+	return ns
+}

@@ -20,6 +20,9 @@ type Cursor struct {
 	Count int
 	// Offset is the byte offset after the last consumed line's record.
 	Offset int64
+	// Sentinel says that the last activation ended after one of its two
+	// sentinels (a timeout cut it short): the next may begin with the other.
+	Sentinel bool
 
 	// recent remembers, in a ring, the counts of the last few times left
 	// behind, so that a line whose time steps back to one of them (stdout
@@ -37,7 +40,7 @@ type timeCount struct {
 }
 
 // IsZero reports whether c is the start of the log.
-func (c Cursor) IsZero() bool { return c.Count == 0 && c.Offset == 0 }
+func (c Cursor) IsZero() bool { return c.Count == 0 && c.Offset == 0 && !c.Sentinel }
 
 // Advance moves c past l.
 func (c *Cursor) Advance(l *Line) {
@@ -48,6 +51,9 @@ func (c *Cursor) Advance(l *Line) {
 	}
 	first, count := c.Count == 0, 0
 	if !first {
+		// A restored cursor has no history: its own time is the latest
+		// it knows of.
+		c.latest = max(c.latest, c.Time)
 		c.recent[c.next] = timeCount{c.Time, c.Count}
 		c.next = (c.next + 1) % uint8(len(c.recent))
 		if l.Time <= c.latest {
@@ -78,8 +84,8 @@ func (c Cursor) String() string {
 	return string(b)
 }
 
-// MarshalText writes "TIME/COUNT/OFFSET", with TIME canonical; the zero
-// Cursor is the empty text.
+// MarshalText writes "TIME/COUNT/OFFSET", with TIME canonical, and "/S"
+// after it when Sentinel is set; the zero Cursor is the empty text.
 func (c Cursor) MarshalText() ([]byte, error) {
 	if c.IsZero() {
 		return []byte{}, nil
@@ -88,7 +94,11 @@ func (c Cursor) MarshalText() ([]byte, error) {
 	b = append(b, '/')
 	b = strconv.AppendInt(b, int64(c.Count), 10)
 	b = append(b, '/')
-	return strconv.AppendInt(b, c.Offset, 10), nil
+	b = strconv.AppendInt(b, c.Offset, 10)
+	if c.Sentinel {
+		b = append(b, "/S"...)
+	}
+	return b, nil
 }
 
 // ErrCursor is returned for text that is not a cursor.
@@ -101,6 +111,10 @@ func (c *Cursor) UnmarshalText(text []byte) error {
 		return nil
 	}
 	parts := strings.Split(string(text), "/")
+	sentinel := len(parts) == 4 && parts[3] == "S"
+	if sentinel {
+		parts = parts[:3]
+	}
 	if len(parts) != 3 {
 		return fmt.Errorf("%w: %q", ErrCursor, text)
 	}
@@ -113,6 +127,10 @@ func (c *Cursor) UnmarshalText(text []byte) error {
 	if err1 != nil || err2 != nil || n < 0 || off < 0 {
 		return fmt.Errorf("%w: %q", ErrCursor, text)
 	}
-	*c = Cursor{Time: t, Count: n, Offset: off}
+	if n == 0 {
+		// No line consumed: there is no time to resume after.
+		t = 0
+	}
+	*c = Cursor{Time: t, Count: n, Offset: off, Sentinel: sentinel}
 	return nil
 }

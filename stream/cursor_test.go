@@ -60,6 +60,13 @@ func TestCursorText(t *testing.T) {
 	assert.Equal(t, c.Offset, back.Offset)
 	assert.Equal(t, string(text), back.String())
 
+	require.NoError(t, back.UnmarshalText([]byte("2026-11-22T05:00:00Z/1/0/S")))
+	assert.True(t, back.Sentinel)
+	assert.Equal(t, "2026-11-22T05:00:00.000000000Z/1/0/S", back.String())
+
+	require.NoError(t, back.UnmarshalText([]byte("1700-01-01T00:00:00Z/0/7")))
+	assert.Equal(t, stream.Cursor{Offset: 7}, back, "with no line consumed, the time means nothing")
+
 	require.NoError(t, back.UnmarshalText(nil))
 	assert.True(t, back.IsZero())
 	for _, bad := range []string{"x", "2018-02-06T00:09:35Z/2", "2018-02-06T00:09:35Z/-1/0", "nope/1/1", "2018-02-06T00:09:35Z/1/x"} {
@@ -71,6 +78,7 @@ func FuzzCursorText(f *testing.F) {
 	f.Add("2018-02-06T00:09:35.382671930Z/2/42")
 	f.Add("")
 	f.Add("1970-01-01T00:00:00Z/1/0")
+	f.Add("2026-11-22T05:00:00Z/2/10/S")
 	f.Fuzz(func(t *testing.T, s string) {
 		var c stream.Cursor
 		if c.UnmarshalText([]byte(s)) != nil {
@@ -82,4 +90,11 @@ func FuzzCursorText(f *testing.F) {
 			t.Fatalf("%q → %q → %+v, %v; want %+v", s, text, back, err, c)
 		}
 	})
+}
+
+func TestRestoredCursorCountsAStepBack(t *testing.T) {
+	var c stream.Cursor
+	require.NoError(t, c.UnmarshalText([]byte("1970-01-01T00:00:10Z/2/0")))
+	advance(&c, 9_990_000_000, 10_000_000_000)
+	assert.Equal(t, 3, c.Count, "the restored cursor's own time is remembered")
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"unsafe"
+
+	"github.com/actlog/actlog/timestamp"
 )
 
 // A Decoder turns records, the lines of a source's raw log without their line
@@ -160,7 +162,15 @@ func (r *Reader) makeRoom() {
 		}
 	}
 	if r.overflow == nil {
-		r.overflow = &Line{Time: r.prev, Overflow: true, Log: string(r.buf[:min(overflowPrefix, r.end)])}
+		prefix := r.buf[:min(overflowPrefix, r.end)]
+		r.overflow = &Line{Time: r.prev, Overflow: true, Log: string(prefix)}
+		// A record that starts with a time (CRI, "<time> <message>")
+		// keeps it.
+		if i := bytes.IndexByte(prefix, ' '); i > 0 {
+			if t, err := timestamp.Parse(prefix[:i]); err == nil {
+				r.overflow.Time = t
+			}
+		}
 	}
 	r.off += int64(r.end)
 	r.end = 0
