@@ -47,13 +47,21 @@ type Stage func(ctx context.Context, in <-chan Chunk) <-chan Chunk
 // had closed. It never leaves the stage.
 var ErrComplete = errors.New("stream: complete")
 
-// Chain composes stages into one, in order.
+// Chain composes stages into one, in order; no stages pass the input on.
+// When the last stage's output closes, or ctx ends, the stages are
+// cancelled; the composed output closes after all of them have returned.
 func Chain(stages ...Stage) Stage {
 	return func(ctx context.Context, in <-chan Chunk) <-chan Chunk {
-		for _, s := range stages {
-			in = s(ctx, in)
+		if len(stages) == 0 {
+			return in
 		}
-		return in
+		inner, cancel := context.WithCancel(ctx)
+		outs := make([]<-chan Chunk, 0, len(stages))
+		for _, s := range stages {
+			in = s(inner, in)
+			outs = append(outs, in)
+		}
+		return join(ctx, cancel, outs)
 	}
 }
 
@@ -63,31 +71,38 @@ func Chain(stages ...Stage) Stage {
 func Via(src Source, stages ...Stage) Source {
 	return func(ctx context.Context) <-chan Chunk {
 		inner, cancel := context.WithCancel(ctx)
-		outs := make([]<-chan Chunk, 0, len(stages)+1)
 		c := src(inner)
-		outs = append(outs, c)
+		outs := append(make([]<-chan Chunk, 0, len(stages)+1), c)
 		for _, s := range stages {
 			c = s(inner, c)
 			outs = append(outs, c)
 		}
-		out := make(chan Chunk, 1)
-		go func() {
-			defer close(out)
-			defer func() {
-				cancel()
-				for _, o := range outs {
-					for range o {
-					}
-				}
-			}()
-			for ch := range c {
-				if !Send(ctx, out, ch) {
-					return
+		return join(ctx, cancel, outs)
+	}
+}
+
+// join forwards the last of outs to a channel of its own. When it closes,
+// or ctx ends, join cancels the goroutines that own outs and drains every
+// one of them, so that its channel closes only after they have all
+// returned.
+func join(ctx context.Context, cancel context.CancelFunc, outs []<-chan Chunk) <-chan Chunk {
+	out := make(chan Chunk, 1)
+	go func() {
+		defer close(out)
+		defer func() {
+			cancel()
+			for _, o := range outs {
+				for range o {
 				}
 			}
 		}()
-		return out
-	}
+		for ch := range outs[len(outs)-1] {
+			if !Send(ctx, out, ch) {
+				return
+			}
+		}
+	}()
+	return out
 }
 
 // Send sends c on out unless ctx ends first, and reports whether it was sent.

@@ -180,3 +180,30 @@ func TestFromErrorAndFromSlice(t *testing.T) {
 	again, _ := stream.Collect(context.Background(), src)
 	assert.Equal(t, "a", again[0].Log, "each run emits its own copy")
 }
+
+func TestChainWaitsForItsMiddleStages(t *testing.T) {
+	var returned atomic.Bool
+	middle := func(ctx context.Context, in <-chan stream.Chunk) <-chan stream.Chunk {
+		out := make(chan stream.Chunk)
+		go func() {
+			defer close(out)
+			defer returned.Store(true)
+			for c := range in {
+				if !stream.Send(ctx, out, c) {
+					return
+				}
+			}
+		}()
+		return out
+	}
+	var sent atomic.Int64
+	_, err := stream.Collect(context.Background(), stream.Via(endless(&sent), stream.Chain(middle, stream.Lift(&firstN{n: 3}))))
+	require.NoError(t, err)
+	assert.True(t, returned.Load(), "the chain's middle stage returned before the pipeline did")
+}
+
+func TestAnEmptyChainPassesItsInputOn(t *testing.T) {
+	got, err := stream.Collect(context.Background(), stream.Via(stream.FromSlice(lines("a")), stream.Chain()))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a"}, logsOf(got))
+}
