@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sync"
 	"time"
@@ -142,17 +143,60 @@ func (f *File) Lines(at stream.Cursor, follow bool) stream.Source {
 }
 
 func (f *File) lines(at stream.Cursor, follow bool, max int) stream.Source {
-	o := stages.FetchOptions{
+	if follow {
+		return f.follow(at, max)
+	}
+	return stages.Fetch(stages.FetchOptions{
 		Open:      f.open,
 		Decoder:   func() stream.Decoder { return f.decoder(max) },
 		From:      at,
 		Clock:     f.o.Clock,
 		MaxRecord: max,
+	})
+}
+
+// follow reads the file from at on with one reader and one decoder, and at
+// its end polls for it to grow: a line that one stream leaves unfinished
+// stays pending in the decoder while the other stream's lines come out.
+func (f *File) follow(at stream.Cursor, max int) stream.Source {
+	return func(ctx context.Context) <-chan stream.Chunk {
+		out := make(chan stream.Chunk, 1)
+		go func() {
+			defer close(out)
+			if _, err := f.check(at); err != nil {
+				stream.Send(ctx, out, stream.Chunk{Err: err})
+				return
+			}
+			rd := stream.NewReader(io.NewSectionReader(f.fh, at.Offset, math.MaxInt64-at.Offset), f.decoder(max),
+				stream.ReaderOptions{MaxRecord: max, Offset: at.Offset, PrevTime: at.Time})
+			for {
+				lines, err := rd.Read(nil)
+				if len(lines) > 0 && !stream.Send(ctx, out, stream.Chunk{Lines: lines}) {
+					return
+				}
+				switch {
+				case err == nil:
+					continue
+				case err == io.EOF || errors.Is(err, stream.ErrIncomplete):
+					if _, err := f.check(stream.Cursor{Offset: rd.Offset()}); err != nil {
+						stream.Send(ctx, out, stream.Chunk{Err: err})
+						return
+					}
+					t := f.o.Clock.Timer(f.o.Poll)
+					select {
+					case <-t.C:
+					case <-ctx.Done():
+						t.Stop()
+						return
+					}
+				default:
+					stream.Send(ctx, out, stream.Chunk{Err: fmt.Errorf("logfile: %w", err)})
+					return
+				}
+			}
+		}()
+		return out
 	}
-	if follow {
-		o.AtEnd = func(context.Context, error) error { return stages.ReopenAfter(f.o.Poll) }
-	}
-	return stages.Fetch(o)
 }
 
 // open returns the file from the cursor's offset to its current size,

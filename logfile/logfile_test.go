@@ -3,6 +3,7 @@ package logfile_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -389,4 +390,34 @@ func TestTheDefaultLimitKeepsATwoMegabyteLineWhole(t *testing.T) {
 	require.Len(t, a.Lines, 1)
 	assert.Equal(t, activation.CurrentEnd, a.End)
 	assert.True(t, a.Lines[0].Log == long, "2 MiB is under the default 10 MiB limit")
+}
+
+func TestFollowKeepsAPartialLineWhileTheOtherStreamCompletes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "0.log")
+	require.NoError(t, os.WriteFile(path, []byte("2026-11-22T05:00:01Z stdout P aaaa\n2026-11-22T05:00:02Z stderr F bbbb\n"), 0o644))
+	f := open(t, path, logfile.Options{})
+	var got []string
+	done := errors.New("done")
+	err := stream.Each(context.Background(), f.Lines(stream.Cursor{}, true), func(lines []stream.Line) error {
+		for _, l := range lines {
+			got = append(got, l.String())
+		}
+		if len(got) == 1 {
+			// bbbb is out, aaaa pending: only now does the writer go on.
+			fh, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+			require.NoError(t, err)
+			_, err = fh.WriteString("2026-11-22T05:00:03Z stdout F cccc\n")
+			require.NoError(t, err)
+			require.NoError(t, fh.Close())
+		}
+		if len(got) == 2 {
+			return done
+		}
+		return nil
+	})
+	require.ErrorIs(t, err, done)
+	assert.Equal(t, []string{
+		"2026-11-22T05:00:02.000000000Z stderr: bbbb",
+		"2026-11-22T05:00:01.000000000Z stdout: aaaacccc",
+	}, got)
 }
