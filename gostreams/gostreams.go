@@ -4,10 +4,12 @@
 // Flow.
 //
 // go-streams moves single elements of type any over unbuffered channels, and
-// a go-streams goroutine blocks until its element is taken. Both adapters
-// therefore keep taking, and discarding, the elements of their go-streams
-// input after an actlog stage has completed early, until that input closes:
-// no go-streams goroutine is left blocked.
+// a go-streams goroutine blocks until its element is taken. When the actlog
+// side ends first (a stage completed early, the context ended), both
+// adapters close their own output at once and leave a goroutine taking and
+// discarding the elements of their go-streams input until it closes: it
+// belongs to the go-streams side, and no go-streams goroutine is left
+// blocked.
 //
 // Elements are stream.Line values. The error that ends an actlog stream
 // travels as a last element of type error, and an element of type error
@@ -32,15 +34,20 @@ const maxBatch = 256
 // FromOutlet returns a source of the stream.Line elements of o. It gathers
 // the elements already waiting into batches. An element of type error ends
 // the stream with it; an element of another type ends it with an error that
-// names the type. When the source ends before o closes, it discards o's
-// elements until o closes, and only then closes its own channel.
+// names the type. When the source ends before o closes, a goroutine
+// discards o's elements until o closes.
 func FromOutlet(o streams.Outlet) stream.Source {
 	return func(ctx context.Context) <-chan stream.Chunk {
 		out := make(chan stream.Chunk, 1)
 		go func() {
 			defer close(out)
-			defer drain(o.Out())
 			in := o.Out()
+			closed := false
+			defer func() {
+				if !closed {
+					go drain(in)
+				}
+			}()
 			for {
 				var e any
 				var ok bool
@@ -50,6 +57,7 @@ func FromOutlet(o streams.Outlet) stream.Source {
 					return
 				}
 				if !ok {
+					closed = true
 					return
 				}
 				var c stream.Chunk
@@ -63,12 +71,15 @@ func FromOutlet(o streams.Outlet) stream.Source {
 					if len(c.Lines) == maxBatch {
 						break
 					}
+					var open bool
 					select {
-					case e, ok = <-in:
+					case e, open = <-in:
+						if !open {
+							closed = true
+						}
 					default:
-						ok = false
 					}
-					if !ok {
+					if !open {
 						break
 					}
 				}
@@ -127,8 +138,11 @@ func (f *Flow) run(ctx context.Context, s stream.Stage) {
 		}
 		return nil
 	})
-	if err != nil && ctx.Err() == nil {
-		f.out <- err
+	if err != nil {
+		select {
+		case f.out <- err:
+		case <-ctx.Done():
+		}
 	}
 }
 

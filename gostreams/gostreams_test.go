@@ -125,3 +125,43 @@ func TestFromOutletRejectsOtherElements(t *testing.T) {
 	assert.EqualError(t, err, "gostreams: element of type int is not a stream.Line")
 	fed.Wait()
 }
+
+func TestCancellingReturnsAtOnceThoughTheGoStreamsSourceGoesOn(t *testing.T) {
+	ch := make(chan any)
+	go func() {
+		for i := 0; i < 100; i++ {
+			ch <- stream.Line{Log: "more"}
+		}
+		close(ch)
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	n := 0
+	err := stream.Each(ctx, gostreams.FromOutlet(extension.NewChanSource(ch)), func(lines []stream.Line) error {
+		if n += len(lines); n >= 3 {
+			cancel()
+		}
+		return nil
+	})
+	assert.ErrorIs(t, err, context.Canceled, "returned while the go-streams source still had elements to send")
+}
+
+func TestAFlowClosesWhenItsStageCompletes(t *testing.T) {
+	in := make(chan any)
+	release := make(chan struct{})
+	go func() {
+		in <- stream.Line{Log: "a"}
+		in <- stream.Line{Log: sentinel.Marker}
+		in <- stream.Line{Log: sentinel.Marker}
+		<-release // the upstream goes on long after the activation
+		in <- stream.Line{Log: "next"}
+		close(in)
+	}()
+	results := make(chan any, 8)
+	extension.NewChanSource(in).Via(gostreams.NewFlow(context.Background(), stream.Lift(sentinel.Complete(sentinel.Options{})))).To(extension.NewChanSink(results))
+	var got []any
+	for e := range results {
+		got = append(got, e)
+	}
+	assert.Equal(t, []any{stream.Line{Log: "a"}}, got, "the flow's output closed without waiting for its upstream")
+	close(release)
+}
