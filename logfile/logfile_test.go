@@ -421,3 +421,40 @@ func TestFollowKeepsAPartialLineWhileTheOtherStreamCompletes(t *testing.T) {
 		"2026-11-22T05:00:01.000000000Z stdout: aaaacccc",
 	}, got)
 }
+
+// repeating reads rec over and over, n bytes in all.
+type repeating struct {
+	rec string
+	n   int
+	at  int
+}
+
+func (r *repeating) Read(p []byte) (int, error) {
+	if r.n <= 0 {
+		return 0, io.EOF
+	}
+	w := 0
+	for w < len(p) && r.n > 0 {
+		c := copy(p[w:min(len(p), w+r.n)], r.rec[r.at:])
+		r.at = (r.at + c) % len(r.rec)
+		w += c
+		r.n -= c
+	}
+	return w, nil
+}
+
+func TestAReaderFarOverItsLimitKeepsItsHeapBounded(t *testing.T) {
+	rec := "2026-11-22T05:00:00Z " + strings.Repeat("p", 200) + "\n"
+	src := &repeating{rec: rec, n: len(rec) * (128 << 20 / len(rec))}
+	r := logfile.NewReader(src, logfile.Options{})
+	defer r.Close()
+	runtime.GC()
+	peak := watchHeap(t)
+	a, err := r.Collect(context.Background(), activation.Options{Limit: 1 << 20})
+	require.NoError(t, err)
+	assert.Less(t, peak(), uint64(48<<20), "128 MiB piped through, the rest of the activation discarded as it goes")
+	assert.Equal(t, activation.Truncated, a.End)
+	b, err := r.Collect(context.Background(), activation.Options{})
+	require.NoError(t, err)
+	assert.Empty(t, b.Lines, "everything was read past")
+}

@@ -13,7 +13,9 @@ import (
 // Reader is a log read once from an io.Reader that cannot be reopened or
 // sought, such as standard input, with a byte-offset cursor. One goroutine
 // of its own reads it ahead; the lines a collection read but did not
-// consume are kept for the next one. Its current end is the reader's end.
+// consume are kept for the next one: they are in the last few batches it
+// received (the pipeline holds no more in flight), and only those are kept.
+// Its current end is the reader's end.
 //
 // A read blocked on the underlying reader cannot be interrupted: that
 // goroutine belongs to the Reader, not to a collection, and returns when the
@@ -29,10 +31,15 @@ type Reader struct {
 	collecting sync.Mutex
 	mu         sync.Mutex
 	cursor     stream.Cursor
-	backlog    []stream.Line
+	recent     [][]stream.Line
 	end        error
 	ended      bool
 }
+
+// kept is how many of the last batches a Reader keeps: more than a
+// pipeline can hold in flight between the source and the step that
+// consumes lines.
+const kept = 8
 
 // NewReader returns the log read from r.
 func NewReader(r io.Reader, o Options) *Reader {
@@ -100,14 +107,19 @@ func (r *Reader) Lines(at stream.Cursor, _ bool) stream.Source {
 		go func() {
 			defer close(out)
 			r.mu.Lock()
-			kept := r.backlog[:0]
-			for _, l := range r.backlog {
-				if l.Offset > at.Offset {
-					kept = append(kept, l)
+			var pending []stream.Line
+			for _, batch := range r.recent {
+				for _, l := range batch {
+					if l.Offset > at.Offset {
+						pending = append(pending, l)
+					}
 				}
 			}
-			r.backlog = kept
-			pending := append([]stream.Line(nil), kept...)
+			r.recent = nil
+			if len(pending) > 0 {
+				r.recent = append(r.recent, pending)
+				pending = append([]stream.Line(nil), pending...)
+			}
 			ended, end := r.ended, r.end
 			r.mu.Unlock()
 			if len(pending) > 0 && !stream.Send(ctx, out, stream.Chunk{Lines: pending}) {
@@ -130,7 +142,10 @@ func (r *Reader) Lines(at stream.Cursor, _ bool) stream.Source {
 					return
 				}
 				r.mu.Lock()
-				r.backlog = append(r.backlog, c.Lines...)
+				r.recent = append(r.recent, c.Lines)
+				if len(r.recent) > kept {
+					r.recent = r.recent[1:]
+				}
 				if c.Err != nil {
 					r.ended, r.end = true, c.Err
 				}
