@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -275,3 +276,51 @@ type LogFunc func(at stream.Cursor, follow bool) stream.Source
 
 // Lines implements Log.
 func (f LogFunc) Lines(at stream.Cursor, follow bool) stream.Source { return f(at, follow) }
+
+// Collector collects activations from a log one after another, keeping the
+// cursor where the next one begins. Its methods are safe for concurrent
+// use; collections run one at a time.
+type Collector struct {
+	log   func(Options) Log
+	clock clock.Clock
+
+	collecting sync.Mutex
+	mu         sync.Mutex
+	cursor     stream.Cursor
+}
+
+// NewCollector returns a Collector of the log that log returns for a
+// collection's options (a source may size its records by the limit), on clk
+// unless the options name a clock of their own; nil clk means the real
+// clock.
+func NewCollector(log func(Options) Log, clk clock.Clock) *Collector {
+	return &Collector{log: log, clock: clk}
+}
+
+// Collect collects the next activation and moves the cursor past it.
+func (c *Collector) Collect(ctx context.Context, o Options) (Activation, error) {
+	c.collecting.Lock()
+	defer c.collecting.Unlock()
+	if o.Clock == nil {
+		o.Clock = c.clock
+	}
+	at := c.Cursor()
+	a, err := Collect(ctx, c.log(o), &at, o)
+	c.SetCursor(at)
+	return a, err
+}
+
+// Cursor returns where the next activation begins.
+func (c *Collector) Cursor() stream.Cursor {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cursor
+}
+
+// SetCursor moves where the next activation begins, for an invoker that
+// restarts and resumes a cursor it saved.
+func (c *Collector) SetCursor(at stream.Cursor) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cursor = at
+}

@@ -41,3 +41,21 @@ func ExampleCollect() {
 	// current end
 	// 2026-11-22T05:00:01.000000000Z stdout: second activation
 }
+
+func ExampleNewCollector() {
+	log := activation.LogFunc(func(at stream.Cursor, follow bool) stream.Source {
+		return stream.FromReader(strings.NewReader(twoActivations[at.Offset:]), logformat.NewDocker(0), stream.ReaderOptions{Offset: at.Offset})
+	})
+	// The second activation never prints its sentinels: its line, then the
+	// failure notice.
+	c := activation.NewCollector(func(activation.Options) activation.Log { return log }, nil)
+	for range 2 {
+		a, _ := c.Collect(context.Background(), activation.Options{WaitForSentinel: true})
+		fmt.Println(len(a.Lines), a.End)
+	}
+	fmt.Println(c.Cursor().Offset)
+	// Output:
+	// 2 sentinels
+	// 2 failed
+	// 428
+}

@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -127,16 +126,13 @@ type Options struct {
 }
 
 // Source is one container's log, with the cursor where the next activation
-// begins. Its methods are safe for concurrent use; collections from one
-// Source run one at a time.
+// begins (its Collector). Its methods are safe for concurrent use;
+// collections from one Source run one at a time.
 type Source struct {
+	*activation.Collector
 	client         kubernetes.Interface
 	namespace, pod string
 	o              Options
-
-	collecting sync.Mutex
-	mu         sync.Mutex
-	cursor     stream.Cursor
 }
 
 // New returns the Source of a container's log in namespace/pod, read through
@@ -145,45 +141,26 @@ func New(client kubernetes.Interface, namespace, pod string, o Options) *Source 
 	if o.Clock == nil {
 		o.Clock = clock.New()
 	}
-	return &Source{client: client, namespace: namespace, pod: pod, o: o}
+	s := &Source{client: client, namespace: namespace, pod: pod, o: o}
+	s.Collector = activation.NewCollector(s.log, o.Clock)
+	return s
 }
 
-// Cursor returns where the next activation begins.
-func (s *Source) Cursor() stream.Cursor {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.cursor
-}
-
-// SetCursor moves where the next activation begins, for an invoker that
-// restarts and resumes a saved cursor.
-func (s *Source) SetCursor(c stream.Cursor) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.cursor = c
-}
-
-// Collect collects the next activation and moves the cursor past it. If
-// o.Clock is nil, the Source's clock is used.
-func (s *Source) Collect(ctx context.Context, o activation.Options) (activation.Activation, error) {
-	s.collecting.Lock()
-	defer s.collecting.Unlock()
-	if o.Clock == nil {
-		o.Clock = s.o.Clock
-	}
-	at := s.Cursor()
+// log is the container's log as one collection reads it: records and joined
+// lines capped for its limit, and the rest of a truncated blackbox
+// activation skipped through the log's tail.
+func (s *Source) log(o activation.Options) activation.Log {
 	maxRecord := o.MaxRecord()
-	log := activation.LogFunc(func(at stream.Cursor, follow bool) stream.Source {
-		return s.lines(at, follow, maxRecord)
-	})
-	a, err := activation.Collect(ctx, skipping{log, s, maxRecord}, &at, o)
-	s.SetCursor(at)
-	return a, err
+	return skipping{
+		log:       func(at stream.Cursor, follow bool) stream.Source { return s.lines(at, follow, maxRecord) },
+		src:       s,
+		maxRecord: maxRecord,
+	}
 }
 
 // skipping is a log that skips to its current end with Source.SkipToEnd.
 type skipping struct {
-	log       activation.LogFunc
+	log       func(at stream.Cursor, follow bool) stream.Source
 	src       *Source
 	maxRecord int
 }

@@ -65,9 +65,11 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// File is a log file with the cursor where the next activation begins. Its
-// methods are safe for concurrent use; collections run one at a time.
+// File is a log file with the cursor where the next activation begins (its
+// Collector). Its methods are safe for concurrent use; collections run one
+// at a time.
 type File struct {
+	*activation.Collector
 	path string
 	o    Options
 
@@ -75,10 +77,8 @@ type File struct {
 	// while it is held no other file can take its identity.
 	fh *os.File
 
-	collecting sync.Mutex
-	mu         sync.Mutex
-	cursor     stream.Cursor
-	format     logformat.Format
+	mu     sync.Mutex
+	format logformat.Format
 }
 
 // Open opens the File at path. It fails if the file cannot be read. Close
@@ -94,39 +94,13 @@ func Open(path string, o Options) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("logfile: %w", err)
 	}
-	return &File{path: path, o: o, fh: fh, format: o.Format}, nil
+	f := &File{path: path, o: o, fh: fh, format: o.Format}
+	f.Collector = activation.NewCollector(func(o activation.Options) activation.Log { return sized{f, o.MaxRecord()} }, o.Clock)
+	return f, nil
 }
 
 // Close releases the file.
 func (f *File) Close() error { return f.fh.Close() }
-
-// Cursor returns where the next activation begins.
-func (f *File) Cursor() stream.Cursor {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.cursor
-}
-
-// SetCursor moves where the next activation begins.
-func (f *File) SetCursor(c stream.Cursor) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.cursor = c
-}
-
-// Collect collects the next activation and moves the cursor past it. If
-// o.Clock is nil, the File's clock is used.
-func (f *File) Collect(ctx context.Context, o activation.Options) (activation.Activation, error) {
-	f.collecting.Lock()
-	defer f.collecting.Unlock()
-	if o.Clock == nil {
-		o.Clock = f.o.Clock
-	}
-	at := f.Cursor()
-	a, err := activation.Collect(ctx, sized{f, o.MaxRecord()}, &at, o)
-	f.SetCursor(at)
-	return a, err
-}
 
 // sized is a File read with records and joined lines capped for a limit.
 type sized struct {

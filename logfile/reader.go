@@ -21,6 +21,7 @@ import (
 // goroutine belongs to the Reader, not to a collection, and returns when the
 // reader ends.
 type Reader struct {
+	*activation.Collector
 	o         Options
 	rd        *stream.Reader
 	once      sync.Once
@@ -28,12 +29,10 @@ type Reader struct {
 	closeOnce sync.Once
 	closed    chan struct{}
 
-	collecting sync.Mutex
-	mu         sync.Mutex
-	cursor     stream.Cursor
-	recent     [][]stream.Line
-	end        error
-	ended      bool
+	mu     sync.Mutex
+	recent [][]stream.Line
+	end    error
+	ended  bool
 }
 
 // kept is how many of the last batches a Reader keeps: more than a
@@ -42,10 +41,12 @@ type Reader struct {
 const kept = 8
 
 // NewReader returns the log read from r.
-func NewReader(r io.Reader, o Options) *Reader {
+func NewReader(in io.Reader, o Options) *Reader {
 	o = o.withDefaults()
-	return &Reader{o: o, rd: stream.NewReader(r, newDecoder(o.Format, 0, func(logformat.Format) {}), stream.ReaderOptions{}),
+	r := &Reader{o: o, rd: stream.NewReader(in, newDecoder(o.Format, 0, func(logformat.Format) {}), stream.ReaderOptions{}),
 		ch: make(chan stream.Chunk, 1), closed: make(chan struct{})}
+	r.Collector = activation.NewCollector(func(activation.Options) activation.Log { return r }, o.Clock)
+	return r
 }
 
 func (r *Reader) readAhead() {
@@ -73,28 +74,6 @@ func (r *Reader) readAhead() {
 func (r *Reader) Close() error {
 	r.closeOnce.Do(func() { close(r.closed) })
 	return nil
-}
-
-// Cursor returns where the next activation begins.
-func (r *Reader) Cursor() stream.Cursor {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.cursor
-}
-
-// Collect collects the next activation and moves the cursor past it.
-func (r *Reader) Collect(ctx context.Context, o activation.Options) (activation.Activation, error) {
-	r.collecting.Lock()
-	defer r.collecting.Unlock()
-	if o.Clock == nil {
-		o.Clock = r.o.Clock
-	}
-	at := r.Cursor()
-	a, err := activation.Collect(ctx, r, &at, o)
-	r.mu.Lock()
-	r.cursor = at
-	r.mu.Unlock()
-	return a, err
 }
 
 // Lines returns the lines after at: first those read ahead and not yet
