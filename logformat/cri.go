@@ -11,7 +11,8 @@ import (
 // "<time> <stdout|stderr> <P|F>[:tags] <message>". A P record is the start or
 // middle of a line that the next F record on the same stream ends; the joined
 // line takes the time of its first record. Lines on the other stream may
-// complete in between. A joined line over the cap becomes an Overflow line.
+// complete in between. A line over the cap, joined or not, becomes an
+// Overflow line.
 type CRIDecoder struct{ joiner }
 
 // NewCRI returns a CRI decoder whose joined lines are capped at maxLine bytes

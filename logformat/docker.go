@@ -13,8 +13,8 @@ import (
 // {"log":"…\n","stream":"stdout","time":"…"}. A record whose log does not end
 // in "\n" is a piece of a longer line (Docker splits lines at 16 KiB): it is
 // joined, per stream, with the records that continue it, and the joined line
-// takes the time of its first record. A joined line over the cap becomes an
-// Overflow line.
+// takes the time of its first record. A line over the cap, joined or not,
+// becomes an Overflow line.
 //
 // gjson decodes each record; unescaping a message (every record has one,
 // its "\n") costs it two allocations.

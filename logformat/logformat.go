@@ -119,6 +119,9 @@ func (j *joiner) add(s stream.Stream, t int64, piece string, last bool, l *strea
 	if !p.active {
 		if last {
 			*l = stream.Line{Time: t, Stream: s, Log: piece}
+			if len(piece) > j.max {
+				l.Log, l.Overflow = piece[:min(len(piece), 1<<10)], true
+			}
 			return true
 		}
 		*p = partial{active: true, time: t, buf: p.buf[:0]}
