@@ -500,3 +500,34 @@ func TestClassify(t *testing.T) {
 	transient, _ = k8slog.Classify(errors.New("x509: certificate signed by unknown authority"))
 	assert.False(t, transient)
 }
+
+// TestBadMessagesThroughTheAPI sends every kind of odd message through the
+// kubelet's reader, the pods/log endpoint and client-go. The kubelet has
+// already parsed the CRI records, so each arrives as "<time> <message>" and
+// comes back as written.
+func TestBadMessagesThroughTheAPI(t *testing.T) {
+	cases := []struct{ name, printed, want string }{
+		{"empty", "", ""},
+		{"binary", "\x00\x01\x02\xfe\xff", "\x00\x01\x02\xfe\xff"},
+		{"invalid UTF-8", "bad \xff\xfe byte", "bad \xff\xfe byte"},
+		{"a carriage return before the newline is the line ending", "crlf\r", "crlf"},
+		{"a carriage return inside stays", "cr\rinside", "cr\rinside"},
+		{"leading spaces", "   indented", "   indented"},
+		{"a time of its own", "2026-11-22T05:00:00Z looks like a record", "2026-11-22T05:00:00Z looks like a record"},
+		{"the sentinel and more", sentinel.Marker + " but more", sentinel.Marker + " but more"},
+		{"a line of 100 KiB", strings.Repeat("k", 100<<10), strings.Repeat("k", 100<<10)},
+		{"JSON", `{"log":"x","stream":"stderr"}`, `{"log":"x","stream":"stderr"}`},
+		{"a CRI record as message", "2026-11-22T05:00:00Z stderr F nested", "2026-11-22T05:00:00Z stderr F nested"},
+	}
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	for i, tc := range cases {
+		c.PrintAt(at(i), stream.Stdout, tc.printed)
+	}
+	a := collect(t, e.source("p", k8slog.Options{}), blackbox)
+	require.Len(t, a.Lines, len(cases))
+	for i, tc := range cases {
+		assert.True(t, a.Lines[i].Log == tc.want, "%s: got %d bytes", tc.name, len(a.Lines[i].Log))
+		assert.Equal(t, at(i).UnixNano(), a.Lines[i].Time, tc.name)
+	}
+}
