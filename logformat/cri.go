@@ -13,27 +13,30 @@ import (
 // line takes the time of its first record. Lines on the other stream may
 // complete in between. A line over the cap, joined or not, becomes an
 // Overflow line.
-type CRIDecoder struct{ joiner }
+type CRIDecoder struct {
+	joiner
+	times timestamp.Parser
+}
 
 // NewCRI returns a CRI decoder whose joined lines are capped at maxLine bytes
 // (zero means DefaultMaxLine).
-func NewCRI(maxLine int) *CRIDecoder { return &CRIDecoder{newJoiner(maxLine)} }
+func NewCRI(maxLine int) *CRIDecoder { return &CRIDecoder{joiner: newJoiner(maxLine)} }
 
 // Decode implements stream.Decoder.
 func (d *CRIDecoder) Decode(rec []byte, l *stream.Line) (bool, error) {
-	t, s, partial, msg, err := splitCRI(rec)
+	t, s, partial, msg, err := splitCRI(rec, &d.times)
 	if err != nil {
 		return false, err
 	}
 	return d.add(s, t, unsafe.String(unsafe.SliceData(msg), len(msg)), !partial, l), nil
 }
 
-func splitCRI(rec []byte) (t int64, s stream.Stream, partial bool, msg []byte, err error) {
+func splitCRI(rec []byte, times *timestamp.Parser) (t int64, s stream.Stream, partial bool, msg []byte, err error) {
 	ts, rest, ok := cut(rec)
 	if !ok {
 		return 0, 0, false, nil, ErrNoTimestamp
 	}
-	if t, err = timestamp.Parse(ts); err != nil {
+	if t, err = times.Parse(ts); err != nil {
 		return 0, 0, false, nil, ErrNoTimestamp
 	}
 	name, rest, ok := cut(rest)

@@ -15,6 +15,7 @@ import (
 	"unsafe"
 
 	"github.com/actlog/actlog/stream"
+	"github.com/actlog/actlog/timestamp"
 )
 
 var (
@@ -62,7 +63,7 @@ func Detect(first []byte) Format {
 	if len(first) > 0 && first[0] == '{' {
 		return Docker
 	}
-	if _, _, _, _, err := splitCRI(first); err == nil {
+	if _, _, _, _, err := splitCRI(first, new(timestamp.Parser)); err == nil {
 		return CRI
 	}
 	return Timestamped

@@ -12,11 +12,15 @@ import (
 // "kubectl logs --timestamps" prints them. The record splits at its first
 // space; the message may be empty, and a record that is only a time is a line
 // with an empty message. Lines are on stdout.
-func NewTimestamped() stream.Decoder { return stream.DecodeFunc(decodeTimestamped) }
+func NewTimestamped() stream.Decoder { return stream.DecodeFunc(new(timestamped).decode) }
 
-func decodeTimestamped(rec []byte, l *stream.Line) error {
+// timestamped decodes "<time> <message>" records, its parser remembering
+// the minute of the last time.
+type timestamped struct{ times timestamp.Parser }
+
+func (d *timestamped) decode(rec []byte, l *stream.Line) error {
 	ts, msg, _ := cut(rec)
-	t, err := timestamp.Parse(ts)
+	t, err := d.times.Parse(ts)
 	if err != nil {
 		return ErrNoTimestamp
 	}

@@ -223,3 +223,90 @@ func civilFromDays(z int64) (year int64, month, day int) {
 	}
 	return year, month, day
 }
+
+// Parser parses times like Parse, remembering the date, hour and minute of
+// the last time it parsed: the consecutive lines of a log share them, and
+// only the seconds, the fraction and the zone are left to read. A Parser
+// is not safe for concurrent use; its zero value is ready.
+type Parser struct {
+	minute [16]byte // "YYYY-MM-DDTHH:MM" of the last time parsed
+	base   int64    // its Unix seconds, in the time's own zone
+	known  bool
+}
+
+// Parse parses b as the package's Parse does.
+func (p *Parser) Parse(b []byte) (int64, error) {
+	if len(b) < 20 || !p.known || string(b[:16]) != string(p.minute[:]) {
+		ns, err := Parse(b)
+		if err == nil {
+			p.remember(b, ns)
+		}
+		return ns, err
+	}
+	return p.seconds(b)
+}
+
+// remember keeps the minute of b, whose time is ns.
+func (p *Parser) remember(b []byte, ns int64) {
+	year, _ := digits(b[0:4])
+	month, _ := digits(b[5:7])
+	day, _ := digits(b[8:10])
+	hour, _ := digits(b[11:13])
+	minute, _ := digits(b[14:16])
+	copy(p.minute[:], b[:16])
+	p.base = daysFromCivil(int64(year), month, day)*86400 + int64(hour*3600+minute*60)
+	p.known = true
+}
+
+// seconds parses the rest of b, whose first 16 bytes are p's minute.
+func (p *Parser) seconds(b []byte) (int64, error) {
+	if b[16] != ':' {
+		return 0, ErrSyntax
+	}
+	sec, ok := digits(b[17:19])
+	if !ok || sec > 59 {
+		return 0, ErrSyntax
+	}
+	rest := b[19:]
+	var frac int64
+	if rest[0] == '.' {
+		n := 1
+		for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+			frac = frac*10 + int64(rest[n]-'0')
+			n++
+		}
+		ndig := n - 1
+		if ndig == 0 || ndig > 9 {
+			return 0, ErrSyntax
+		}
+		for i := ndig; i < 9; i++ {
+			frac *= 10
+		}
+		rest = rest[n:]
+	}
+	var offset int64
+	switch {
+	case len(rest) == 1 && rest[0] == 'Z':
+	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
+		oh, okh := digits(rest[1:3])
+		om, okm := digits(rest[4:6])
+		if !okh || !okm || oh > 23 || om > 59 {
+			return 0, ErrSyntax
+		}
+		offset = int64(oh*3600 + om*60)
+		if rest[0] == '-' {
+			offset = -offset
+		}
+	default:
+		return 0, ErrSyntax
+	}
+	secs := p.base + int64(sec) - offset
+	if secs < minSeconds || secs > maxSeconds {
+		return 0, ErrRange
+	}
+	ns := secs * 1e9
+	if secs < 0 && ns+frac > 0 || secs > 0 && ns+frac < 0 {
+		return 0, ErrRange
+	}
+	return ns + frac, nil
+}

@@ -132,3 +132,37 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParserAgreesWithParse(t *testing.T) {
+	var p timestamp.Parser
+	for _, s := range []string{
+		"2026-11-22T05:00:00.5Z", "2026-11-22T05:00:01Z", "2026-11-22T05:00:59.999999999Z",
+		"2026-11-22T05:00:07+01:00", "2026-11-22T05:00:60Z", "2026-11-22T05:00:1Z", "2026-11-22T05:01:00Z",
+		"2026-11-22T05:01:00.Z", "2026-11-22T05:01:00.1234567890Z", "2026-11-22T05:01:00", "2026-11-22T05:01x00Z",
+	} {
+		want, werr := timestamp.ParseString(s)
+		got, err := p.Parse([]byte(s))
+		assert.Equal(t, werr, err, s)
+		assert.Equal(t, want, got, s)
+	}
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = p.Parse([]byte("2026-11-22T05:01:00.25Z")) }))
+}
+
+func FuzzParser(f *testing.F) {
+	f.Add("2026-11-22T05:00:00.5Z", "2026-11-22T05:00:07+01:00")
+	f.Add("2026-11-22T05:00:00Z", "2026-11-22T05:00:61Z")
+	f.Add("1677-09-21T00:12:44Z", "1677-09-21T00:12:43.1Z")
+	f.Fuzz(func(t *testing.T, first, second string) {
+		var p timestamp.Parser
+		for _, s := range []string{first, second, first} {
+			want, werr := timestamp.ParseString(s)
+			if len(s) > 64 {
+				want, werr = timestamp.Parse([]byte(s))
+			}
+			got, err := p.Parse([]byte(s))
+			if got != want || (err == nil) != (werr == nil) {
+				t.Fatalf("Parser.Parse(%q) = %d, %v; Parse says %d, %v", s, got, err, want, werr)
+			}
+		}
+	})
+}
