@@ -33,8 +33,18 @@ const (
 
 // Parse reads an RFC 3339 time and returns its Unix time in nanoseconds.
 func Parse(b []byte) (int64, error) {
+	base, err := minuteOf(b)
+	if err != nil {
+		return 0, err
+	}
+	return afterMinute(b[16:], base)
+}
+
+// minuteOf checks the "YYYY-MM-DDTHH:MM" that b starts with and returns its
+// Unix seconds, in the time's own zone.
+func minuteOf(b []byte) (int64, error) {
 	// YYYY-MM-DDTHH:MM:SS is 19 bytes, then [.F{1,9}], then Z or ±hh:mm.
-	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
+	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' {
 		return 0, ErrSyntax
 	}
 	year, ok1 := digits(b[0:4])
@@ -42,14 +52,26 @@ func Parse(b []byte) (int64, error) {
 	day, ok3 := digits(b[8:10])
 	hour, ok4 := digits(b[11:13])
 	minute, ok5 := digits(b[14:16])
-	sec, ok6 := digits(b[17:19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
+	if !(ok1 && ok2 && ok3 && ok4 && ok5) {
 		return 0, ErrSyntax
 	}
-	if month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+	if month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 {
 		return 0, ErrSyntax
 	}
-	rest := b[19:]
+	return daysFromCivil(int64(year), month, day)*86400 + int64(hour*3600+minute*60), nil
+}
+
+// afterMinute reads ":SS[.F{1,9}]" and the zone, the rest of a time whose
+// minute is base, and returns the time's Unix nanoseconds.
+func afterMinute(b []byte, base int64) (int64, error) {
+	if len(b) < 4 || b[0] != ':' {
+		return 0, ErrSyntax
+	}
+	sec, ok := digits(b[1:3])
+	if !ok || sec > 59 {
+		return 0, ErrSyntax
+	}
+	rest := b[3:]
 	var frac int64
 	if rest[0] == '.' {
 		n := 1
@@ -82,7 +104,7 @@ func Parse(b []byte) (int64, error) {
 	default:
 		return 0, ErrSyntax
 	}
-	secs := daysFromCivil(int64(year), month, day)*86400 + int64(hour*3600+minute*60+sec) - offset
+	secs := base + int64(sec) - offset
 	if secs < minSeconds || secs > maxSeconds {
 		return 0, ErrRange
 	}
@@ -236,77 +258,13 @@ type Parser struct {
 
 // Parse parses b as the package's Parse does.
 func (p *Parser) Parse(b []byte) (int64, error) {
-	if len(b) < 20 || !p.known || string(b[:16]) != string(p.minute[:]) {
-		ns, err := Parse(b)
-		if err == nil {
-			p.remember(b, ns)
+	if !p.known || len(b) < 20 || string(b[:16]) != string(p.minute[:]) {
+		base, err := minuteOf(b)
+		if err != nil {
+			return 0, err
 		}
-		return ns, err
+		copy(p.minute[:], b[:16])
+		p.base, p.known = base, true
 	}
-	return p.seconds(b)
-}
-
-// remember keeps the minute of b, whose time is ns.
-func (p *Parser) remember(b []byte, ns int64) {
-	year, _ := digits(b[0:4])
-	month, _ := digits(b[5:7])
-	day, _ := digits(b[8:10])
-	hour, _ := digits(b[11:13])
-	minute, _ := digits(b[14:16])
-	copy(p.minute[:], b[:16])
-	p.base = daysFromCivil(int64(year), month, day)*86400 + int64(hour*3600+minute*60)
-	p.known = true
-}
-
-// seconds parses the rest of b, whose first 16 bytes are p's minute.
-func (p *Parser) seconds(b []byte) (int64, error) {
-	if b[16] != ':' {
-		return 0, ErrSyntax
-	}
-	sec, ok := digits(b[17:19])
-	if !ok || sec > 59 {
-		return 0, ErrSyntax
-	}
-	rest := b[19:]
-	var frac int64
-	if rest[0] == '.' {
-		n := 1
-		for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
-			frac = frac*10 + int64(rest[n]-'0')
-			n++
-		}
-		ndig := n - 1
-		if ndig == 0 || ndig > 9 {
-			return 0, ErrSyntax
-		}
-		for i := ndig; i < 9; i++ {
-			frac *= 10
-		}
-		rest = rest[n:]
-	}
-	var offset int64
-	switch {
-	case len(rest) == 1 && rest[0] == 'Z':
-	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
-		oh, okh := digits(rest[1:3])
-		om, okm := digits(rest[4:6])
-		if !okh || !okm || oh > 23 || om > 59 {
-			return 0, ErrSyntax
-		}
-		offset = int64(oh*3600 + om*60)
-		if rest[0] == '-' {
-			offset = -offset
-		}
-	default:
-		return 0, ErrSyntax
-	}
-	secs := p.base + int64(sec) - offset
-	if secs < minSeconds || secs > maxSeconds {
-		return 0, ErrRange
-	}
-	ns := secs * 1e9
-	if secs < 0 && ns+frac > 0 || secs > 0 && ns+frac < 0 {
-		return 0, ErrRange
-	}
-	return ns + frac, nil
+	return afterMinute(b[16:], p.base)
 }
