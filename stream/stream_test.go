@@ -73,9 +73,10 @@ func TestEarlyCompletionStopsUpstream(t *testing.T) {
 	assert.Equal(t, n, sent.Load(), "the source stopped when the stream completed")
 }
 
-func TestViaWaitsForEveryStage(t *testing.T) {
-	var returned atomic.Bool
-	slowStage := func(ctx context.Context, in <-chan stream.Chunk) <-chan stream.Chunk {
+// passing is a stage that passes its input on and records, last thing
+// before its output closes, that it returned.
+func passing(returned *atomic.Bool) stream.Stage {
+	return func(ctx context.Context, in <-chan stream.Chunk) <-chan stream.Chunk {
 		out := make(chan stream.Chunk)
 		go func() {
 			defer close(out)
@@ -88,8 +89,12 @@ func TestViaWaitsForEveryStage(t *testing.T) {
 		}()
 		return out
 	}
+}
+
+func TestViaWaitsForEveryStage(t *testing.T) {
+	var returned atomic.Bool
 	var sent atomic.Int64
-	src := stream.Via(endless(&sent), slowStage, stream.Lift(&firstN{n: 3}))
+	src := stream.Via(endless(&sent), passing(&returned), stream.Lift(&firstN{n: 3}))
 	_, err := stream.Collect(context.Background(), src)
 	require.NoError(t, err)
 	assert.True(t, returned.Load(), "Collect returned only after every stage had returned")
@@ -183,21 +188,8 @@ func TestFromErrorAndFromSlice(t *testing.T) {
 
 func TestChainWaitsForItsMiddleStages(t *testing.T) {
 	var returned atomic.Bool
-	middle := func(ctx context.Context, in <-chan stream.Chunk) <-chan stream.Chunk {
-		out := make(chan stream.Chunk)
-		go func() {
-			defer close(out)
-			defer returned.Store(true)
-			for c := range in {
-				if !stream.Send(ctx, out, c) {
-					return
-				}
-			}
-		}()
-		return out
-	}
 	var sent atomic.Int64
-	_, err := stream.Collect(context.Background(), stream.Via(endless(&sent), stream.Chain(middle, stream.Lift(&firstN{n: 3}))))
+	_, err := stream.Collect(context.Background(), stream.Via(endless(&sent), stream.Chain(passing(&returned), stream.Lift(&firstN{n: 3}))))
 	require.NoError(t, err)
 	assert.True(t, returned.Load(), "the chain's middle stage returned before the pipeline did")
 }
