@@ -101,8 +101,8 @@ func BenchmarkK8sEndLatency(b *testing.B) {
 			_, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: true})
 			done <- err
 		}()
-		for s.OpenStreams() == 0 {
-			runtime.Gosched()
+		if !s.Await(10*time.Second, func() bool { return s.OpenStreams() == 1 }) {
+			b.Fatal("the follow stream did not open")
 		}
 		c.Print(stream.Stderr, "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX")
 		written := time.Now()

@@ -155,7 +155,7 @@ func TestFollowWithLateSentinels(t *testing.T) {
 	c.Print(stream.Stdout, "working")
 	done := make(chan activation.Activation)
 	go func() { done <- collect(t, source(t, readerToken, "late", k8slog.Options{}), wait) }()
-	require.Eventually(t, func() bool { return env.kubelet.OpenStreams() == 1 }, 30*time.Second, time.Millisecond)
+	require.True(t, env.kubelet.Await(30*time.Second, func() bool { return env.kubelet.OpenStreams() == 1 }))
 	written := time.Now()
 	c.Print(stream.Stdout, "done")
 	c.Sentinels()
@@ -171,7 +171,7 @@ func TestContainerExitingMidFollow(t *testing.T) {
 	p.Container("action").Print(stream.Stdout, "last words")
 	done := make(chan activation.Activation)
 	go func() { done <- collect(t, source(t, readerToken, "exiting", k8slog.Options{}), wait) }()
-	require.Eventually(t, func() bool { return env.kubelet.OpenStreams() == 1 }, 30*time.Second, time.Millisecond)
+	require.True(t, env.kubelet.Await(30*time.Second, func() bool { return env.kubelet.OpenStreams() == 1 }))
 	exit(t, p, "exiting", "action")
 	a := <-done
 	assert.Equal(t, []string{"last words", activation.FailureNotice}, logsOf(a.Lines))
@@ -237,7 +237,7 @@ func TestPodDeletedDuringACollection(t *testing.T) {
 	p.Container("action").Print(stream.Stdout, "still here")
 	done := make(chan activation.Activation)
 	go func() { done <- collect(t, source(t, readerToken, "doomed", k8slog.Options{}), wait) }()
-	require.Eventually(t, func() bool { return env.kubelet.OpenStreams() == 1 }, 30*time.Second, time.Millisecond)
+	require.True(t, env.kubelet.Await(30*time.Second, func() bool { return env.kubelet.OpenStreams() == 1 }))
 	require.NoError(t, env.admin.CoreV1().Pods(namespace).Delete(context.Background(), "doomed", metav1.DeleteOptions{GracePeriodSeconds: new(int64)}))
 	p.Delete()
 	a := <-done

@@ -231,7 +231,7 @@ func TestLateSentinelsEndTheFollowAtOnce(t *testing.T) {
 	c.Print(stream.Stdout, "working")
 	done := make(chan activation.Activation)
 	go func() { done <- collect(t, e.source("p", k8slog.Options{}), wait) }()
-	require.Eventually(t, func() bool { return e.s.OpenStreams() == 1 }, 5*time.Second, time.Millisecond)
+	require.True(t, e.s.Await(5*time.Second, func() bool { return e.s.OpenStreams() == 1 }))
 	c.Print(stream.Stdout, "done")
 	c.Sentinels()
 	// The mock clock never moves: only the sentinels can end this.
@@ -246,7 +246,7 @@ func TestContainerExitingMidFollow(t *testing.T) {
 	c.Print(stream.Stdout, "last words")
 	done := make(chan activation.Activation)
 	go func() { done <- collect(t, e.source("p", k8slog.Options{}), wait) }()
-	require.Eventually(t, func() bool { return e.s.OpenStreams() == 1 }, 5*time.Second, time.Millisecond)
+	require.True(t, e.s.Await(5*time.Second, func() bool { return e.s.OpenStreams() == 1 }))
 	c.Exit(137)
 	a := <-done
 	assert.Equal(t, []string{"last words", activation.FailureNotice}, logsOf(a.Lines))
@@ -318,7 +318,7 @@ func TestUnscheduledPodHasNoLogsYet(t *testing.T) {
 		assert.NoError(t, err)
 		done <- a
 	}()
-	require.Eventually(t, func() bool { return len(e.s.LogRequests()) >= 3 }, 10*time.Second, time.Millisecond, "asks again while unscheduled")
+	require.True(t, e.s.Await(10*time.Second, func() bool { return len(e.s.LogRequests()) >= 3 }), "asks again while unscheduled")
 	c := p.Container("action")
 	c.Print(stream.Stdout, "scheduled at last")
 	c.Sentinels()
@@ -434,7 +434,7 @@ func TestPodDeletedDuringACollection(t *testing.T) {
 	p.Container("action").Print(stream.Stdout, "still here")
 	done := make(chan activation.Activation)
 	go func() { done <- collect(t, e.source("p", k8slog.Options{}), wait) }()
-	require.Eventually(t, func() bool { return e.s.OpenStreams() == 1 }, 5*time.Second, time.Millisecond)
+	require.True(t, e.s.Await(5*time.Second, func() bool { return e.s.OpenStreams() == 1 }))
 	p.Delete()
 	a := <-done
 	assert.Equal(t, []string{"still here", activation.FailureNotice}, logsOf(a.Lines))
@@ -466,7 +466,7 @@ func TestPollingMode(t *testing.T) {
 		assert.NoError(t, err)
 		done <- a
 	}()
-	require.Eventually(t, func() bool { return len(e.s.LogRequests()) >= 2 }, 10*time.Second, time.Millisecond)
+	require.True(t, e.s.Await(10*time.Second, func() bool { return len(e.s.LogRequests()) >= 2 }))
 	c.Print(stream.Stdout, "second")
 	c.Sentinels()
 	a := <-done

@@ -3,7 +3,6 @@ package stream_test
 import (
 	"context"
 	"errors"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -68,9 +67,8 @@ func TestEarlyCompletionStopsUpstream(t *testing.T) {
 	got, err := stream.Collect(context.Background(), src)
 	require.NoError(t, err)
 	assert.Len(t, got, 5)
-	n := sent.Load()
-	runtime.Gosched()
-	assert.Equal(t, n, sent.Load(), "the source stopped when the stream completed")
+	// The source sends one line a batch; the stages between hold a few.
+	assert.Less(t, sent.Load(), int64(16), "the source was stopped within a few batches of the completion")
 }
 
 // passing is a stage that passes its input on and records, last thing

@@ -119,8 +119,15 @@ func (c *Container) Lines() []stream.Line {
 
 // Exit ends the container with code: follow streams of its log end.
 func (c *Container) Exit(code int) {
+	c.set(func() { c.state, c.exitCode = exited, code })
+}
+
+// set changes the container's state, then touches its log file, which
+// wakes the kubelet's reader of a follow stream so that it sees the new
+// state at once.
+func (c *Container) set(change func()) {
 	c.mu.Lock()
-	c.state, c.exitCode = exited, code
+	change()
 	path := c.file.Name()
 	c.mu.Unlock()
 	touch(path)
@@ -143,11 +150,7 @@ func (c *Container) Restart() {
 // "ContainerCreating"): before its first start, its log requests fail as
 // the kubelet's do; between restarts, they read the last instance.
 func (c *Container) Wait(reason string) {
-	c.mu.Lock()
-	c.state, c.reason = waiting, reason
-	path := c.file.Name()
-	c.mu.Unlock()
-	touch(path)
+	c.set(func() { c.state, c.reason = waiting, reason })
 }
 
 // Start moves a waiting or exited container to running, in the same
@@ -158,8 +161,8 @@ func (c *Container) Start() {
 	c.state = running
 }
 
-// touch changes the file's times, which wakes the kubelet's reader of a
-// follow stream so that it sees the container's new state at once.
+// touch changes the file's times: the kubelet's reader of a follow stream
+// watches the file.
 func touch(path string) {
 	now := time.Now()
 	_ = os.Chtimes(path, now, now)

@@ -83,9 +83,10 @@ type Server struct {
 	pods     map[string]*Pod
 	requests []Request
 
-	open   atomic.Int64
-	idle   chan struct{}
-	closed chan struct{}
+	open atomic.Int64
+	// changed is closed, and replaced, at every event Await waits on.
+	changed chan struct{}
+	closed  chan struct{}
 }
 
 // Request is a request the server received.
@@ -98,12 +99,13 @@ type Request struct {
 // NewServer starts a Server.
 func NewServer(o Options) *Server {
 	s := &Server{
-		dir:    o.Dir,
-		now:    o.Now,
-		trim:   o.TrimFractions,
-		tokens: map[string]Permission{DefaultToken: GetLogs | GetPods},
-		pods:   map[string]*Pod{},
-		closed: make(chan struct{}),
+		dir:     o.Dir,
+		now:     o.Now,
+		trim:    o.TrimFractions,
+		tokens:  map[string]Permission{DefaultToken: GetLogs | GetPods},
+		pods:    map[string]*Pod{},
+		closed:  make(chan struct{}),
+		changed: make(chan struct{}),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -170,40 +172,51 @@ func (s *Server) Grant(token string, perms Permission) {
 // OpenStreams returns how many log responses are being written now.
 func (s *Server) OpenStreams() int { return int(s.open.Load()) }
 
-// WaitIdle waits until no log response is being written, or timeout passes,
-// and reports whether the server is idle. A client that closed its stream
-// is seen by the server a moment later.
-func (s *Server) WaitIdle(timeout time.Duration) bool {
+// Await waits until cond holds, or timeout passes, and reports whether it
+// holds. cond is checked at once and again each time a request arrives or a
+// log response starts or ends, so a test waits on what the server sees
+// rather than on time.
+func (s *Server) Await(timeout time.Duration, cond func() bool) bool {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for {
 		s.mu.Lock()
-		if s.open.Load() == 0 {
-			s.mu.Unlock()
+		changed := s.changed
+		s.mu.Unlock()
+		if cond() {
 			return true
 		}
-		if s.idle == nil {
-			s.idle = make(chan struct{})
-		}
-		idle := s.idle
-		s.mu.Unlock()
 		select {
-		case <-idle:
+		case <-changed:
 		case <-deadline.C:
-			return s.open.Load() == 0
+			return cond()
 		}
 	}
 }
 
-func (s *Server) streamStarted() { s.open.Add(1) }
+// WaitIdle waits until no log response is being written, or timeout passes,
+// and reports whether the server is idle. A client that closed its stream
+// is seen by the server a moment later.
+func (s *Server) WaitIdle(timeout time.Duration) bool {
+	return s.Await(timeout, func() bool { return s.OpenStreams() == 0 })
+}
 
-func (s *Server) streamEnded() {
+// event wakes every Await.
+func (s *Server) event() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.open.Add(-1) == 0 && s.idle != nil {
-		close(s.idle)
-		s.idle = nil
-	}
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+func (s *Server) streamStarted() {
+	s.open.Add(1)
+	s.event()
+}
+
+func (s *Server) streamEnded() {
+	s.open.Add(-1)
+	s.event()
 }
 
 // Requests returns the requests received so far, in order.
@@ -252,6 +265,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: q, Token: token})
 	perms, ok := s.tokens[token]
 	s.mu.Unlock()
+	s.event()
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if len(parts) == 4 && parts[0] == "containerLogs" {
 		s.kubeletLog(w, r, parts[1], parts[2], parts[3])

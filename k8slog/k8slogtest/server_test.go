@@ -133,22 +133,11 @@ func TestFollowEndsWhenTheContainerExits(t *testing.T) {
 		_, body := get(t, s, k8slogtest.DefaultToken, logPath+"?follow=true")
 		done <- body
 	}()
-	require.True(t, waitFor(func() bool { return s.OpenStreams() == 1 }))
+	require.True(t, s.Await(5*time.Second, func() bool { return s.OpenStreams() == 1 }))
 	c.PrintAt(base.Add(time.Millisecond), stream.Stdout, "exiting")
 	c.Exit(0)
 	assert.Equal(t, "running\nexiting\n", <-done)
 	assert.True(t, s.WaitIdle(5*time.Second))
-}
-
-func waitFor(cond func() bool) bool {
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return true
-		}
-		time.Sleep(time.Millisecond)
-	}
-	return false
 }
 
 func TestLongLinesAreSplitIntoPartialRecords(t *testing.T) {
