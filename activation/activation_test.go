@@ -18,6 +18,7 @@ import (
 
 	"github.com/actlog/actlog/activation"
 	"github.com/actlog/actlog/internal/clocktest"
+	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/logformat"
 	"github.com/actlog/actlog/sentinel"
 	"github.com/actlog/actlog/stages"
@@ -207,7 +208,7 @@ func TestD7LastLineIncomplete(t *testing.T) {
 	d.cut(10)
 	var at stream.Cursor
 	a := collect(t, d, &at, blackbx)
-	assert.Equal(t, []string{"This is a log entry.", activation.FailureNotice}, logsOf(a.Lines))
+	assert.Equal(t, []string{"This is a log entry.", activation.FailureNotice}, linetest.Logs(a.Lines))
 	assert.Equal(t, activation.Failed, a.End)
 	assert.ErrorIs(t, a.Cause, stream.ErrIncomplete)
 	assert.Equal(t, int64(bytes.IndexByte(d.data, '\n')+1), at.Offset, "the cursor stays before the unfinished record")
@@ -219,13 +220,13 @@ func TestD8SentinelsMissing(t *testing.T) {
 	d.add(epoch, stream.Stdout, "two")
 	var at stream.Cursor
 	a := collect(t, d, &at, wait)
-	assert.Equal(t, []string{"one", "two", activation.FailureNotice}, logsOf(a.Lines))
+	assert.Equal(t, []string{"one", "two", activation.FailureNotice}, linetest.Logs(a.Lines))
 	assert.Equal(t, activation.Failed, a.End)
 	assert.ErrorIs(t, a.Cause, sentinel.ErrMissing)
 
 	at = stream.Cursor{}
 	b := collect(t, d, &at, blackbx)
-	assert.Equal(t, []string{"one", "two"}, logsOf(b.Lines))
+	assert.Equal(t, []string{"one", "two"}, linetest.Logs(b.Lines))
 	assert.Equal(t, activation.CurrentEnd, b.End)
 }
 
@@ -236,15 +237,7 @@ func TestD9SentinelsStripped(t *testing.T) {
 	for _, o := range []activation.Options{wait, blackbx} {
 		var at stream.Cursor
 		a := collect(t, d, &at, o)
-		assert.Equal(t, []string{"the line"}, logsOf(a.Lines))
+		assert.Equal(t, []string{"the line"}, linetest.Logs(a.Lines))
 		assert.Equal(t, activation.Sentinels, a.End)
 	}
-}
-
-func logsOf(ls []stream.Line) []string {
-	out := make([]string, len(ls))
-	for i, l := range ls {
-		out[i] = l.Log
-	}
-	return out
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/actlog/actlog/activation"
 	"github.com/actlog/actlog/internal/clocktest"
+	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/logformat"
 	"github.com/actlog/actlog/stages"
 	"github.com/actlog/actlog/stream"
@@ -93,7 +94,7 @@ func TestK5NeverEndingSourceWithoutSentinels(t *testing.T) {
 	o.Clock = m
 	var at stream.Cursor
 	a, _ := clocktest.Go(m, 20*time.Millisecond, time.Minute, func() activation.Activation { return collect(t, p, &at, o) })
-	assert.Equal(t, []string{"a log line", activation.FailureNotice}, logsOf(a.Lines))
+	assert.Equal(t, []string{"a log line", activation.FailureNotice}, linetest.Logs(a.Lines))
 	assert.ErrorIs(t, a.Cause, stages.ErrIdle)
 	assert.GreaterOrEqual(t, a.Took, 2*time.Second)
 	assert.Less(t, a.Took, 3*time.Second)
@@ -104,10 +105,10 @@ func TestK6SentinelsMissing(t *testing.T) {
 	p.add("1970-01-01T00:00:00Z one", "1970-01-01T00:00:00Z two")
 	var at stream.Cursor
 	a := collect(t, p, &at, wait)
-	assert.Equal(t, []string{"one", "two", activation.FailureNotice}, logsOf(a.Lines))
+	assert.Equal(t, []string{"one", "two", activation.FailureNotice}, linetest.Logs(a.Lines))
 	at = stream.Cursor{}
 	b := collect(t, p, &at, blackbx)
-	assert.Equal(t, []string{"one", "two"}, logsOf(b.Lines))
+	assert.Equal(t, []string{"one", "two"}, linetest.Logs(b.Lines))
 }
 
 func TestK7SentinelsStripped(t *testing.T) {
@@ -115,7 +116,7 @@ func TestK7SentinelsStripped(t *testing.T) {
 	p.add("1970-01-01T00:00:00Z the line", "1970-01-01T00:00:00Z "+S, "1970-01-01T00:00:00Z "+S)
 	for _, o := range []activation.Options{wait, blackbx} {
 		var at stream.Cursor
-		assert.Equal(t, []string{"the line"}, logsOf(collect(t, p, &at, o).Lines))
+		assert.Equal(t, []string{"the line"}, linetest.Logs(collect(t, p, &at, o).Lines))
 	}
 }
 
@@ -158,7 +159,7 @@ func TestC3CursorBeforeEverythingReturned(t *testing.T) {
 	at := stream.Cursor{}
 	at.Advance(&stream.Line{Time: time.Date(2018, 2, 6, 0, 0, 18, 419988733, time.UTC).UnixNano()})
 	a := collect(t, p, &at, wait)
-	assert.Equal(t, []string{"second activation"}, logsOf(a.Lines))
+	assert.Equal(t, []string{"second activation"}, linetest.Logs(a.Lines))
 }
 
 func TestSeveralActivationsInsideOneSecond(t *testing.T) {
@@ -169,7 +170,7 @@ func TestSeveralActivationsInsideOneSecond(t *testing.T) {
 	var at stream.Cursor
 	var got []string
 	for range 3 {
-		got = append(got, logsOf(collect(t, p, &at, wait).Lines)...)
+		got = append(got, linetest.Logs(collect(t, p, &at, wait).Lines)...)
 	}
 	assert.Equal(t, []string{"one", "two", "three"}, got, "lines sharing one nanosecond across activation boundaries are neither lost nor repeated")
 	assert.Equal(t, 9, at.Count)
@@ -197,7 +198,7 @@ func TestLateSecondSentinelIsSwallowedByTheNextActivation(t *testing.T) {
 	assert.Equal(t, activation.Failed, a.End)
 	p.add("2026-11-22T05:00:01Z "+S, "2026-11-22T05:00:02Z next", "2026-11-22T05:00:02Z "+S, "2026-11-22T05:00:02Z "+S)
 	b := collect(t, p, &at, wait)
-	assert.Equal(t, []string{"next"}, logsOf(b.Lines))
+	assert.Equal(t, []string{"next"}, linetest.Logs(b.Lines))
 	assert.Equal(t, activation.Sentinels, b.End)
 }
 
@@ -207,7 +208,7 @@ func TestBadInputThroughThePipeline(t *testing.T) {
 		"2026-11-22T05:00:01Z \x00\x01 binary \xff", "2026-11-22T05:00:01Z crlf\r", "")
 	var at stream.Cursor
 	a := collect(t, p, &at, blackbx)
-	assert.Equal(t, []string{"first", "no timestamp", "2026-11-22T05:00:00.1234567890Z over-precise", "\x00\x01 binary \xff", "crlf", ""}, logsOf(a.Lines))
+	assert.Equal(t, []string{"first", "no timestamp", "2026-11-22T05:00:00.1234567890Z over-precise", "\x00\x01 binary \xff", "crlf", ""}, linetest.Logs(a.Lines))
 	assert.Equal(t, a.Lines[0].Time, a.Lines[1].Time, "a record that does not parse takes the time of the line before it")
 	js := a.AppendJSON(nil)
 	assert.Contains(t, string(js), `\u0000\u0001 binary \ufffd`)
@@ -252,7 +253,7 @@ func TestLimitZeroCollectsNothing(t *testing.T) {
 	assert.Empty(t, a.Lines)
 	assert.Equal(t, activation.Sentinels, a.End)
 	b := collect(t, p, &at, blackbx)
-	assert.Equal(t, []string{"b"}, logsOf(b.Lines), "the activation was read past")
+	assert.Equal(t, []string{"b"}, linetest.Logs(b.Lines), "the activation was read past")
 }
 
 func TestDefaults(t *testing.T) {
@@ -279,7 +280,7 @@ func TestASilentActivationAfterACleanOneEndsAtItsSentinels(t *testing.T) {
 	p.add("2026-11-22T05:00:00Z chatty", "2026-11-22T05:00:00Z "+S, "2026-11-22T05:00:00Z "+S,
 		"2026-11-22T05:00:01Z "+S, "2026-11-22T05:00:01Z "+S)
 	var at stream.Cursor
-	assert.Equal(t, []string{"chatty"}, logsOf(collect(t, p, &at, wait).Lines))
+	assert.Equal(t, []string{"chatty"}, linetest.Logs(collect(t, p, &at, wait).Lines))
 	assert.False(t, at.Sentinel)
 	// The mock clock never moves: only the sentinels can end this.
 	o := wait

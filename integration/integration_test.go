@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/k8slog"
 	"github.com/actlog/actlog/k8slog/k8slogtest"
 	"github.com/actlog/actlog/sentinel"
@@ -103,14 +104,6 @@ func collect(t *testing.T, src *k8slog.Source, o activation.Options) activation.
 	return a
 }
 
-func logsOf(ls []stream.Line) []string {
-	out := make([]string, len(ls))
-	for i, l := range ls {
-		out[i] = l.Log
-	}
-	return out
-}
-
 var wait = activation.Options{WaitForSentinel: true}
 
 func sentinels(c *k8slogtest.Container, at time.Time) {
@@ -128,7 +121,7 @@ func TestSeveralActivationsInsideOneSecond(t *testing.T) {
 	}
 	src := source(t, readerToken, "one-second", k8slog.Options{})
 	for i := 0; i < 4; i++ {
-		assert.Equal(t, []string{fmt.Sprintf("activation %d", i), fmt.Sprintf("activation %d, same nanosecond", i)}, logsOf(collect(t, src, wait).Lines))
+		assert.Equal(t, []string{fmt.Sprintf("activation %d", i), fmt.Sprintf("activation %d, same nanosecond", i)}, linetest.Logs(collect(t, src, wait).Lines))
 	}
 	reqs := env.kubelet.Requests()
 	last := reqs[len(reqs)-1]
@@ -161,7 +154,7 @@ func TestFollowWithLateSentinels(t *testing.T) {
 	c.Sentinels()
 	a := <-done
 	took := time.Since(written)
-	assert.Equal(t, []string{"working", "done"}, logsOf(a.Lines))
+	assert.Equal(t, []string{"working", "done"}, linetest.Logs(a.Lines))
 	assert.Equal(t, activation.Sentinels, a.End)
 	assert.Less(t, took, time.Second, "ends on the sentinels, through the apiserver's proxy")
 }
@@ -174,7 +167,7 @@ func TestContainerExitingMidFollow(t *testing.T) {
 	require.True(t, env.kubelet.Await(30*time.Second, func() bool { return env.kubelet.OpenStreams() == 1 }))
 	exit(t, p, "exiting", "action")
 	a := <-done
-	assert.Equal(t, []string{"last words", activation.FailureNotice}, logsOf(a.Lines))
+	assert.Equal(t, []string{"last words", activation.FailureNotice}, linetest.Logs(a.Lines))
 	assert.ErrorIs(t, a.Cause, sentinel.ErrMissing)
 }
 
@@ -183,11 +176,11 @@ func TestRestartBetweenActivations(t *testing.T) {
 	c.PrintAt(base, stream.Stdout, "before")
 	sentinels(c, base)
 	src := source(t, readerToken, "restarting", k8slog.Options{})
-	assert.Equal(t, []string{"before"}, logsOf(collect(t, src, wait).Lines))
+	assert.Equal(t, []string{"before"}, linetest.Logs(collect(t, src, wait).Lines))
 	c.Restart()
 	c.PrintAt(base.Add(3*time.Second), stream.Stdout, "after")
 	sentinels(c, base.Add(3*time.Second))
-	assert.Equal(t, []string{"after"}, logsOf(collect(t, src, wait).Lines))
+	assert.Equal(t, []string{"after"}, linetest.Logs(collect(t, src, wait).Lines))
 }
 
 func TestErrors(t *testing.T) {
@@ -218,7 +211,7 @@ func TestTwoContainersByName(t *testing.T) {
 	p.Container("sidecar").PrintAt(base, stream.Stdout, "sidecar line")
 	p.Container("action").PrintAt(base, stream.Stdout, "action line")
 	a := collect(t, source(t, readerToken, "pair", k8slog.Options{Container: "sidecar"}), activation.Options{})
-	assert.Equal(t, []string{"sidecar line"}, logsOf(a.Lines))
+	assert.Equal(t, []string{"sidecar line"}, linetest.Logs(a.Lines))
 }
 
 func TestUnscheduledPodHasNoLogsYet(t *testing.T) {
@@ -241,7 +234,7 @@ func TestPodDeletedDuringACollection(t *testing.T) {
 	require.NoError(t, env.admin.CoreV1().Pods(namespace).Delete(context.Background(), "doomed", metav1.DeleteOptions{GracePeriodSeconds: new(int64)}))
 	p.Delete()
 	a := <-done
-	assert.Equal(t, []string{"still here", activation.FailureNotice}, logsOf(a.Lines))
+	assert.Equal(t, []string{"still here", activation.FailureNotice}, linetest.Logs(a.Lines))
 }
 
 func Test200PodsConcurrentlyThroughOneClient(t *testing.T) {
@@ -269,7 +262,7 @@ func Test200PodsConcurrentlyThroughOneClient(t *testing.T) {
 	t.Logf("%d pods collected concurrently through one client in %v", n, time.Since(start))
 	for i := 0; i < n; i++ {
 		require.NoError(t, errs[i])
-		assert.Equal(t, []string{fmt.Sprintf("many-%03d", i)}, logsOf(results[i].Lines))
+		assert.Equal(t, []string{fmt.Sprintf("many-%03d", i)}, linetest.Logs(results[i].Lines))
 	}
 }
 

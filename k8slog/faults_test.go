@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/k8slog"
 	"github.com/actlog/actlog/k8slog/k8slogtest"
 	"github.com/actlog/actlog/stream"
@@ -82,7 +83,7 @@ func TestFaultMatrix(t *testing.T) {
 					c.PrintAt(first, stream.Stderr, "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX")
 					c.PrintAt(first, stream.Stdout, "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX")
 					src := e.source("p", k8slog.Options{})
-					require.Equal(t, []string{"a"}, logsOf(collect(t, src, wait).Lines))
+					require.Equal(t, []string{"a"}, linetest.Logs(collect(t, src, wait).Lines))
 
 					if f.before != nil {
 						f.before(p)
@@ -105,7 +106,7 @@ func TestFaultMatrix(t *testing.T) {
 						return
 					}
 					require.NoError(t, err)
-					assert.Equal(t, want.lines, nonNil(logsOf(a.Lines)))
+					assert.Equal(t, want.lines, nonNil(linetest.Logs(a.Lines)))
 					assert.Equal(t, want.end, a.End)
 					select {
 					case <-release:
@@ -118,7 +119,7 @@ func TestFaultMatrix(t *testing.T) {
 					if want.next != nil {
 						b, err := e.drive(t, src, wait)
 						require.NoError(t, err)
-						assert.Equal(t, want.next, logsOf(b.Lines), "the rest comes with the next activation, nothing twice")
+						assert.Equal(t, want.next, linetest.Logs(b.Lines), "the rest comes with the next activation, nothing twice")
 					}
 				})
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/actlog/actlog/activation"
 	"github.com/actlog/actlog/internal/clocktest"
+	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/k8slog"
 	"github.com/actlog/actlog/k8slog/k8slogtest"
 	"github.com/actlog/actlog/sentinel"
@@ -71,14 +72,6 @@ func (e *env) drive(t *testing.T, src *k8slog.Source, o activation.Options) (act
 	return r.a, r.err
 }
 
-func logsOf(ls []stream.Line) []string {
-	out := make([]string, len(ls))
-	for i, l := range ls {
-		out[i] = l.Log
-	}
-	return out
-}
-
 var (
 	wait     = activation.Options{WaitForSentinel: true}
 	blackbox = activation.Options{}
@@ -106,7 +99,7 @@ func TestK2BlackboxReadsToTheCurrentEnd(t *testing.T) {
 	c := e.s.AddPod("default", "p", "action").Container("action")
 	c.PrintAt(at(0), stream.Stdout, "one line")
 	a := collect(t, e.source("p", k8slog.Options{}), blackbox)
-	assert.Equal(t, []string{"one line"}, logsOf(a.Lines))
+	assert.Equal(t, []string{"one line"}, linetest.Logs(a.Lines))
 	assert.Equal(t, activation.CurrentEnd, a.End)
 	assert.NotContains(t, e.s.LogRequests()[0].Query, "follow")
 }
@@ -129,8 +122,8 @@ func TestK4TwoConsecutiveActivations(t *testing.T) {
 	c.PrintAt(at(1000), stream.Stderr, sentinel.Marker)
 	c.PrintAt(at(1000), stream.Stdout, sentinel.Marker)
 	src := e.source("p", k8slog.Options{})
-	assert.Equal(t, []string{"A"}, logsOf(collect(t, src, wait).Lines))
-	assert.Equal(t, []string{"B"}, logsOf(collect(t, src, wait).Lines), "nothing of A comes back")
+	assert.Equal(t, []string{"A"}, linetest.Logs(collect(t, src, wait).Lines))
+	assert.Equal(t, []string{"B"}, linetest.Logs(collect(t, src, wait).Lines), "nothing of A comes back")
 	reqs := e.s.LogRequests()
 	require.Len(t, reqs, 2)
 	assert.Equal(t, "2026-11-22T05:00:00Z", reqs[1].Query["sinceTime"])
@@ -142,7 +135,7 @@ func TestK5NeverEndingStreamFailsAfterTheIdleTimeout(t *testing.T) {
 	c.PrintAt(at(0), stream.Stdout, "a line")
 	a, err := e.drive(t, e.source("p", k8slog.Options{}), wait)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"a line", activation.FailureNotice}, logsOf(a.Lines))
+	assert.Equal(t, []string{"a line", activation.FailureNotice}, linetest.Logs(a.Lines))
 	assert.ErrorIs(t, a.Cause, stages.ErrIdle)
 	assert.GreaterOrEqual(t, a.Took, 2*time.Second)
 	assert.Less(t, a.Took, 4*time.Second)
@@ -155,10 +148,10 @@ func TestK6SentinelsMissingWhenTheContainerExits(t *testing.T) {
 	c.PrintAt(at(1), stream.Stdout, "two")
 	c.Exit(1)
 	a := collect(t, e.source("p", k8slog.Options{}), wait)
-	assert.Equal(t, []string{"one", "two", activation.FailureNotice}, logsOf(a.Lines))
+	assert.Equal(t, []string{"one", "two", activation.FailureNotice}, linetest.Logs(a.Lines))
 	assert.ErrorIs(t, a.Cause, sentinel.ErrMissing)
 	b := collect(t, e.source("p", k8slog.Options{}), blackbox)
-	assert.Equal(t, []string{"one", "two"}, logsOf(b.Lines))
+	assert.Equal(t, []string{"one", "two"}, linetest.Logs(b.Lines))
 }
 
 func TestK7SentinelsStripped(t *testing.T) {
@@ -168,7 +161,7 @@ func TestK7SentinelsStripped(t *testing.T) {
 	c.PrintAt(at(0), stream.Stderr, sentinel.Marker)
 	c.PrintAt(at(0), stream.Stdout, sentinel.Marker)
 	for _, o := range []activation.Options{wait, blackbox} {
-		assert.Equal(t, []string{"the line"}, logsOf(collect(t, e.source("p", k8slog.Options{}), o).Lines))
+		assert.Equal(t, []string{"the line"}, linetest.Logs(collect(t, e.source("p", k8slog.Options{}), o).Lines))
 	}
 }
 
@@ -193,7 +186,7 @@ func TestC1C2C3CursorsFromTheOriginal(t *testing.T) {
 	var cur stream.Cursor
 	cur.Advance(&stream.Line{Time: t1.Add(419988733).UnixNano()})
 	fresh.SetCursor(cur)
-	assert.Equal(t, []string{"second activation"}, logsOf(collect(t, fresh, wait).Lines), "C3: a restored cursor before everything returned")
+	assert.Equal(t, []string{"second activation"}, linetest.Logs(collect(t, fresh, wait).Lines), "C3: a restored cursor before everything returned")
 }
 
 func TestSeveralActivationsInsideOneSecondAndOneNanosecond(t *testing.T) {
@@ -209,7 +202,7 @@ func TestSeveralActivationsInsideOneSecondAndOneNanosecond(t *testing.T) {
 	src := e.source("p", k8slog.Options{})
 	for i := 0; i < 5; i++ {
 		a := collect(t, src, wait)
-		assert.Equal(t, []string{fmt.Sprintf("activation %d", i), fmt.Sprintf("activation %d, second line", i)}, logsOf(a.Lines))
+		assert.Equal(t, []string{fmt.Sprintf("activation %d", i), fmt.Sprintf("activation %d, second line", i)}, linetest.Logs(a.Lines))
 	}
 	assert.Equal(t, 20, src.Cursor().Count, "twenty lines share one nanosecond")
 }
@@ -236,7 +229,7 @@ func TestLateSentinelsEndTheFollowAtOnce(t *testing.T) {
 	c.Sentinels()
 	// The mock clock never moves: only the sentinels can end this.
 	a := <-done
-	assert.Equal(t, []string{"working", "done"}, logsOf(a.Lines))
+	assert.Equal(t, []string{"working", "done"}, linetest.Logs(a.Lines))
 	assert.Equal(t, activation.Sentinels, a.End)
 }
 
@@ -249,7 +242,7 @@ func TestContainerExitingMidFollow(t *testing.T) {
 	require.True(t, e.s.Await(5*time.Second, func() bool { return e.s.OpenStreams() == 1 }))
 	c.Exit(137)
 	a := <-done
-	assert.Equal(t, []string{"last words", activation.FailureNotice}, logsOf(a.Lines))
+	assert.Equal(t, []string{"last words", activation.FailureNotice}, linetest.Logs(a.Lines))
 	assert.ErrorIs(t, a.Cause, sentinel.ErrMissing)
 }
 
@@ -300,7 +293,7 @@ func TestSecondContainerByName(t *testing.T) {
 	p.Container("sidecar").Print(stream.Stdout, "from the sidecar")
 	p.Container("action").Print(stream.Stdout, "from the action")
 	a := collect(t, e.source("two", k8slog.Options{Container: "sidecar"}), blackbox)
-	assert.Equal(t, []string{"from the sidecar"}, logsOf(a.Lines))
+	assert.Equal(t, []string{"from the sidecar"}, linetest.Logs(a.Lines))
 }
 
 func TestUnscheduledPodHasNoLogsYet(t *testing.T) {
@@ -324,7 +317,7 @@ func TestUnscheduledPodHasNoLogsYet(t *testing.T) {
 	c.Sentinels()
 	p.Schedule()
 	b := <-done
-	assert.Equal(t, []string{"scheduled at last"}, logsOf(b.Lines))
+	assert.Equal(t, []string{"scheduled at last"}, linetest.Logs(b.Lines))
 }
 
 func TestRestartBetweenActivations(t *testing.T) {
@@ -334,12 +327,12 @@ func TestRestartBetweenActivations(t *testing.T) {
 	c.PrintAt(at(0), stream.Stderr, sentinel.Marker)
 	c.PrintAt(at(0), stream.Stdout, sentinel.Marker)
 	src := e.source("p", k8slog.Options{})
-	assert.Equal(t, []string{"before the restart"}, logsOf(collect(t, src, wait).Lines))
+	assert.Equal(t, []string{"before the restart"}, linetest.Logs(collect(t, src, wait).Lines))
 	c.Restart()
 	c.PrintAt(at(2000), stream.Stdout, "after the restart")
 	c.PrintAt(at(2000), stream.Stderr, sentinel.Marker)
 	c.PrintAt(at(2000), stream.Stdout, sentinel.Marker)
-	assert.Equal(t, []string{"after the restart"}, logsOf(collect(t, src, wait).Lines))
+	assert.Equal(t, []string{"after the restart"}, linetest.Logs(collect(t, src, wait).Lines))
 }
 
 func TestFaultsAreRetriedWithoutLossOrRepeat(t *testing.T) {
@@ -377,7 +370,7 @@ func TestFaultsAreRetriedWithoutLossOrRepeat(t *testing.T) {
 				p.Inject(f.fault)
 				a, err := e.drive(t, e.source("p", k8slog.Options{}), mode)
 				require.NoError(t, err)
-				assert.Equal(t, want, logsOf(a.Lines))
+				assert.Equal(t, want, linetest.Logs(a.Lines))
 				assert.Equal(t, activation.Sentinels, a.End)
 				assert.Len(t, e.s.LogRequests(), f.requests, "requests made")
 			})
@@ -393,7 +386,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 	p.Inject(k8slogtest.TooManyRequests(1500 * time.Millisecond))
 	a, err := e.drive(t, e.source("p", k8slog.Options{}), activation.Options{IdleTimeout: 5 * time.Second})
 	require.NoError(t, err)
-	assert.Equal(t, []string{"x"}, logsOf(a.Lines))
+	assert.Equal(t, []string{"x"}, linetest.Logs(a.Lines))
 	assert.GreaterOrEqual(t, a.Took, time.Second, "Retry-After is whole seconds: 1")
 }
 
@@ -404,7 +397,7 @@ func TestRetryAfterLongerThanTheIdleTimeoutFails(t *testing.T) {
 	p.Inject(k8slogtest.TooManyRequests(30 * time.Second))
 	a, err := e.drive(t, e.source("p", k8slog.Options{}), wait)
 	require.NoError(t, err)
-	assert.Equal(t, []string{activation.FailureNotice}, logsOf(a.Lines))
+	assert.Equal(t, []string{activation.FailureNotice}, linetest.Logs(a.Lines))
 	assert.Less(t, a.Took, 3*time.Second)
 }
 
@@ -421,11 +414,11 @@ func TestStallLongerThanTheIdleTimeout(t *testing.T) {
 	src := e.source("p", k8slog.Options{})
 	a, err := e.drive(t, src, wait)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"line 0", "line 1", activation.FailureNotice}, logsOf(a.Lines))
+	assert.Equal(t, []string{"line 0", "line 1", activation.FailureNotice}, linetest.Logs(a.Lines))
 	assert.ErrorIs(t, a.Cause, stages.ErrIdle)
 	c.Sentinels()
 	b := collect(t, src, wait)
-	assert.Equal(t, []string{"line 2", "line 3"}, logsOf(b.Lines), "the next activation resumes after the stall's last line")
+	assert.Equal(t, []string{"line 2", "line 3"}, linetest.Logs(b.Lines), "the next activation resumes after the stall's last line")
 }
 
 func TestPodDeletedDuringACollection(t *testing.T) {
@@ -437,7 +430,7 @@ func TestPodDeletedDuringACollection(t *testing.T) {
 	require.True(t, e.s.Await(5*time.Second, func() bool { return e.s.OpenStreams() == 1 }))
 	p.Delete()
 	a := <-done
-	assert.Equal(t, []string{"still here", activation.FailureNotice}, logsOf(a.Lines))
+	assert.Equal(t, []string{"still here", activation.FailureNotice}, linetest.Logs(a.Lines))
 }
 
 func TestWithoutPermissionToGetThePodTheIdleTimeoutDecides(t *testing.T) {
@@ -451,7 +444,7 @@ func TestWithoutPermissionToGetThePodTheIdleTimeoutDecides(t *testing.T) {
 	src := k8slog.New(client, "default", "p", k8slog.Options{Clock: e.clk})
 	a, err := e.drive(t, src, wait)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"x", activation.FailureNotice}, logsOf(a.Lines))
+	assert.Equal(t, []string{"x", activation.FailureNotice}, linetest.Logs(a.Lines))
 	assert.ErrorIs(t, a.Cause, stages.ErrIdle)
 }
 
@@ -470,7 +463,7 @@ func TestPollingMode(t *testing.T) {
 	c.Print(stream.Stdout, "second")
 	c.Sentinels()
 	a := <-done
-	assert.Equal(t, []string{"first", "second"}, logsOf(a.Lines))
+	assert.Equal(t, []string{"first", "second"}, linetest.Logs(a.Lines))
 	for _, r := range e.s.LogRequests() {
 		assert.NotContains(t, r.Query, "follow")
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/k8slog"
 	"github.com/actlog/actlog/k8slog/k8slogtest"
 	"github.com/actlog/actlog/stream"
@@ -71,7 +72,7 @@ func TestTruncatedBlackboxStopsReadingAtTheLimit(t *testing.T) {
 	c.PrintAt(at(10000), stream.Stdout, "next activation")
 	b, err := src.Collect(context.Background(), activation.Options{Limit: limit})
 	require.NoError(t, err)
-	assert.Equal(t, []string{"next activation"}, logsOf(b.Lines), "the skipped activation's end, shared nanosecond included, is not read again")
+	assert.Equal(t, []string{"next activation"}, linetest.Logs(b.Lines), "the skipped activation's end, shared nanosecond included, is not read again")
 }
 
 func TestSkipToEndWhenTheWholeTailSharesATime(t *testing.T) {

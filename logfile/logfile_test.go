@@ -20,6 +20,7 @@ import (
 
 	"github.com/actlog/actlog/activation"
 	"github.com/actlog/actlog/internal/clocktest"
+	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/logfile"
 	"github.com/actlog/actlog/logformat"
 	"github.com/actlog/actlog/sentinel"
@@ -83,14 +84,6 @@ func collect(t *testing.T, f *logfile.File, o activation.Options) activation.Act
 	return a
 }
 
-func logsOf(ls []stream.Line) []string {
-	out := make([]string, len(ls))
-	for i, l := range ls {
-		out[i] = l.Log
-	}
-	return out
-}
-
 var (
 	wait     = activation.Options{Limit: 1 << 20, WaitForSentinel: true}
 	blackbox = activation.Options{Limit: 1 << 20}
@@ -108,7 +101,7 @@ func TestD1D2D9SimpleLogs(t *testing.T) {
 	bare := newDockerFile(t)
 	bare.add(0, stream.Stdout, "This is a log entry.")
 	a := collect(t, open(t, bare.path, logfile.Options{}), blackbox)
-	assert.Equal(t, []string{"This is a log entry."}, logsOf(a.Lines))
+	assert.Equal(t, []string{"This is a log entry."}, linetest.Logs(a.Lines))
 	assert.Equal(t, activation.CurrentEnd, a.End)
 }
 
@@ -126,7 +119,7 @@ func TestD4TwoConsecutiveActivations(t *testing.T) {
 	d.add(1e9, stream.Stderr, "This is the second log.")
 	d.sentinels(1e9)
 	f := open(t, d.path, logfile.Options{})
-	assert.Equal(t, []string{"This is the first log."}, logsOf(collect(t, f, wait).Lines))
+	assert.Equal(t, []string{"This is the first log."}, linetest.Logs(collect(t, f, wait).Lines))
 	assert.Equal(t, aEnd, f.Cursor().Offset)
 	b := collect(t, f, wait)
 	assert.Equal(t, []string{"1970-01-01T00:00:01.000000000Z stderr: This is the second log."}, b.Text())
@@ -140,7 +133,7 @@ func TestD5FollowsAWriterThenTimesOut(t *testing.T) {
 	o := wait
 	o.IdleTimeout = 100 * time.Millisecond
 	a, _ := clocktest.Go(m, time.Millisecond, time.Minute, func() activation.Activation { return collect(t, f, o) })
-	assert.Equal(t, []string{"written before", activation.FailureNotice}, logsOf(a.Lines))
+	assert.Equal(t, []string{"written before", activation.FailureNotice}, linetest.Logs(a.Lines))
 	assert.ErrorIs(t, a.Cause, stages.ErrIdle)
 	assert.Less(t, a.Took, 200*time.Millisecond)
 }
@@ -157,7 +150,7 @@ func TestFollowSeesLinesAppendedDuringTheCollection(t *testing.T) {
 	d.raw(dockerRecord(9, stream.Stdout, "written in two")[20:])
 	d.sentinels(10)
 	a := <-done
-	assert.Equal(t, []string{"line 0", "line 1", "line 2", "line 3", "line 4", "written in two"}, logsOf(a.Lines))
+	assert.Equal(t, []string{"line 0", "line 1", "line 2", "line 3", "line 4", "written in two"}, linetest.Logs(a.Lines))
 	assert.Equal(t, d.size(), f.Cursor().Offset)
 }
 
@@ -168,11 +161,11 @@ func TestD6TruncationSkipsTheRestOfTheActivation(t *testing.T) {
 	first := stream.Line{Log: "This is the first line in first log."}
 	f := open(t, d.path, logfile.Options{})
 	a := collect(t, f, activation.Options{Limit: first.Weight() + 10})
-	assert.Equal(t, []string{first.Log, activation.TruncationNotice(first.Weight() + 10)}, logsOf(a.Lines))
+	assert.Equal(t, []string{first.Log, activation.TruncationNotice(first.Weight() + 10)}, linetest.Logs(a.Lines))
 	assert.Equal(t, activation.Truncated, a.End)
 	assert.Equal(t, d.size(), f.Cursor().Offset, "skipped to the current end")
 	d.add(2e9, stream.Stdout, "next")
-	assert.Equal(t, []string{"next"}, logsOf(collect(t, f, blackbox).Lines))
+	assert.Equal(t, []string{"next"}, linetest.Logs(collect(t, f, blackbox).Lines))
 }
 
 func TestD7LastLineIncomplete(t *testing.T) {
@@ -182,7 +175,7 @@ func TestD7LastLineIncomplete(t *testing.T) {
 	d.raw(strings.TrimSuffix(dockerRecord(0, stream.Stdout, "cut short"), "\n")[:30])
 	f := open(t, d.path, logfile.Options{})
 	a := collect(t, f, blackbox)
-	assert.Equal(t, []string{"full", activation.FailureNotice}, logsOf(a.Lines))
+	assert.Equal(t, []string{"full", activation.FailureNotice}, linetest.Logs(a.Lines))
 	assert.ErrorIs(t, a.Cause, stream.ErrIncomplete)
 	assert.Equal(t, full, f.Cursor().Offset)
 }
@@ -195,8 +188,8 @@ func TestD8SentinelsMissing(t *testing.T) {
 	a, _ := clocktest.Go(m, 5*time.Millisecond, time.Minute, func() activation.Activation {
 		return collect(t, open(t, d.path, logfile.Options{Clock: m}), wait)
 	})
-	assert.Equal(t, []string{"one", "two", activation.FailureNotice}, logsOf(a.Lines), "a followed file has no end: the idle timeout ends it")
-	assert.Equal(t, []string{"one", "two"}, logsOf(collect(t, open(t, d.path, logfile.Options{}), blackbox).Lines))
+	assert.Equal(t, []string{"one", "two", activation.FailureNotice}, linetest.Logs(a.Lines), "a followed file has no end: the idle timeout ends it")
+	assert.Equal(t, []string{"one", "two"}, linetest.Logs(collect(t, open(t, d.path, logfile.Options{}), blackbox).Lines))
 }
 
 func TestCRIFiles(t *testing.T) {
@@ -219,7 +212,7 @@ func TestCRIFiles(t *testing.T) {
 		"2026-11-22T05:00:00.100000000Z stdout: out-put",
 	}, a.Text(), "partial records joined per stream, the sentinel on both streams")
 	b := collect(t, f, blackbox)
-	assert.Equal(t, []string{activation.FailureNotice}, logsOf(b.Lines), "a P with no F at the end is unfinished")
+	assert.Equal(t, []string{activation.FailureNotice}, linetest.Logs(b.Lines), "a P with no F at the end is unfinished")
 	assert.ErrorIs(t, b.Cause, stream.ErrIncomplete)
 }
 
@@ -336,7 +329,7 @@ func TestReaderFromAPipe(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		a, err := r.Collect(context.Background(), activation.Options{})
 		require.NoError(t, err)
-		got = append(got, logsOf(a.Lines))
+		got = append(got, linetest.Logs(a.Lines))
 	}
 	assert.Equal(t, [][]string{{"a"}, {"b"}, {"c"}}, got, "no line read ahead is lost between activations")
 }
@@ -378,8 +371,8 @@ func TestAHundredMegabyteLine(t *testing.T) {
 	peak := watchHeap(t)
 	a := collect(t, f, activation.Options{Limit: 10 << 20, WaitForSentinel: true})
 	assert.Less(t, peak(), uint64(64<<20), "memory stays within a small multiple of the limit")
-	assert.Equal(t, []string{"before", activation.TruncationNotice(10 << 20)}, logsOf(a.Lines), "a single line over the limit is a truncation")
-	assert.Equal(t, []string{"next"}, logsOf(collect(t, f, blackbox).Lines), "the activation was skipped to its sentinels")
+	assert.Equal(t, []string{"before", activation.TruncationNotice(10 << 20)}, linetest.Logs(a.Lines), "a single line over the limit is a truncation")
+	assert.Equal(t, []string{"next"}, linetest.Logs(collect(t, f, blackbox).Lines), "the activation was skipped to its sentinels")
 }
 
 func TestTheDefaultLimitKeepsATwoMegabyteLineWhole(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/logformat"
 	"github.com/actlog/actlog/stream"
 	"github.com/actlog/actlog/timestamp"
@@ -62,7 +63,7 @@ func TestCRIJoinsPartialRecordsPerStream(t *testing.T) {
 func TestCRIPartialAtEndIsIncomplete(t *testing.T) {
 	got, err := decodeAll(t, logformat.NewCRI(0), "2026-11-22T05:00:00Z stdout F done\n2026-11-22T05:00:01Z stdout P dangling\n")
 	assert.ErrorIs(t, err, stream.ErrIncomplete)
-	assert.Equal(t, []string{"done"}, logs(got))
+	assert.Equal(t, []string{"done"}, linetest.Logs(got))
 }
 
 func TestCRIJoinedLineOverTheCapOverflows(t *testing.T) {
@@ -98,7 +99,7 @@ func TestDocker(t *testing.T) {
 			`{"log":"\u003ctag\u003e \"quoted\" ü\r\n","stream":"stderr","time":"2026-11-22T05:00:00.000000001Z"}`+"\n"+
 			`{"time":"2026-11-22T05:00:00Z","stream":"stdout","log":"fields in any order\n","attrs":{"x":"y"}}`+"\n")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"This is a log entry.", `<tag> "quoted" ü`, "fields in any order"}, logs(got))
+	assert.Equal(t, []string{"This is a log entry.", `<tag> "quoted" ü`, "fields in any order"}, linetest.Logs(got))
 	assert.Equal(t, []int64{0, t0 + 1, t0}, times(got))
 	assert.Equal(t, stream.Stderr, got[1].Stream)
 }
@@ -109,7 +110,7 @@ func TestDockerJoinsSplitLines(t *testing.T) {
 			`{"log":"an error\n","stream":"stderr","time":"2026-11-22T05:00:01Z"}`+"\n"+
 			`{"log":"second half\n","stream":"stdout","time":"2026-11-22T05:00:02Z"}`+"\n")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"an error", "first half, second half"}, logs(got))
+	assert.Equal(t, []string{"an error", "first half, second half"}, linetest.Logs(got))
 	assert.Equal(t, []int64{t0 + 1e9, t0}, times(got))
 }
 
@@ -160,14 +161,6 @@ func TestDecodersAllocateOncePerLine(t *testing.T) {
 		allocs := testing.AllocsPerRun(100, func() { _, _ = c.d.Decode(rec, &l) })
 		assert.LessOrEqual(t, allocs, c.allocs, name)
 	}
-}
-
-func logs(ls []stream.Line) []string {
-	out := make([]string, len(ls))
-	for i, l := range ls {
-		out[i] = l.Log
-	}
-	return out
 }
 
 func times(ls []stream.Line) []int64 {

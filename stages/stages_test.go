@@ -15,19 +15,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/actlog/actlog/internal/clocktest"
+	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/logformat"
 	"github.com/actlog/actlog/stages"
 	"github.com/actlog/actlog/stream"
 	"github.com/actlog/actlog/timestamp"
 )
-
-func logsOf(ls []stream.Line) []string {
-	out := make([]string, len(ls))
-	for i, l := range ls {
-		out[i] = l.Log
-	}
-	return out
-}
 
 // trickle emits the given batches, then waits until its context ends
 // without closing: a follow stream with nothing more to say.
@@ -64,7 +57,7 @@ func TestIdleTimeoutEndsAQuietStream(t *testing.T) {
 	src := stream.Via(trickle([]stream.Line{{Log: "a"}}), stages.Idle(m, 100*time.Millisecond))
 	r, passed := clocktest.Go(m, 5*time.Millisecond, time.Second, collect(src))
 	assert.ErrorIs(t, r.err, stages.ErrIdle)
-	assert.Equal(t, []string{"a"}, logsOf(r.lines))
+	assert.Equal(t, []string{"a"}, linetest.Logs(r.lines))
 	assert.GreaterOrEqual(t, passed, 100*time.Millisecond)
 	assert.Less(t, passed, 200*time.Millisecond, "well under twice the idle timeout")
 }
@@ -137,7 +130,7 @@ func TestRecoverTurnsTheEndingErrorIntoTheLastLine(t *testing.T) {
 	var rec *stages.RecoveredError
 	require.ErrorAs(t, err, &rec)
 	assert.ErrorIs(t, rec, known)
-	assert.Equal(t, []string{"a", "b", "notice"}, logsOf(got))
+	assert.Equal(t, []string{"a", "b", "notice"}, linetest.Logs(got))
 
 	other := errors.New("other")
 	got, err = stream.Collect(context.Background(), stream.Via(stream.FromError(other), stages.Recover(notice)))
@@ -187,11 +180,11 @@ func TestResumeFilter(t *testing.T) {
 			for _, l := range c.replay {
 				got = append(got, f.Filter([]stream.Line{l})...)
 			}
-			assert.Equal(t, c.want, logsOf(got))
+			assert.Equal(t, c.want, linetest.Logs(got))
 
 			all, err := stream.Collect(context.Background(), stream.Via(stream.FromSlice(c.replay), stages.Resume(c.cursor)))
 			require.NoError(t, err)
-			assert.Equal(t, c.want, logsOf(all), "as a stage, over one batch")
+			assert.Equal(t, c.want, linetest.Logs(all), "as a stage, over one batch")
 		})
 	}
 }
@@ -201,7 +194,7 @@ func TestResumeFilterReleasesHeldLinesAtTheEnd(t *testing.T) {
 	c.Advance(&stream.Line{Time: at(1, 5)})
 	got, err := stream.Collect(context.Background(), stream.Via(stream.FromSlice([]stream.Line{line(at(1, 6), "kept")}), stages.Resume(c)))
 	require.NoError(t, err)
-	assert.Equal(t, []string{"kept"}, logsOf(got))
+	assert.Equal(t, []string{"kept"}, linetest.Logs(got))
 }
 
 func TestTrack(t *testing.T) {
@@ -296,7 +289,7 @@ func TestFetchResumesAfterACutWithoutLossOrRepeat(t *testing.T) {
 	m := clock.NewMock()
 	r, passed := clocktest.Go(m, 10*time.Millisecond, time.Minute, collect(stages.Fetch(fetchOpts(l, m))))
 	require.NoError(t, r.err)
-	assert.Equal(t, []string{"a", "b", "c", "d", "e"}, logsOf(r.lines))
+	assert.Equal(t, []string{"a", "b", "c", "d", "e"}, linetest.Logs(r.lines))
 	require.Len(t, l.opened, 2)
 	assert.Equal(t, 1, l.opened[1].Count, "reopened after the first line stamped .2")
 	assert.GreaterOrEqual(t, passed, 50*time.Millisecond, "after the first backoff")
@@ -307,7 +300,7 @@ func TestFetchHonoursRetryAfter(t *testing.T) {
 	m := clock.NewMock()
 	r, passed := clocktest.Go(m, 50*time.Millisecond, time.Minute, collect(stages.Fetch(fetchOpts(l, m))))
 	require.NoError(t, r.err)
-	assert.Equal(t, []string{"a"}, logsOf(r.lines))
+	assert.Equal(t, []string{"a"}, linetest.Logs(r.lines))
 	assert.GreaterOrEqual(t, passed, 3*time.Second)
 	assert.Less(t, passed, 4*time.Second)
 }
@@ -348,7 +341,7 @@ func TestFetchPollsWithReopenAfter(t *testing.T) {
 	}
 	r, passed := clocktest.Go(m, 10*time.Millisecond, time.Minute, collect(stages.Fetch(o)))
 	require.NoError(t, r.err)
-	assert.Equal(t, []string{"a", "b", "c"}, logsOf(r.lines))
+	assert.Equal(t, []string{"a", "b", "c"}, linetest.Logs(r.lines))
 	assert.GreaterOrEqual(t, passed, 100*time.Millisecond)
 }
 
@@ -361,7 +354,7 @@ func TestFetchUnfinishedRecordWithoutAtEnd(t *testing.T) {
 	}
 	r := collect(stages.Fetch(o))()
 	assert.ErrorIs(t, r.err, stream.ErrIncomplete)
-	assert.Equal(t, []string{"a"}, logsOf(r.lines))
+	assert.Equal(t, []string{"a"}, linetest.Logs(r.lines))
 }
 
 func TestFetchKeepsHeldLinesForTheReplay(t *testing.T) {
@@ -398,7 +391,7 @@ func TestFetchKeepsHeldLinesForTheReplay(t *testing.T) {
 	})
 	r, _ := clocktest.Go(m, 10*time.Millisecond, time.Minute, collect(src))
 	require.NoError(t, r.err)
-	assert.Equal(t, []string{"W"}, logsOf(r.lines), "Y is not repeated when the first stream breaks")
+	assert.Equal(t, []string{"W"}, linetest.Logs(r.lines), "Y is not repeated when the first stream breaks")
 }
 
 var (

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/logformat"
 	"github.com/actlog/actlog/stream"
 )
@@ -25,7 +26,7 @@ func TestReaderLineEndings(t *testing.T) {
 	in := "2026-11-22T05:00:00Z unix\n2026-11-22T05:00:01Z windows\r\n2026-11-22T05:00:02Z cr inside\rstays\n2026-11-22T05:00:03Z \n"
 	got, err := readAll(t, strings.NewReader(in), logformat.NewTimestamped(), stream.ReaderOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, []string{"unix", "windows", "cr inside\rstays", ""}, logsOf(got))
+	assert.Equal(t, []string{"unix", "windows", "cr inside\rstays", ""}, linetest.Logs(got))
 	assert.Equal(t, []int64{26, 56, 93, 115}, offsetsOf(got))
 }
 
@@ -59,7 +60,7 @@ func TestReaderFinalRecordWithoutNewline(t *testing.T) {
 		got, err = rd.Read(got)
 	}
 	assert.ErrorIs(t, err, stream.ErrIncomplete)
-	assert.Equal(t, []string{"done"}, logsOf(got))
+	assert.Equal(t, []string{"done"}, linetest.Logs(got))
 	assert.Equal(t, int64(26), rd.Offset(), "the offset stays before the unfinished record")
 
 	_, err = readAll(t, strings.NewReader("2026-11-22T05:00:00Z cut"), logformat.NewTimestamped(), stream.ReaderOptions{})
@@ -89,12 +90,12 @@ func TestReaderUnderHostileReaders(t *testing.T) {
 	} {
 		got, err := readAll(t, r, logformat.NewTimestamped(), stream.ReaderOptions{MaxRecord: 32})
 		require.NoError(t, err, name)
-		assert.Equal(t, logsOf(want), logsOf(got), name)
+		assert.Equal(t, linetest.Logs(want), linetest.Logs(got), name)
 	}
 	boom := errors.New("disk on fire")
 	got, err := readAll(t, io.MultiReader(strings.NewReader(in), iotest.ErrReader(boom)), logformat.NewTimestamped(), stream.ReaderOptions{})
 	assert.ErrorIs(t, err, boom)
-	assert.Equal(t, logsOf(want), logsOf(got), "lines before the error are delivered")
+	assert.Equal(t, linetest.Logs(want), linetest.Logs(got), "lines before the error are delivered")
 }
 
 func TestReaderAllocatesOncePerLine(t *testing.T) {

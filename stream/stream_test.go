@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/stream"
 )
 
@@ -18,14 +19,6 @@ func lines(logs ...string) []stream.Line {
 	out := make([]stream.Line, len(logs))
 	for i, s := range logs {
 		out[i] = stream.Line{Time: int64(i), Log: s}
-	}
-	return out
-}
-
-func logsOf(ls []stream.Line) []string {
-	out := make([]string, len(ls))
-	for i, l := range ls {
-		out[i] = l.Log
 	}
 	return out
 }
@@ -109,7 +102,7 @@ func TestErrorTravelsInBand(t *testing.T) {
 	}, stream.Lift(stream.StepFunc(func(l *stream.Line) bool { return l.Log != "b" })))
 	got, err := stream.Collect(context.Background(), src)
 	assert.ErrorIs(t, err, boom)
-	assert.Equal(t, []string{"a", "c"}, logsOf(got))
+	assert.Equal(t, []string{"a", "c"}, linetest.Logs(got))
 }
 
 // endWith replaces a clean end with err.
@@ -129,12 +122,12 @@ func TestStepsSeeAnEarlierStepsCompletionAsTheirEnd(t *testing.T) {
 		stream.Lift(stream.Steps(&firstN{n: 2}, endWith{short})))
 	got, err := stream.Collect(context.Background(), src)
 	assert.ErrorIs(t, err, short)
-	assert.Equal(t, []string{"a", "b"}, logsOf(got))
+	assert.Equal(t, []string{"a", "b"}, linetest.Logs(got))
 
 	src = stream.Via(stream.FromSlice(lines("a", "b", "c")), stream.Lift(stream.Steps(&firstN{n: 2}, stream.StepFunc(func(*stream.Line) bool { return true }))))
 	got, err = stream.Collect(context.Background(), src)
 	assert.NoError(t, err)
-	assert.Equal(t, []string{"a", "b"}, logsOf(got))
+	assert.Equal(t, []string{"a", "b"}, linetest.Logs(got))
 }
 
 func TestChainComposesInOrder(t *testing.T) {
@@ -142,7 +135,7 @@ func TestChainComposesInOrder(t *testing.T) {
 	dropB := stream.Lift(stream.StepFunc(func(l *stream.Line) bool { return l.Log != "B" }))
 	got, err := stream.Collect(context.Background(), stream.Via(stream.FromSlice(lines("a", "b", "c")), stream.Chain(upper, dropB)))
 	require.NoError(t, err)
-	assert.Equal(t, []string{"A", "C"}, logsOf(got))
+	assert.Equal(t, []string{"A", "C"}, linetest.Logs(got))
 }
 
 func TestCancellationEndsThePipeline(t *testing.T) {
@@ -195,5 +188,5 @@ func TestChainWaitsForItsMiddleStages(t *testing.T) {
 func TestAnEmptyChainPassesItsInputOn(t *testing.T) {
 	got, err := stream.Collect(context.Background(), stream.Via(stream.FromSlice(lines("a")), stream.Chain()))
 	require.NoError(t, err)
-	assert.Equal(t, []string{"a"}, logsOf(got))
+	assert.Equal(t, []string{"a"}, linetest.Logs(got))
 }
