@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -14,10 +16,12 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/actlog/actlog/activation"
 	"github.com/actlog/actlog/k8slog"
 	"github.com/actlog/actlog/k8slog/k8slogtest"
+	"github.com/actlog/actlog/sentinel"
 	"github.com/actlog/actlog/stream"
 )
 
@@ -83,43 +87,76 @@ func BenchmarkK8sPipeline(b *testing.B) {
 	}
 }
 
+// bareUntilSentinels is the baseline's collection: client-go alone follows
+// a pod's log from its start until want sentinel lines have gone by,
+// parsing nothing else. (A tail would race with the writer: the kubelet
+// finds the tail when it starts reading.)
+func bareUntilSentinels(ctx context.Context, client kubernetes.Interface, pod string, want int) error {
+	rc, err := client.CoreV1().Pods("bench").GetLogs(pod, &corev1.PodLogOptions{Follow: true, Timestamps: true}).Stream(ctx)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	sc := bufio.NewScanner(rc)
+	for n := 0; sc.Scan(); {
+		if bytes.HasSuffix(sc.Bytes(), []byte(sentinel.Marker)) {
+			if n++; n == want {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("the stream ended before %d sentinels: %v", want, sc.Err())
+}
+
 // BenchmarkK8sEndLatency measures, over many activations on one follow
 // stream each, the time from the second sentinel being written to the
-// collection returning, and reports its percentiles.
+// collection returning, and reports its percentiles; beside it, the same
+// for client-go alone reading the follow stream until the sentinels.
 func BenchmarkK8sEndLatency(b *testing.B) {
-	s := k8slogtest.NewServer(k8slogtest.Options{})
-	b.Cleanup(s.Close)
-	c := s.AddPod("bench", "p", "action").Container("action")
-	client, _ := k8slog.NewClient(s.Config())
-	src := k8slog.New(client, "bench", "p", k8slog.Options{})
-	var latencies []time.Duration
-	b.ReportAllocs()
-	for b.Loop() {
-		c.Print(stream.Stdout, "working")
-		done := make(chan error)
-		go func() {
-			_, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: true})
-			done <- err
-		}()
-		if !s.Await(10*time.Second, func() bool { return s.OpenStreams() == 1 }) {
-			b.Fatal("the follow stream did not open")
-		}
-		c.Print(stream.Stderr, "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX")
-		written := time.Now()
-		c.Print(stream.Stdout, "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX")
-		if err := <-done; err != nil {
-			b.Fatal(err)
-		}
-		latencies = append(latencies, time.Since(written))
-		s.WaitIdle(time.Second)
+	for _, mode := range []string{"actlog", "bare-client-go"} {
+		b.Run(mode, func(b *testing.B) {
+			s := k8slogtest.NewServer(k8slogtest.Options{})
+			b.Cleanup(s.Close)
+			c := s.AddPod("bench", "p", "action").Container("action")
+			client, _ := k8slog.NewClient(s.Config())
+			src := k8slog.New(client, "bench", "p", k8slog.Options{})
+			collect := func() error {
+				_, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: true})
+				return err
+			}
+			sentinels := 0
+			if mode == "bare-client-go" {
+				collect = func() error { return bareUntilSentinels(context.Background(), client, "p", sentinels) }
+			}
+			var latencies []time.Duration
+			b.ReportAllocs()
+			for b.Loop() {
+				sentinels += 2
+				c.Print(stream.Stdout, "working")
+				done := make(chan error)
+				go func() { done <- collect() }()
+				if !s.Await(10*time.Second, func() bool { return s.OpenStreams() == 1 }) {
+					b.Fatal("the follow stream did not open")
+				}
+				c.Print(stream.Stderr, sentinel.Marker)
+				written := time.Now()
+				c.Print(stream.Stdout, sentinel.Marker)
+				if err := <-done; err != nil {
+					b.Fatal(err)
+				}
+				latencies = append(latencies, time.Since(written))
+				s.WaitIdle(time.Second)
+			}
+			slices.Sort(latencies)
+			b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
+		})
 	}
-	slices.Sort(latencies)
-	b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
 }
 
 // BenchmarkK8sBlackbox10Lines collects a 10-line activation in blackbox
-// mode: one request, read to the current end.
+// mode: one request, read to the current end; beside it, client-go alone
+// reading the same log into io.Discard.
 func BenchmarkK8sBlackbox10Lines(b *testing.B) {
 	s := k8slogtest.NewServer(k8slogtest.Options{})
 	b.Cleanup(s.Close)
@@ -128,67 +165,92 @@ func BenchmarkK8sBlackbox10Lines(b *testing.B) {
 	for i := 0; i < 10; i++ {
 		c.Print(stream.Stdout, fmt.Sprintf("line %d", i))
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		a, err := k8slog.New(client, "bench", "p", k8slog.Options{}).Collect(context.Background(), activation.Options{})
-		if err != nil || len(a.Lines) != 10 {
-			b.Fatalf("%d lines, %v", len(a.Lines), err)
+	b.Run("actlog", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			a, err := k8slog.New(client, "bench", "p", k8slog.Options{}).Collect(context.Background(), activation.Options{})
+			if err != nil || len(a.Lines) != 10 {
+				b.Fatalf("%d lines, %v", len(a.Lines), err)
+			}
 		}
-	}
+	})
+	b.Run("bare-client-go", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			rc, err := client.CoreV1().Pods("bench").GetLogs("p", &corev1.PodLogOptions{Timestamps: true}).Stream(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, rc)
+			rc.Close()
+		}
+	})
 }
 
 // BenchmarkK8sThousandPods collects one activation from each of 1,000 pods
 // at once through one client, and reports the peak heap and the goroutines
-// left over.
+// left over; beside it, client-go alone following each pod's log until its
+// sentinels.
 func BenchmarkK8sThousandPods(b *testing.B) {
 	const pods = 1000
-	s := k8slogtest.NewServer(k8slogtest.Options{})
-	b.Cleanup(s.Close)
-	client, _ := k8slog.NewClient(s.Config())
-	containers := make([]*k8slogtest.Container, pods)
-	for i := range containers {
-		containers[i] = s.AddPod("bench", fmt.Sprintf("p%04d", i), "action").Container("action")
-	}
-	sources := make([]*k8slog.Source, pods)
-	for i := range sources {
-		sources[i] = k8slog.New(client, "bench", fmt.Sprintf("p%04d", i), k8slog.Options{})
-	}
-	before := runtime.NumGoroutine()
-	var peak uint64
-	b.ReportAllocs()
-	for b.Loop() {
-		for _, c := range containers {
-			c.Print(stream.Stdout, "hello")
-			c.Sentinels()
-		}
-		var wg sync.WaitGroup
-		errs := make(chan error, pods)
-		for _, src := range sources {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				a, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: true})
-				if err == nil && len(a.Lines) != 1 {
-					err = fmt.Errorf("%d lines", len(a.Lines))
+	for _, mode := range []string{"actlog", "bare-client-go"} {
+		b.Run(mode, func(b *testing.B) {
+			s := k8slogtest.NewServer(k8slogtest.Options{})
+			b.Cleanup(s.Close)
+			client, _ := k8slog.NewClient(s.Config())
+			containers := make([]*k8slogtest.Container, pods)
+			collect := make([]func() error, pods)
+			waves := 0
+			for i := range containers {
+				name := fmt.Sprintf("p%04d", i)
+				containers[i] = s.AddPod("bench", name, "action").Container("action")
+				src := k8slog.New(client, "bench", name, k8slog.Options{})
+				collect[i] = func() error {
+					a, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: true})
+					if err == nil && len(a.Lines) != 1 {
+						err = fmt.Errorf("%d lines", len(a.Lines))
+					}
+					return err
 				}
-				if err != nil {
-					errs <- err
+				if mode == "bare-client-go" {
+					collect[i] = func() error { return bareUntilSentinels(context.Background(), client, name, 2*waves) }
 				}
-			}()
-		}
-		wg.Wait()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		peak = max(peak, ms.HeapInuse)
-		close(errs)
-		if err := <-errs; err != nil {
-			b.Fatal(err)
-		}
+			}
+			before := runtime.NumGoroutine()
+			var peak uint64
+			b.ReportAllocs()
+			for b.Loop() {
+				waves++
+				for _, c := range containers {
+					c.Print(stream.Stdout, "hello")
+					c.Sentinels()
+				}
+				var wg sync.WaitGroup
+				errs := make(chan error, pods)
+				for _, fn := range collect {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						if err := fn(); err != nil {
+							errs <- err
+						}
+					}()
+				}
+				wg.Wait()
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapInuse)
+				close(errs)
+				if err := <-errs; err != nil {
+					b.Fatal(err)
+				}
+			}
+			s.WaitIdle(10 * time.Second)
+			b.ReportMetric(float64(peak)/(1<<20), "heap-MiB")
+			b.ReportMetric(peakRSS()/(1<<20), "peak-RSS-MiB")
+			b.ReportMetric(float64(runtime.NumGoroutine()-before), "goroutines-left")
+		})
 	}
-	s.WaitIdle(10 * time.Second)
-	b.ReportMetric(float64(peak)/(1<<20), "heap-MiB")
-	b.ReportMetric(peakRSS()/(1<<20), "peak-RSS-MiB")
-	b.ReportMetric(float64(runtime.NumGoroutine()-before), "goroutines-left")
 }
 
 // peakRSS returns the process's peak resident set size (VmHWM), in bytes,
