@@ -55,6 +55,50 @@ func BenchmarkReaderCRI(b *testing.B) {
 	}
 }
 
+// BenchmarkReaderDocker decodes the same lines in Docker's json-file format
+// with actlog's reader.
+func BenchmarkReaderDocker(b *testing.B) {
+	report(b, lines)
+	b.SetBytes(int64(len(dockerLog)))
+	batch := make([]stream.Line, 0, 1024)
+	for b.Loop() {
+		rd := stream.NewReader(bytes.NewReader(dockerLog), logformat.NewDocker(0), stream.ReaderOptions{})
+		n := 0
+		var err error
+		for err == nil {
+			batch, err = rd.Read(batch[:0])
+			n += len(batch)
+		}
+		if err != io.EOF || n != lines+2 {
+			b.Fatalf("read %d lines, %v", n, err)
+		}
+	}
+}
+
+// BenchmarkDockerEncodingJSON is its baseline: the same records split with
+// bufio.Scanner and decoded with encoding/json, the time with time.Parse.
+func BenchmarkDockerEncodingJSON(b *testing.B) {
+	report(b, lines)
+	b.SetBytes(int64(len(dockerLog)))
+	var rec struct{ Log, Stream, Time string }
+	for b.Loop() {
+		sc := bufio.NewScanner(bytes.NewReader(dockerLog))
+		n := 0
+		for sc.Scan() {
+			if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := time.Parse(time.RFC3339Nano, rec.Time); err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		if n != lines+2 {
+			b.Fatalf("read %d lines", n)
+		}
+	}
+}
+
 // BenchmarkStage runs each stage alone over the decoded lines in batches of
 // 256, beside a pass-through stage that measures the channel handoffs.
 func BenchmarkStage(b *testing.B) {

@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"bufio"
 	"bytes"
+	"fmt"
 	"context"
 	"io"
 	"strings"
@@ -37,6 +39,18 @@ var criLog = func() []byte {
 	end := timestamp.Format(t + lines*1000)
 	b.WriteString(end + " stderr F " + sentinel.Marker + "\n")
 	b.WriteString(end + " stdout F " + sentinel.Marker + "\n")
+	return b.Bytes()
+}()
+
+// dockerLog is criLog's lines as Docker's json-file driver writes them.
+var dockerLog = func() []byte {
+	var b bytes.Buffer
+	sc := bufio.NewScanner(bytes.NewReader(criLog))
+	for sc.Scan() {
+		t, rest, _ := strings.Cut(sc.Text(), " ")
+		st, rest, _ := strings.Cut(rest, " ")
+		fmt.Fprintf(&b, "{\"log\":\"%s\\n\",\"stream\":\"%s\",\"time\":\"%s\"}\n", rest[2:], st, t)
+	}
 	return b.Bytes()
 }()
 

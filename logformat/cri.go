@@ -1,8 +1,6 @@
 package logformat
 
 import (
-	"unsafe"
-
 	"github.com/actlog/actlog/stream"
 	"github.com/actlog/actlog/timestamp"
 )
@@ -28,7 +26,7 @@ func (d *CRIDecoder) Decode(rec []byte, l *stream.Line) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return d.add(s, t, unsafe.String(unsafe.SliceData(msg), len(msg)), !partial, l), nil
+	return d.add(s, t, view(msg), !partial, l), nil
 }
 
 func splitCRI(rec []byte, times *timestamp.Parser) (t int64, s stream.Stream, partial bool, msg []byte, err error) {

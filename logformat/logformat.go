@@ -138,7 +138,7 @@ func (j *joiner) add(s stream.Stream, t int64, piece string, last bool, l *strea
 	if !last {
 		return false
 	}
-	*l = stream.Line{Time: p.time, Stream: s, Log: unsafe.String(unsafe.SliceData(p.buf), len(p.buf)), Overflow: p.overflow}
+	*l = stream.Line{Time: p.time, Stream: s, Log: view(p.buf), Overflow: p.overflow}
 	p.active, p.overflow = false, false
 	if cap(p.buf) > 64<<10 {
 		// The line's memory is valid until the next call; a large buffer is
@@ -149,6 +149,10 @@ func (j *joiner) add(s stream.Stream, t int64, piece string, last bool, l *strea
 }
 
 func (j *joiner) Pending() bool { return j.pending[0].active || j.pending[1].active }
+
+// view returns b as a string sharing its memory; b must not change while
+// the string is in use.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // cut splits b at its first space.
 func cut(b []byte) (before, after []byte, found bool) {

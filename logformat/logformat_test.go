@@ -104,6 +104,26 @@ func TestDocker(t *testing.T) {
 	assert.Equal(t, stream.Stderr, got[1].Stream)
 }
 
+func TestDockerReadsMessagesAsEncodingJSON(t *testing.T) {
+	for _, log := range []string{
+		`\u00fc \u20AC \ud83d\ude00`,      // a surrogate pair
+		`\ud83d alone, \ude00 alone`,      // lone surrogates
+		`\ud83d\u0041 \ud83d\ud83d\ude00`, // a high surrogate before a letter, before a pair
+		`\"\\\/\b\f\t\r\u0000`,            // every short escape and NUL
+		`\\n is not a newline`,
+		``,
+	} {
+		rec := `{"attrs":{"log":"not this","tags":["}",{"a":[]}]},"n":-1.5e3,"log":"` + log + `\n","stream":"stdout","time":"2026-11-22T05:00:00Z","ok":true}`
+		var ref struct{ Log string }
+		require.NoError(t, json.Unmarshal([]byte(rec), &ref))
+		var l stream.Line
+		complete, err := logformat.NewDocker(0).Decode([]byte(rec), &l)
+		require.NoError(t, err, rec)
+		assert.True(t, complete)
+		assert.Equal(t, strings.TrimSuffix(ref.Log, "\n"), l.Log, rec)
+	}
+}
+
 func TestDockerJoinsSplitLines(t *testing.T) {
 	got, err := decodeAll(t, logformat.NewDocker(0),
 		`{"log":"first half, ","stream":"stdout","time":"2026-11-22T05:00:00Z"}`+"\n"+
@@ -116,15 +136,17 @@ func TestDockerJoinsSplitLines(t *testing.T) {
 
 func TestDockerBadRecords(t *testing.T) {
 	for name, rec := range map[string]string{
-		"truncated JSON":  `{"log":"x\n","stream":"stdout","time":"2026-11-`,
-		"missing log":     `{"stream":"stdout","time":"2026-11-22T05:00:00Z"}`,
-		"missing stream":  `{"log":"x\n","time":"2026-11-22T05:00:00Z"}`,
-		"missing time":    `{"log":"x\n","stream":"stdout"}`,
-		"log not string":  `{"log":5,"stream":"stdout","time":"2026-11-22T05:00:00Z"}`,
-		"unknown stream":  `{"log":"x\n","stream":"stdin","time":"2026-11-22T05:00:00Z"}`,
-		"bad time":        `{"log":"x\n","stream":"stdout","time":"yesterday"}`,
-		"array":           `["log","stream","time"]`,
-		"not JSON at all": `hello`,
+		"truncated JSON":         `{"log":"x\n","stream":"stdout","time":"2026-11-`,
+		"missing log":            `{"stream":"stdout","time":"2026-11-22T05:00:00Z"}`,
+		"missing stream":         `{"log":"x\n","time":"2026-11-22T05:00:00Z"}`,
+		"missing time":           `{"log":"x\n","stream":"stdout"}`,
+		"log not string":         `{"log":5,"stream":"stdout","time":"2026-11-22T05:00:00Z"}`,
+		"unknown stream":         `{"log":"x\n","stream":"stdin","time":"2026-11-22T05:00:00Z"}`,
+		"bad time":               `{"log":"x\n","stream":"stdout","time":"yesterday"}`,
+		"array":                  `["log","stream","time"]`,
+		"later log not a string": `{"log":"x\n","stream":"stdout","time":"2026-11-22T05:00:00Z","log":null}`,
+		"fields nested only":     `{"attrs":{"log":"x\n","stream":"stdout","time":"2026-11-22T05:00:00Z"}}`,
+		"not JSON at all":        `hello`,
 	} {
 		var l stream.Line
 		_, err := logformat.NewDocker(0).Decode([]byte(rec), &l)
@@ -145,16 +167,16 @@ func TestDetect(t *testing.T) {
 	assert.ErrorIs(t, err, logformat.ErrFormat)
 }
 
-func TestDecodersAllocateOncePerLine(t *testing.T) {
+func TestDecodersDoNotAllocate(t *testing.T) {
 	for name, c := range map[string]struct {
 		d      stream.Decoder
 		rec    string
 		allocs float64
 	}{
-		"cri":         {logformat.NewCRI(0), "2026-11-22T05:00:00.123456789Z stdout F " + strings.Repeat("m", 100), 1},
-		"timestamped": {logformat.NewTimestamped(), "2026-11-22T05:00:00.123456789Z " + strings.Repeat("m", 100), 1},
-		// gjson's unescaping of the message is its copy, in two allocations.
-		"docker": {logformat.NewDocker(0), `{"log":"` + strings.Repeat("m", 100) + `\n","stream":"stdout","time":"2026-11-22T05:00:00.123456789Z"}`, 2},
+		"cri":                         {logformat.NewCRI(0), "2026-11-22T05:00:00.123456789Z stdout F " + strings.Repeat("m", 100), 0},
+		"timestamped":                 {logformat.NewTimestamped(), "2026-11-22T05:00:00.123456789Z " + strings.Repeat("m", 100), 0},
+		"docker":                      {logformat.NewDocker(0), `{"log":"` + strings.Repeat("m", 100) + `\n","stream":"stdout","time":"2026-11-22T05:00:00.123456789Z"}`, 0},
+		"docker, escapes and a label": {logformat.NewDocker(0), `{"log":"\u003ctag\u003e \"q\" \ud83d\ude00\t` + strings.Repeat("m", 100) + `\r\n","stream":"stderr","attrs":{"tag":"a,b}"},"time":"2026-11-22T05:00:00.123456789Z"}`, 0},
 	} {
 		rec := []byte(c.rec)
 		var l stream.Line
@@ -210,6 +232,9 @@ func FuzzDocker(f *testing.F) {
 	f.Add([]byte(`{"log":"This is a log entry.\n","stream":"stdout","time":"1970-01-01T00:00:00Z"}`))
 	f.Add([]byte(`{"log":"\u003ctag\u003e\r\n","stream":"stderr","time":"2026-11-22T05:00:00.5+01:00"}`))
 	f.Add([]byte(`{"log":"x","stream":"stdout","time":"1970-01-01T00:00:00Z","log":"y\n"}`))
+	f.Add([]byte(`{"log":"\ud800\u0041 \ud83d\ude00 \udc00\ud800\n","stream":"stdout","time":"1970-01-01T00:00:00Z"}`))
+	f.Add([]byte(` { "attrs" : {"a":[1,"}",{"b":null}]} , "\u006cog":"x\\\"\n", "stream":"stderr","n":-1.5e3,"time":"1970-01-01T00:00:00Z" } `))
+	f.Add([]byte(`["log","stream","time"]`))
 	f.Fuzz(func(t *testing.T, rec []byte) {
 		var l stream.Line
 		complete, err := logformat.NewDocker(0).Decode(rec, &l)

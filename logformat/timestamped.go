@@ -1,8 +1,6 @@
 package logformat
 
 import (
-	"unsafe"
-
 	"github.com/actlog/actlog/stream"
 	"github.com/actlog/actlog/timestamp"
 )
@@ -24,6 +22,6 @@ func (d *timestamped) decode(rec []byte, l *stream.Line) error {
 	if err != nil {
 		return ErrNoTimestamp
 	}
-	*l = stream.Line{Time: t, Stream: stream.Stdout, Log: unsafe.String(unsafe.SliceData(msg), len(msg))}
+	*l = stream.Line{Time: t, Stream: stream.Stdout, Log: view(msg)}
 	return nil
 }
