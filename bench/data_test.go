@@ -3,8 +3,8 @@ package bench
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
