@@ -46,6 +46,10 @@ const (
 	// otherwise.
 	DefaultMaxRecord = 1 << 20
 	defaultBuffer    = 64 << 10
+	// maxReadAhead is the size up to which a Reader whose reads keep
+	// filling its buffer doubles it: fewer, larger batches when a log is
+	// read faster than it is written, a small buffer when it is followed.
+	maxReadAhead = 256 << 10
 	overflowPrefix   = 1 << 10
 )
 
@@ -76,6 +80,8 @@ type Reader struct {
 	off      int64
 	prev     int64
 	overflow *Line
+	// full says that the last read filled the buffer.
+	full bool
 	// line is the decoders' target, a field so that passing its address
 	// through the Decoder interface does not allocate per record.
 	line Line
@@ -135,6 +141,7 @@ func (r *Reader) Read(dst []Line) ([]Line, error) {
 	r.makeRoom()
 	n, err := r.rd.Read(r.buf[r.end:])
 	r.end += n
+	r.full = r.end == len(r.buf)
 	dst = r.records(dst)
 	if err == io.EOF && (r.start < r.end || r.overflow != nil || r.dec.Pending()) {
 		err = ErrIncomplete
@@ -146,6 +153,11 @@ func (r *Reader) Read(dst []Line) ([]Line, error) {
 // unfinished record to the front, growing the buffer up to MaxRecord, or
 // turning a record longer than that into an overflow line.
 func (r *Reader) makeRoom() {
+	if r.full && len(r.buf) < min(maxReadAhead, r.max+1) {
+		nb := make([]byte, min(2*len(r.buf), maxReadAhead, r.max+1))
+		r.end = copy(nb, r.buf[r.start:r.end])
+		r.buf, r.start = nb, 0
+	}
 	if r.start > 0 {
 		r.end = copy(r.buf, r.buf[r.start:r.end])
 		r.start = 0
