@@ -49,8 +49,8 @@ const (
 	// maxReadAhead is the size up to which a Reader whose reads keep
 	// filling its buffer doubles it: fewer, larger batches when a log is
 	// read faster than it is written, a small buffer when it is followed.
-	maxReadAhead = 256 << 10
-	overflowPrefix   = 1 << 10
+	maxReadAhead   = 256 << 10
+	overflowPrefix = 1 << 10
 )
 
 // ReaderOptions configure a Reader. The zero value is ready to use.
