@@ -188,6 +188,20 @@ type Skipper interface {
 	SkipToEnd(ctx context.Context, at stream.Cursor) (stream.Cursor, error)
 }
 
+// A SentinelSkipper is a Log that can move a cursor past the sentinels that
+// end an activation without reading the lines before them. In
+// wait-for-sentinel mode, the rest of a truncated activation is skipped that
+// way instead of being read and discarded, so that reading stops at the
+// limit however much the action goes on printing.
+type SentinelSkipper interface {
+	// SkipPastSentinels waits until n sentinel lines lie after at and
+	// returns the cursor after the n-th, and n. It gives up when ctx ends
+	// or when no new line comes for idle, and then returns the cursor after
+	// the last line it saw, how many sentinels lie before that cursor, and
+	// ctx's error or stages.ErrIdle.
+	SkipPastSentinels(ctx context.Context, at stream.Cursor, n int, idle time.Duration) (end stream.Cursor, passed int, err error)
+}
+
 // Collect collects one activation from log, starting at *at, and leaves *at
 // where the next activation begins. It returns an error, and no activation,
 // only when the log cannot be read at all; every other end is an
@@ -197,8 +211,15 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 	start := clk.Now()
 	limit := o.limit()
 	cursor := *at
+	// The rest of a truncated activation is skipped by the log when it can,
+	// read and discarded when it cannot.
 	skipper, skips := log.(Skipper)
-	skips = skips && !o.WaitForSentinel
+	past, skipsPast := log.(SentinelSkipper)
+	if o.WaitForSentinel {
+		skips = false
+	} else {
+		skipsPast = false
+	}
 	// Only after an activation cut short after one sentinel may the other
 	// one lead this one.
 	complete := sentinel.Complete(sentinel.Options{Require: o.WaitForSentinel, SkipLeading: at.Sentinel})
@@ -207,25 +228,38 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 		stream.Lift(stream.Steps(
 			stages.Track(&cursor),
 			complete,
-			limits.Weighted(limit, limits.Options{Drain: !skips, Quiet: o.Limit < 0}),
+			limits.Weighted(limit, limits.Options{Drain: !skips && !skipsPast, Quiet: o.Limit < 0}),
 		)),
 		stages.Recover(notices(clk, limit)),
 	)
 	lines, err := stream.Collect(ctx, src)
-	if skips && (errors.Is(err, limits.ErrTruncated) || o.Limit < 0 && err == nil && sentinel.Found(complete) < 2) {
-		// A log that cannot skip is read to its end instead; one whose
-		// skip fails is left where the truncation stopped, and its next
-		// collection meets the failure.
+	found := sentinel.Found(complete)
+	cut := errors.Is(err, limits.ErrTruncated) || o.Limit < 0 && err == nil && found < 2
+	switch {
+	case cut && skips:
+		// A log whose skip fails is left where the truncation stopped,
+		// and its next collection meets the failure.
 		if end, serr := skipper.SkipToEnd(ctx, cursor); serr == nil {
 			cursor = end
 		}
+	case cut && skipsPast:
+		// Within the same timeouts; a skip they end leaves the cursor
+		// where it stopped. The overall timeout cancels the skip's context
+		// rather than giving it a deadline, which clients would read on
+		// the real clock.
+		sctx, cancel := context.WithCancel(ctx)
+		timer := clk.AfterFunc(o.TimeoutOrDefault()-clk.Since(start), cancel)
+		end, passed, _ := past.SkipPastSentinels(sctx, cursor, 2-found, o.IdleTimeoutOrDefault())
+		timer.Stop()
+		cancel()
+		cursor, found = end, found+passed
 	}
-	cursor.Sentinel = sentinel.Found(complete) == 1
+	cursor.Sentinel = found == 1
 	*at = cursor
 	a := Activation{Lines: lines, Took: clk.Since(start)}
 	var recovered *stages.RecoveredError
 	switch {
-	case err == nil && sentinel.Found(complete) >= 2:
+	case err == nil && found >= 2:
 		a.End = Sentinels
 	case err == nil:
 		a.End = CurrentEnd

@@ -201,6 +201,63 @@ func TestTruncatedActivationIsSkippedToItsSentinels(t *testing.T) {
 	assert.Equal(t, []string{fmtLine(1e9, stream.Stdout, "next")}, b.Text())
 }
 
+// pastSkipper is a dockerLog that skips past sentinels as a
+// SentinelSkipper: it records what it was asked and answers as told, at
+// once, or, told to wait, when its context ends.
+type pastSkipper struct {
+	*dockerLog
+	n      int
+	idle   time.Duration
+	end    stream.Cursor
+	passed int
+	wait   bool
+}
+
+func (p *pastSkipper) SkipPastSentinels(ctx context.Context, at stream.Cursor, n int, idle time.Duration) (stream.Cursor, int, error) {
+	p.n, p.idle = n, idle
+	if p.wait {
+		<-ctx.Done()
+		return p.end, p.passed, ctx.Err()
+	}
+	return p.end, p.passed, nil
+}
+
+func TestTruncatedActivationIsSkippedByTheLog(t *testing.T) {
+	d := &dockerLog{}
+	d.add(epoch, stream.Stdout, "kept")
+	d.add(epoch+1, stream.Stdout, S)
+	d.add(epoch+2, stream.Stderr, strings.Repeat("x", 200))
+	d.add(epoch+3, stream.Stderr, "never read")
+	for name, c := range map[string]struct {
+		passed       int
+		wait         bool
+		wantSentinel bool
+	}{
+		"past the other sentinel":               {passed: 1},
+		"cut short by the collection's timeout": {passed: 0, wait: true, wantSentinel: true},
+	} {
+		m := clock.NewMock()
+		o := activation.Options{Limit: stream.Line{Log: "kept"}.Weight(), WaitForSentinel: true, IdleTimeout: 3 * time.Second, Timeout: time.Minute, Clock: m}
+		skipped := stream.Cursor{Time: epoch + 9, Count: 1, Offset: 999}
+		log := &pastSkipper{dockerLog: d, end: skipped, passed: c.passed, wait: c.wait}
+		var at stream.Cursor
+		a, took := clocktest.Go(m, time.Second, time.Hour, func() activation.Activation { return collect(t, log, &at, o) })
+		assert.Equal(t, activation.Truncated, a.End, name)
+		assert.Equal(t, []string{"kept", activation.TruncationNotice(o.Limit)}, linetest.Logs(a.Lines), name)
+		assert.Equal(t, 1, log.n, "%s: one sentinel was read before the truncation", name)
+		assert.Equal(t, o.IdleTimeout, log.idle, name)
+		if c.wait {
+			// The clock moves in steps of a second; the test may see the
+			// end one step late.
+			assert.GreaterOrEqual(t, took, time.Minute, "%s: the skip ends with the collection's timeout", name)
+			assert.LessOrEqual(t, took, time.Minute+2*time.Second, "%s: the skip ends with the collection's timeout", name)
+		}
+		want := skipped
+		want.Sentinel = c.wantSentinel
+		assert.Equal(t, want, at, "%s: the next activation begins where the skip stopped", name)
+	}
+}
+
 func TestD7LastLineIncomplete(t *testing.T) {
 	d := &dockerLog{}
 	d.add(epoch, stream.Stdout, "This is a log entry.")

@@ -36,6 +36,7 @@ import (
 
 	"github.com/actlog/actlog/activation"
 	"github.com/actlog/actlog/logformat"
+	"github.com/actlog/actlog/sentinel"
 	"github.com/actlog/actlog/stages"
 	"github.com/actlog/actlog/stream"
 )
@@ -147,8 +148,8 @@ func New(client kubernetes.Interface, namespace, pod string, o Options) *Source 
 }
 
 // log is the container's log as one collection reads it: records and joined
-// lines capped for its limit, and the rest of a truncated blackbox
-// activation skipped through the log's tail.
+// lines capped for its limit, and the rest of a truncated activation
+// skipped through the log's tail.
 func (s *Source) log(o activation.Options) activation.Log {
 	maxRecord := o.MaxRecord()
 	return skipping{
@@ -158,7 +159,8 @@ func (s *Source) log(o activation.Options) activation.Log {
 	}
 }
 
-// skipping is a log that skips to its current end with Source.SkipToEnd.
+// skipping is a log that skips to its current end with Source.SkipToEnd and
+// past its sentinels with Source.SkipPastSentinels.
 type skipping struct {
 	log       func(at stream.Cursor, follow bool) stream.Source
 	src       *Source
@@ -169,6 +171,10 @@ func (s skipping) Lines(at stream.Cursor, follow bool) stream.Source { return s.
 
 func (s skipping) SkipToEnd(ctx context.Context, at stream.Cursor) (stream.Cursor, error) {
 	return s.src.skipToEnd(ctx, at, s.maxRecord)
+}
+
+func (s skipping) SkipPastSentinels(ctx context.Context, at stream.Cursor, n int, idle time.Duration) (stream.Cursor, int, error) {
+	return s.src.skipPast(ctx, at, n, idle, s.maxRecord)
 }
 
 // Lines returns the container's lines after at; with follow, the source
@@ -248,11 +254,11 @@ func kindOf(err error) error {
 	return nil
 }
 
-// tails are the tailLines SkipToEnd asks for, in turn, until the tail holds
-// a line older than the last one.
+// tails are the tailLines a skip asks for, in turn, until the tail holds
+// the start of the group of lines that share the time it needs.
 var tails = []int64{64, 4096}
 
-// errNoSkip says that SkipToEnd could not tell where the log ends.
+// errNoSkip says that a skip could not tell where the log ends.
 var errNoSkip = errors.New("k8slog: every line of the log's tail carries the same time")
 
 // SkipToEnd returns the cursor after the container's last line as it is
@@ -265,42 +271,161 @@ func (s *Source) SkipToEnd(ctx context.Context, at stream.Cursor) (stream.Cursor
 	return s.skipToEnd(ctx, at, stream.DefaultMaxRecord)
 }
 
-// skipToEnd reads the tail keeping only the lines' times: a record longer
-// than maxRecord keeps the time it starts with.
 func (s *Source) skipToEnd(ctx context.Context, at stream.Cursor, maxRecord int) (stream.Cursor, error) {
 	for _, n := range tails {
-		opts := &corev1.PodLogOptions{Container: s.o.Container, Timestamps: true, TailLines: &n}
-		rc, err := s.client.CoreV1().Pods(s.namespace).GetLogs(s.pod, opts).MaxRetries(0).Stream(ctx)
-		if err != nil {
-			return at, s.wrap(err)
-		}
-		times := make([]int64, 0, n)
-		err = stream.Each(ctx, stream.FromReader(rc, logformat.NewTimestamped(), stream.ReaderOptions{MaxRecord: maxRecord}), func(lines []stream.Line) error {
-			for _, l := range lines {
-				times = append(times, l.Time)
-			}
-			return nil
-		})
-		rc.Close()
+		t, err := s.tail(ctx, n, maxRecord)
 		if err != nil {
 			return at, err
 		}
-		if len(times) == 0 {
+		if len(t.marks) == 0 {
 			return at, nil
 		}
-		last := times[len(times)-1]
-		if times[0] == last && len(times) == int(n) {
-			continue
+		if end, ok := t.cursorAfter(len(t.marks) - 1); ok {
+			return end, nil
 		}
-		var end stream.Cursor
-		for _, t := range times {
-			if t == last {
-				end.Advance(&stream.Line{Time: last})
-			}
-		}
-		return end, nil
 	}
 	return at, errNoSkip
+}
+
+// SkipPastSentinels returns the cursor after the n-th sentinel line after
+// at, found in the log's tail (tailLines), which it reads again, Poll apart
+// (DefaultPoll when following), until the sentinels are there: a truncated
+// wait-for-sentinel collection skips the rest of its activation this way, so
+// that reading stops at the limit however much the action goes on printing.
+// A sentinel more than 4,096 lines before the end of the log when the skip
+// looks is not seen. It implements activation.SentinelSkipper.
+func (s *Source) SkipPastSentinels(ctx context.Context, at stream.Cursor, n int, idle time.Duration) (stream.Cursor, int, error) {
+	return s.skipPast(ctx, at, n, idle, stream.DefaultMaxRecord)
+}
+
+func (s *Source) skipPast(ctx context.Context, at stream.Cursor, n int, idle time.Duration, maxRecord int) (stream.Cursor, int, error) {
+	seen, passed := at, 0
+	lastNew := s.o.Clock.Now()
+	for {
+		err := s.lookPast(ctx, at, n, maxRecord, func(end stream.Cursor, sentinels int) {
+			if end != seen {
+				seen, passed, lastNew = end, sentinels, s.o.Clock.Now()
+			}
+		})
+		if err == nil && passed >= n {
+			return seen, n, nil
+		}
+		if err != nil {
+			if transient, _ := Classify(err); !transient {
+				return seen, passed, err
+			}
+		}
+		if idle > 0 && s.o.Clock.Since(lastNew) >= idle {
+			return seen, passed, stages.ErrIdle
+		}
+		if !stages.Sleep(ctx, s.o.Clock, s.poll()) {
+			return seen, passed, ctx.Err()
+		}
+	}
+}
+
+// lookPast reads the log's tail once and reports, through found, the cursor
+// after the n-th sentinel after at and n, or, if fewer are there, the
+// cursor after the tail's last line and how many sentinels came after at.
+func (s *Source) lookPast(ctx context.Context, at stream.Cursor, n, maxRecord int, found func(stream.Cursor, int)) error {
+	for i, size := range tails {
+		t, err := s.tail(ctx, size, maxRecord)
+		if err != nil {
+			return err
+		}
+		from, ok := t.after(at)
+		if !ok && i < len(tails)-1 {
+			continue
+		}
+		last, sentinels := len(t.marks)-1, 0
+		for j := from; j < len(t.marks); j++ {
+			if t.marks[j].sentinel {
+				if sentinels++; sentinels == n {
+					last = j
+					break
+				}
+			}
+		}
+		if last < from {
+			return nil
+		}
+		end, ok := t.cursorAfter(last)
+		if !ok {
+			continue
+		}
+		found(end, sentinels)
+		return nil
+	}
+	return errNoSkip
+}
+
+// tail is what a skip keeps of the last lines of a log: their times, and
+// which are sentinels.
+type tail struct {
+	marks []mark
+	// full says that the log may have lines before these.
+	full bool
+}
+
+type mark struct {
+	time     int64
+	sentinel bool
+}
+
+// tail reads the last n lines of the container's log; a record longer than
+// maxRecord keeps the time it starts with.
+func (s *Source) tail(ctx context.Context, n int64, maxRecord int) (tail, error) {
+	opts := &corev1.PodLogOptions{Container: s.o.Container, Timestamps: true, TailLines: &n}
+	rc, err := s.client.CoreV1().Pods(s.namespace).GetLogs(s.pod, opts).MaxRetries(0).Stream(ctx)
+	if err != nil {
+		return tail{}, s.wrap(err)
+	}
+	defer rc.Close()
+	marks := make([]mark, 0, n)
+	err = stream.Each(ctx, stream.FromReader(rc, logformat.NewTimestamped(), stream.ReaderOptions{MaxRecord: maxRecord}), func(lines []stream.Line) error {
+		for i := range lines {
+			marks = append(marks, mark{lines[i].Time, sentinel.Is(&lines[i])})
+		}
+		return nil
+	})
+	return tail{marks: marks, full: len(marks) == int(n)}, err
+}
+
+// cursorAfter returns the cursor after the i-th line of the tail; ok is
+// false if lines before the tail may share that line's time, so that their
+// count is unknown.
+func (t tail) cursorAfter(i int) (end stream.Cursor, ok bool) {
+	if t.full && t.marks[0].time == t.marks[i].time {
+		return end, false
+	}
+	for j := 0; j <= i; j++ {
+		end.Advance(&stream.Line{Time: t.marks[j].time})
+	}
+	return end, true
+}
+
+// after returns the index of the tail's first line after at: after the
+// at.Count-th line carrying at's time, or, if the tail has none, after the
+// lines older than at that precede the first newer one. ok is false if
+// lines before the tail may carry at's time.
+func (t tail) after(at stream.Cursor) (from int, ok bool) {
+	if at.IsZero() {
+		return 0, true
+	}
+	seen, newer := 0, false
+	for j, m := range t.marks {
+		switch {
+		case m.time == at.Time:
+			if seen++; seen <= at.Count {
+				from = j + 1
+			}
+		case m.time > at.Time:
+			newer = true
+		case !newer && seen == 0:
+			from = j + 1
+		}
+	}
+	return from, !(t.full && len(t.marks) > 0 && t.marks[0].time == at.Time)
 }
 
 // errStreamBroken says that a stream ended while the container runs.

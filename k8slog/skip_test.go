@@ -8,14 +8,17 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/actlog/actlog/activation"
 	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/k8slog"
 	"github.com/actlog/actlog/k8slog/k8slogtest"
+	"github.com/actlog/actlog/sentinel"
 	"github.com/actlog/actlog/stream"
 )
 
@@ -65,7 +68,7 @@ func TestTruncatedBlackboxStopsReadingAtTheLimit(t *testing.T) {
 	a, err := src.Collect(context.Background(), activation.Options{Limit: limit})
 	require.NoError(t, err)
 	assert.Equal(t, activation.Truncated, a.End)
-	assert.Less(t, read.Load(), int64(limit+1<<20), "bytes read stay within the limit and a MiB")
+	assert.Less(t, read.Load(), int64(limit+1<<20), "bytes read stay within the limit and a MiB: %d", read.Load())
 	tail := e.s.LogRequests()[len(e.s.LogRequests())-1]
 	assert.Equal(t, "64", tail.Query["tailLines"], "the end was found from the log's tail")
 
@@ -73,6 +76,129 @@ func TestTruncatedBlackboxStopsReadingAtTheLimit(t *testing.T) {
 	b, err := src.Collect(context.Background(), activation.Options{Limit: limit})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"next activation"}, linetest.Logs(b.Lines), "the skipped activation's end, shared nanosecond included, is not read again")
+}
+
+// countingClient is a client whose response bodies count into read.
+func countingClient(t *testing.T, s *k8slogtest.Server, read *atomic.Int64) *kubernetes.Clientset {
+	cfg := s.Config()
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { return counting{rt, read} }
+	client, err := k8slog.NewClient(cfg)
+	require.NoError(t, err)
+	return client
+}
+
+// tailRequests counts the requests for the log's tail.
+func tailRequests(s *k8slogtest.Server) int {
+	n := 0
+	for _, r := range s.LogRequests() {
+		if r.Query["tailLines"] != "" {
+			n++
+		}
+	}
+	return n
+}
+
+func TestTruncatedFollowStopsReadingAtTheLimit(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	line := strings.Repeat("w", 1000)
+	for i := 0; i < 8000; i++ { // about 8 MB, all written before the collection
+		c.PrintAt(at(i), stream.Stdout, line)
+	}
+	// The sentinels share their nanosecond with the line before them.
+	c.PrintAt(at(9000), stream.Stdout, "last")
+	c.PrintAt(at(9000), stream.Stderr, sentinel.Marker)
+	c.PrintAt(at(9000), stream.Stdout, sentinel.Marker)
+	var read atomic.Int64
+	src := k8slog.New(countingClient(t, e.s, &read), "default", "p", k8slog.Options{Clock: e.clk})
+
+	const limit = 100 << 10
+	a, err := src.Collect(context.Background(), activation.Options{Limit: limit, WaitForSentinel: true})
+	require.NoError(t, err)
+	assert.Equal(t, activation.Truncated, a.End)
+	assert.Less(t, read.Load(), int64(limit+1<<20), "bytes read stay within the limit and a MiB: %d", read.Load())
+	assert.Equal(t, 1, tailRequests(e.s), "the sentinels were found in the log's tail at once")
+
+	c.PrintAt(at(10000), stream.Stdout, "next activation")
+	c.PrintAt(at(10000), stream.Stderr, sentinel.Marker)
+	c.PrintAt(at(10000), stream.Stdout, sentinel.Marker)
+	b, err := src.Collect(context.Background(), activation.Options{Limit: limit, WaitForSentinel: true})
+	require.NoError(t, err)
+	assert.Equal(t, activation.Sentinels, b.End)
+	assert.Equal(t, []string{"next activation"}, linetest.Logs(b.Lines), "the skipped activation's end, shared nanosecond included, is not read again")
+}
+
+func TestTruncatedFollowWaitsInTheTailForTheSentinels(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	line := strings.Repeat("w", 1000)
+	for i := 0; i < 200; i++ {
+		c.PrintAt(at(i), stream.Stdout, line)
+	}
+	var read atomic.Int64
+	src := k8slog.New(countingClient(t, e.s, &read), "default", "p", k8slog.Options{Clock: e.clk})
+	const limit = 100 << 10
+	go func() {
+		// The action goes on printing, 2 MB more, while the skip looks at
+		// the tail; then it ends.
+		if e.s.Await(5*time.Second, func() bool { return tailRequests(e.s) >= 2 }) {
+			for i := 200; i < 2200; i++ {
+				c.PrintAt(at(i), stream.Stderr, line)
+			}
+		}
+		if e.s.Await(5*time.Second, func() bool { return tailRequests(e.s) >= 4 }) {
+			c.PrintAt(at(3000), stream.Stderr, sentinel.Marker)
+			c.PrintAt(at(3000), stream.Stdout, sentinel.Marker)
+		}
+	}()
+	a, err := e.drive(t, src, activation.Options{Limit: limit, WaitForSentinel: true, IdleTimeout: time.Hour, Timeout: 2 * time.Hour})
+	require.NoError(t, err)
+	assert.Equal(t, activation.Truncated, a.End)
+	assert.Less(t, read.Load(), int64(limit+1<<20), "what the action printed after the limit was not read")
+
+	c.PrintAt(at(4000), stream.Stdout, "next activation")
+	c.PrintAt(at(4000), stream.Stderr, sentinel.Marker)
+	c.PrintAt(at(4000), stream.Stdout, sentinel.Marker)
+	b := collect(t, src, wait)
+	assert.Equal(t, []string{"next activation"}, linetest.Logs(b.Lines))
+}
+
+func TestTruncatedFollowSkipEndsAtTheIdleTimeout(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	for i := 0; i < 10; i++ {
+		c.PrintAt(at(i), stream.Stdout, fmt.Sprintf("line %d %s", i, strings.Repeat("w", 100)))
+	}
+	src := e.source("p", k8slog.Options{})
+	a, err := e.drive(t, src, activation.Options{Limit: 500, WaitForSentinel: true, IdleTimeout: 2 * time.Second})
+	require.NoError(t, err)
+	assert.Equal(t, activation.Truncated, a.End, "the notice stays the truncation notice")
+	assert.Equal(t, at(9).UnixNano(), src.Cursor().Time, "the cursor is where the skip stopped: the end of the log")
+
+	c.PrintAt(at(100), stream.Stdout, "next activation")
+	c.PrintAt(at(100), stream.Stderr, sentinel.Marker)
+	c.PrintAt(at(100), stream.Stdout, sentinel.Marker)
+	b := collect(t, src, wait)
+	assert.Equal(t, []string{"next activation"}, linetest.Logs(b.Lines))
+}
+
+func TestTruncatedFollowAfterOneSentinelSkipsPastTheOther(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	c.PrintAt(at(0), stream.Stdout, "kept")
+	c.PrintAt(at(1), stream.Stdout, sentinel.Marker)
+	c.PrintAt(at(2), stream.Stderr, strings.Repeat("e", 2000))
+	c.PrintAt(at(3), stream.Stderr, sentinel.Marker)
+	c.PrintAt(at(4), stream.Stdout, "next activation")
+	c.PrintAt(at(5), stream.Stderr, sentinel.Marker)
+	c.PrintAt(at(5), stream.Stdout, sentinel.Marker)
+	src := e.source("p", k8slog.Options{})
+	a := collect(t, src, activation.Options{Limit: 1000, WaitForSentinel: true})
+	assert.Equal(t, activation.Truncated, a.End)
+	assert.Equal(t, []string{"kept", activation.TruncationNotice(1000)}, linetest.Logs(a.Lines))
+	b := collect(t, src, wait)
+	assert.Equal(t, activation.Sentinels, b.End)
+	assert.Equal(t, []string{"next activation"}, linetest.Logs(b.Lines), "the second activation's sentinels are its own")
 }
 
 func TestSkipToEndWhenTheWholeTailSharesATime(t *testing.T) {

@@ -156,11 +156,7 @@ func (f *File) follow(at stream.Cursor, max int) stream.Source {
 						stream.Send(ctx, out, stream.Chunk{Err: err})
 						return
 					}
-					t := f.o.Clock.Timer(f.o.Poll)
-					select {
-					case <-t.C:
-					case <-ctx.Done():
-						t.Stop()
+					if !stages.Sleep(ctx, f.o.Clock, f.o.Poll) {
 						return
 					}
 				default:

@@ -152,7 +152,7 @@ func Fetch(o FetchOptions) stream.Source {
 					}
 					wait = max(o.Backoff.Delay(failures), after)
 				}
-				if !sleep(ctx, o.Clock, wait) {
+				if !Sleep(ctx, o.Clock, wait) {
 					return
 				}
 			}

@@ -86,8 +86,8 @@ func reset(t *clock.Timer, d time.Duration) {
 	t.Reset(d)
 }
 
-// sleep waits for d on clk, and reports false if ctx ended first.
-func sleep(ctx context.Context, clk clock.Clock, d time.Duration) bool {
+// Sleep waits for d on clk, and reports false if ctx ended first.
+func Sleep(ctx context.Context, clk clock.Clock, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
 	}

@@ -49,7 +49,9 @@ const (
 	// maxReadAhead is the size up to which a Reader whose reads keep
 	// filling its buffer doubles it: fewer, larger batches when a log is
 	// read faster than it is written, a small buffer when it is followed.
-	maxReadAhead   = 256 << 10
+	// A pipeline holds at most five batches ahead of its limit stage, so
+	// what it reads past a truncation stays under a MiB.
+	maxReadAhead   = 128 << 10
 	overflowPrefix = 1 << 10
 )
 
