@@ -159,6 +159,22 @@ func TestFollowWithLateSentinels(t *testing.T) {
 	assert.Less(t, took, time.Second, "ends on the sentinels, through the apiserver's proxy")
 }
 
+func TestTruncatedFollowSkipsThroughTheTail(t *testing.T) {
+	c := newPod(t, "truncated", "action").Container("action")
+	for i := 0; i < 2000; i++ {
+		c.Print(stream.Stdout, strings.Repeat("w", 1000))
+	}
+	c.Sentinels()
+	src := source(t, readerToken, "truncated", k8slog.Options{})
+	a := collect(t, src, activation.Options{Limit: 10 << 10, WaitForSentinel: true})
+	assert.Equal(t, activation.Truncated, a.End)
+	reqs := env.kubelet.Requests()
+	assert.Equal(t, "64", reqs[len(reqs)-1].Query["tailLines"], "the apiserver passes tailLines on")
+	c.Print(stream.Stdout, "next activation")
+	c.Sentinels()
+	assert.Equal(t, []string{"next activation"}, linetest.Logs(collect(t, src, wait).Lines))
+}
+
 func TestContainerExitingMidFollow(t *testing.T) {
 	p := newPod(t, "exiting", "action")
 	p.Container("action").Print(stream.Stdout, "last words")

@@ -16,6 +16,12 @@
 // injected clock; client-go's own retry, which sleeps on the real clock, is
 // turned off. Errors that mean the log cannot be read at all are returned as
 // an *Error whose Kind callers test with errors.Is.
+//
+// The rest of a truncated activation is never read: the Source finds where
+// it ends in the log's tail (tailLines), at once in blackbox mode, and in
+// wait-for-sentinel mode by looking again, Poll apart, until the tail holds
+// the activation's sentinels. A collection reads its limit, and what its
+// pipeline holds ahead of it (under a MiB), however much the action prints.
 package k8slog
 
 import (

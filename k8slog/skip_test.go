@@ -201,6 +201,28 @@ func TestTruncatedFollowAfterOneSentinelSkipsPastTheOther(t *testing.T) {
 	assert.Equal(t, []string{"next activation"}, linetest.Logs(b.Lines), "the second activation's sentinels are its own")
 }
 
+func TestTruncatedFollowSkipRetriesTransientFailures(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	p := e.s.AddPod("default", "p", "action")
+	c := p.Container("action")
+	c.PrintAt(at(0), stream.Stdout, strings.Repeat("w", 2000))
+	c.PrintAt(at(1), stream.Stdout, "skipped")
+	c.PrintAt(at(2), stream.Stderr, sentinel.Marker)
+	c.PrintAt(at(2), stream.Stdout, sentinel.Marker)
+	c.PrintAt(at(3), stream.Stdout, "next activation")
+	c.PrintAt(at(4), stream.Stderr, sentinel.Marker)
+	c.PrintAt(at(4), stream.Stdout, sentinel.Marker)
+	// The follow stream, then two failed looks at the tail.
+	p.Inject(k8slogtest.Fault{}, k8slogtest.Status(http.StatusServiceUnavailable), k8slogtest.TooManyRequests(0))
+	src := e.source("p", k8slog.Options{})
+	a, err := e.drive(t, src, activation.Options{Limit: 1000, WaitForSentinel: true})
+	require.NoError(t, err)
+	assert.Equal(t, activation.Truncated, a.End)
+	assert.Equal(t, 3, tailRequests(e.s), "asked again after each failure")
+	b := collect(t, src, wait)
+	assert.Equal(t, []string{"next activation"}, linetest.Logs(b.Lines))
+}
+
 func TestSkipToEndWhenTheWholeTailSharesATime(t *testing.T) {
 	e := newEnv(t, k8slogtest.Options{})
 	c := e.s.AddPod("default", "p", "action").Container("action")
