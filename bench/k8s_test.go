@@ -6,12 +6,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/internal/bodycount"
 	"github.com/actlog/actlog/k8slog"
 	"github.com/actlog/actlog/k8slog/k8slogtest"
 	"github.com/actlog/actlog/sentinel"
@@ -267,4 +270,73 @@ func peakRSS() float64 {
 		}
 	}
 	return 0
+}
+
+// BenchmarkK8sTruncatedGigabyte collects, with the default 10 MiB limit,
+// one activation whose action printed 1 GB (a million 1,000-byte lines)
+// before its sentinels, in both modes, and reports the bytes read from the
+// server; beside it, client-go alone reading the same log into io.Discard.
+// B/op, everything the process allocates during a collection, the server's
+// work included, bounds how far the heap can grow.
+func BenchmarkK8sTruncatedGigabyte(b *testing.B) {
+	s := k8slogtest.NewServer(k8slogtest.Options{})
+	b.Cleanup(s.Close)
+	c := s.AddPod("bench", "gigabyte", "action").Container("action")
+	t := time.Date(2026, 11, 22, 5, 0, 0, 0, time.UTC)
+	msg := strings.Repeat("g", 1000)
+	var sb strings.Builder
+	for i := 0; i < 1_000_000; i++ {
+		fmt.Fprintf(&sb, "%s stdout F %s\n", t.Add(time.Duration(i)*time.Microsecond).Format("2006-01-02T15:04:05.000000000Z07:00"), msg)
+		if sb.Len() > 8<<20 {
+			c.WriteRaw(sb.String())
+			sb.Reset()
+		}
+	}
+	c.WriteRaw(sb.String())
+	c.Sentinels()
+
+	var read atomic.Int64
+	cfg := s.Config()
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { return bodycount.Transport(rt, &read) }
+	client, err := k8slog.NewClient(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	collect := func(wait bool) func() error {
+		return func() error {
+			src := k8slog.New(client, "bench", "gigabyte", k8slog.Options{})
+			a, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: wait})
+			if err == nil && a.End != activation.Truncated {
+				err = fmt.Errorf("the collection ended %v", a.End)
+			}
+			return err
+		}
+	}
+	for _, c := range []struct {
+		name string
+		run  func() error
+	}{
+		{"actlog-blackbox", collect(false)},
+		{"actlog-wait-for-sentinel", collect(true)},
+		{"bare-client-go", func() error {
+			rc, err := client.CoreV1().Pods("bench").GetLogs("gigabyte", &corev1.PodLogOptions{Timestamps: true}).Stream(context.Background())
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			_, err = io.Copy(io.Discard, rc)
+			return err
+		}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			read.Store(0)
+			for b.Loop() {
+				if err := c.run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(read.Load())/float64(b.N)/(1<<20), "read-MiB/op")
+		})
+	}
 }

@@ -3,7 +3,6 @@ package k8slog_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -15,37 +14,13 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/internal/bodycount"
 	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/k8slog"
 	"github.com/actlog/actlog/k8slog/k8slogtest"
 	"github.com/actlog/actlog/sentinel"
 	"github.com/actlog/actlog/stream"
 )
-
-// counting counts the bytes read from response bodies.
-type counting struct {
-	rt    http.RoundTripper
-	bytes *atomic.Int64
-}
-
-func (c counting) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := c.rt.RoundTrip(r)
-	if err == nil {
-		resp.Body = countingBody{resp.Body, c.bytes}
-	}
-	return resp, err
-}
-
-type countingBody struct {
-	io.ReadCloser
-	n *atomic.Int64
-}
-
-func (b countingBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	b.n.Add(int64(n))
-	return n, err
-}
 
 func TestTruncatedBlackboxStopsReadingAtTheLimit(t *testing.T) {
 	e := newEnv(t, k8slogtest.Options{})
@@ -58,11 +33,7 @@ func TestTruncatedBlackboxStopsReadingAtTheLimit(t *testing.T) {
 	c.PrintAt(at(9000), stream.Stdout, "last")
 	c.PrintAt(at(9000), stream.Stdout, "last, same time")
 	var read atomic.Int64
-	cfg := e.s.Config()
-	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { return counting{rt, &read} }
-	client, err := k8slog.NewClient(cfg)
-	require.NoError(t, err)
-	src := k8slog.New(client, "default", "p", k8slog.Options{Clock: e.clk})
+	src := k8slog.New(countingClient(t, e.s, &read), "default", "p", k8slog.Options{Clock: e.clk})
 
 	const limit = 100 << 10
 	a, err := src.Collect(context.Background(), activation.Options{Limit: limit})
@@ -81,7 +52,7 @@ func TestTruncatedBlackboxStopsReadingAtTheLimit(t *testing.T) {
 // countingClient is a client whose response bodies count into read.
 func countingClient(t *testing.T, s *k8slogtest.Server, read *atomic.Int64) *kubernetes.Clientset {
 	cfg := s.Config()
-	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { return counting{rt, read} }
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { return bodycount.Transport(rt, read) }
 	client, err := k8slog.NewClient(cfg)
 	require.NoError(t, err)
 	return client
