@@ -80,12 +80,17 @@ var (
 
 func at(ms int) time.Time { return base.Add(time.Duration(ms) * time.Millisecond) }
 
+// sentinelsAt prints the two sentinels at t, on stderr then stdout.
+func sentinelsAt(c *k8slogtest.Container, t time.Time) {
+	c.PrintAt(t, stream.Stderr, sentinel.Marker)
+	c.PrintAt(t, stream.Stdout, sentinel.Marker)
+}
+
 func TestK1SimpleLogWithSentinels(t *testing.T) {
 	e := newEnv(t, k8slogtest.Options{})
 	c := e.s.AddPod("default", "p", "action").Container("action")
 	c.PrintAt(at(0), stream.Stdout, "This is a log entry.")
-	c.PrintAt(at(0), stream.Stderr, sentinel.Marker)
-	c.PrintAt(at(0), stream.Stdout, sentinel.Marker)
+	sentinelsAt(c, at(0))
 	a := collect(t, e.source("p", k8slog.Options{}), wait)
 	assert.Equal(t, []string{"2026-11-22T05:00:00.000000000Z stdout: This is a log entry."}, a.Text())
 	assert.Equal(t, activation.Sentinels, a.End)
@@ -116,11 +121,9 @@ func TestK4TwoConsecutiveActivations(t *testing.T) {
 	e := newEnv(t, k8slogtest.Options{})
 	c := e.s.AddPod("default", "p", "action").Container("action")
 	c.PrintAt(at(0), stream.Stdout, "A")
-	c.PrintAt(at(0), stream.Stderr, sentinel.Marker)
-	c.PrintAt(at(0), stream.Stdout, sentinel.Marker)
+	sentinelsAt(c, at(0))
 	c.PrintAt(at(1000), stream.Stdout, "B")
-	c.PrintAt(at(1000), stream.Stderr, sentinel.Marker)
-	c.PrintAt(at(1000), stream.Stdout, sentinel.Marker)
+	sentinelsAt(c, at(1000))
 	src := e.source("p", k8slog.Options{})
 	assert.Equal(t, []string{"A"}, linetest.Logs(collect(t, src, wait).Lines))
 	assert.Equal(t, []string{"B"}, linetest.Logs(collect(t, src, wait).Lines), "nothing of A comes back")
@@ -158,8 +161,7 @@ func TestK7SentinelsStripped(t *testing.T) {
 	e := newEnv(t, k8slogtest.Options{})
 	c := e.s.AddPod("default", "p", "action").Container("action")
 	c.PrintAt(at(0), stream.Stdout, "the line")
-	c.PrintAt(at(0), stream.Stderr, sentinel.Marker)
-	c.PrintAt(at(0), stream.Stdout, sentinel.Marker)
+	sentinelsAt(c, at(0))
 	for _, o := range []activation.Options{wait, blackbox} {
 		assert.Equal(t, []string{"the line"}, linetest.Logs(collect(t, e.source("p", k8slog.Options{}), o).Lines))
 	}
@@ -196,8 +198,7 @@ func TestSeveralActivationsInsideOneSecondAndOneNanosecond(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		c.PrintAt(same, stream.Stdout, fmt.Sprintf("activation %d", i))
 		c.PrintAt(same, stream.Stdout, fmt.Sprintf("activation %d, second line", i))
-		c.PrintAt(same, stream.Stderr, sentinel.Marker)
-		c.PrintAt(same, stream.Stdout, sentinel.Marker)
+		sentinelsAt(c, same)
 	}
 	src := e.source("p", k8slog.Options{})
 	for i := 0; i < 5; i++ {
@@ -212,8 +213,7 @@ func TestTrimmedFractionsFromAnOldKubelet(t *testing.T) {
 	c := e.s.AddPod("default", "p", "action").Container("action")
 	c.PrintAt(at(500), stream.Stdout, "half")
 	c.PrintAt(at(1000), stream.Stdout, "whole")
-	c.PrintAt(at(1000), stream.Stderr, sentinel.Marker)
-	c.PrintAt(at(1000), stream.Stdout, sentinel.Marker)
+	sentinelsAt(c, at(1000))
 	a := collect(t, e.source("p", k8slog.Options{}), wait)
 	assert.Equal(t, []string{"2026-11-22T05:00:00.500000000Z stdout: half", "2026-11-22T05:00:01.000000000Z stdout: whole"}, a.Text())
 }
@@ -324,14 +324,12 @@ func TestRestartBetweenActivations(t *testing.T) {
 	e := newEnv(t, k8slogtest.Options{})
 	c := e.s.AddPod("default", "p", "action").Container("action")
 	c.PrintAt(at(0), stream.Stdout, "before the restart")
-	c.PrintAt(at(0), stream.Stderr, sentinel.Marker)
-	c.PrintAt(at(0), stream.Stdout, sentinel.Marker)
+	sentinelsAt(c, at(0))
 	src := e.source("p", k8slog.Options{})
 	assert.Equal(t, []string{"before the restart"}, linetest.Logs(collect(t, src, wait).Lines))
 	c.Restart()
 	c.PrintAt(at(2000), stream.Stdout, "after the restart")
-	c.PrintAt(at(2000), stream.Stderr, sentinel.Marker)
-	c.PrintAt(at(2000), stream.Stdout, sentinel.Marker)
+	sentinelsAt(c, at(2000))
 	assert.Equal(t, []string{"after the restart"}, linetest.Logs(collect(t, src, wait).Lines))
 }
 
@@ -364,8 +362,7 @@ func TestFaultsAreRetriedWithoutLossOrRepeat(t *testing.T) {
 					c.PrintAt(at(i/2), stream.Stdout, msg)
 					want = append(want, msg)
 				}
-				c.PrintAt(at(3), stream.Stderr, sentinel.Marker)
-				c.PrintAt(at(3), stream.Stdout, sentinel.Marker)
+				sentinelsAt(c, at(3))
 				c.Exit(0)
 				p.Inject(f.fault)
 				a, err := e.drive(t, e.source("p", k8slog.Options{}), mode)

@@ -49,6 +49,15 @@ func TestTruncatedBlackboxStopsReadingAtTheLimit(t *testing.T) {
 	assert.Equal(t, []string{"next activation"}, linetest.Logs(b.Lines), "the skipped activation's end, shared nanosecond included, is not read again")
 }
 
+// assertNextActivation prints a one-line activation at when and asserts
+// that src collects it alone: nothing of the one before.
+func assertNextActivation(t *testing.T, c *k8slogtest.Container, src *k8slog.Source, when time.Time) {
+	t.Helper()
+	c.PrintAt(when, stream.Stdout, "next activation")
+	sentinelsAt(c, when)
+	assert.Equal(t, []string{"next activation"}, linetest.Logs(collect(t, src, wait).Lines))
+}
+
 // countingClient is a client whose response bodies count into read.
 func countingClient(t *testing.T, s *k8slogtest.Server, read *atomic.Int64) *kubernetes.Clientset {
 	cfg := s.Config()
@@ -78,8 +87,7 @@ func TestTruncatedFollowStopsReadingAtTheLimit(t *testing.T) {
 	}
 	// The sentinels share their nanosecond with the line before them.
 	c.PrintAt(at(9000), stream.Stdout, "last")
-	c.PrintAt(at(9000), stream.Stderr, sentinel.Marker)
-	c.PrintAt(at(9000), stream.Stdout, sentinel.Marker)
+	sentinelsAt(c, at(9000))
 	var read atomic.Int64
 	src := k8slog.New(countingClient(t, e.s, &read), "default", "p", k8slog.Options{Clock: e.clk})
 
@@ -91,8 +99,7 @@ func TestTruncatedFollowStopsReadingAtTheLimit(t *testing.T) {
 	assert.Equal(t, 1, tailRequests(e.s), "the sentinels were found in the log's tail at once")
 
 	c.PrintAt(at(10000), stream.Stdout, "next activation")
-	c.PrintAt(at(10000), stream.Stderr, sentinel.Marker)
-	c.PrintAt(at(10000), stream.Stdout, sentinel.Marker)
+	sentinelsAt(c, at(10000))
 	b, err := src.Collect(context.Background(), activation.Options{Limit: limit, WaitForSentinel: true})
 	require.NoError(t, err)
 	assert.Equal(t, activation.Sentinels, b.End)
@@ -118,8 +125,7 @@ func TestTruncatedFollowWaitsInTheTailForTheSentinels(t *testing.T) {
 			}
 		}
 		if e.s.Await(5*time.Second, func() bool { return tailRequests(e.s) >= 4 }) {
-			c.PrintAt(at(3000), stream.Stderr, sentinel.Marker)
-			c.PrintAt(at(3000), stream.Stdout, sentinel.Marker)
+			sentinelsAt(c, at(3000))
 		}
 	}()
 	a, err := e.drive(t, src, activation.Options{Limit: limit, WaitForSentinel: true, IdleTimeout: time.Hour, Timeout: 2 * time.Hour})
@@ -127,11 +133,7 @@ func TestTruncatedFollowWaitsInTheTailForTheSentinels(t *testing.T) {
 	assert.Equal(t, activation.Truncated, a.End)
 	assert.Less(t, read.Load(), int64(limit+1<<20), "what the action printed after the limit was not read")
 
-	c.PrintAt(at(4000), stream.Stdout, "next activation")
-	c.PrintAt(at(4000), stream.Stderr, sentinel.Marker)
-	c.PrintAt(at(4000), stream.Stdout, sentinel.Marker)
-	b := collect(t, src, wait)
-	assert.Equal(t, []string{"next activation"}, linetest.Logs(b.Lines))
+	assertNextActivation(t, c, src, at(4000))
 }
 
 func TestTruncatedFollowSkipEndsAtTheIdleTimeout(t *testing.T) {
@@ -146,11 +148,7 @@ func TestTruncatedFollowSkipEndsAtTheIdleTimeout(t *testing.T) {
 	assert.Equal(t, activation.Truncated, a.End, "the notice stays the truncation notice")
 	assert.Equal(t, at(9).UnixNano(), src.Cursor().Time, "the cursor is where the skip stopped: the end of the log")
 
-	c.PrintAt(at(100), stream.Stdout, "next activation")
-	c.PrintAt(at(100), stream.Stderr, sentinel.Marker)
-	c.PrintAt(at(100), stream.Stdout, sentinel.Marker)
-	b := collect(t, src, wait)
-	assert.Equal(t, []string{"next activation"}, linetest.Logs(b.Lines))
+	assertNextActivation(t, c, src, at(100))
 }
 
 func TestTruncatedFollowAfterOneSentinelSkipsPastTheOther(t *testing.T) {
@@ -161,8 +159,7 @@ func TestTruncatedFollowAfterOneSentinelSkipsPastTheOther(t *testing.T) {
 	c.PrintAt(at(2), stream.Stderr, strings.Repeat("e", 2000))
 	c.PrintAt(at(3), stream.Stderr, sentinel.Marker)
 	c.PrintAt(at(4), stream.Stdout, "next activation")
-	c.PrintAt(at(5), stream.Stderr, sentinel.Marker)
-	c.PrintAt(at(5), stream.Stdout, sentinel.Marker)
+	sentinelsAt(c, at(5))
 	src := e.source("p", k8slog.Options{})
 	a := collect(t, src, activation.Options{Limit: 1000, WaitForSentinel: true})
 	assert.Equal(t, activation.Truncated, a.End)
@@ -178,11 +175,9 @@ func TestTruncatedFollowSkipRetriesTransientFailures(t *testing.T) {
 	c := p.Container("action")
 	c.PrintAt(at(0), stream.Stdout, strings.Repeat("w", 2000))
 	c.PrintAt(at(1), stream.Stdout, "skipped")
-	c.PrintAt(at(2), stream.Stderr, sentinel.Marker)
-	c.PrintAt(at(2), stream.Stdout, sentinel.Marker)
+	sentinelsAt(c, at(2))
 	c.PrintAt(at(3), stream.Stdout, "next activation")
-	c.PrintAt(at(4), stream.Stderr, sentinel.Marker)
-	c.PrintAt(at(4), stream.Stdout, sentinel.Marker)
+	sentinelsAt(c, at(4))
 	// The follow stream, then two failed looks at the tail.
 	p.Inject(k8slogtest.Fault{}, k8slogtest.Status(http.StatusServiceUnavailable), k8slogtest.TooManyRequests(0))
 	src := e.source("p", k8slog.Options{})
