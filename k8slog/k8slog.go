@@ -20,8 +20,10 @@
 // The rest of a truncated activation is never read: the Source finds where
 // it ends in the log's tail (tailLines), at once in blackbox mode, and in
 // wait-for-sentinel mode by looking again, Poll apart, until the tail holds
-// the activation's sentinels. A collection reads its limit, and what its
-// pipeline holds ahead of it (under a MiB), however much the action prints.
+// the activation's sentinels. A collection reads its limit, what its
+// pipeline holds ahead of it (under a MiB while lines fit its 128 KiB read
+// buffer), and the lines of each look at the tail, however much the action
+// prints.
 package k8slog
 
 import (
@@ -295,53 +297,67 @@ func (s *Source) skipToEnd(ctx context.Context, at stream.Cursor, maxRecord int)
 
 // SkipPastSentinels returns the cursor after the n-th sentinel line after
 // at, found in the log's tail (tailLines), which it reads again, Poll apart
-// (DefaultPoll when following), until the sentinels are there: a truncated
-// wait-for-sentinel collection skips the rest of its activation this way, so
-// that reading stops at the limit however much the action goes on printing.
-// A sentinel more than 4,096 lines before the end of the log when the skip
-// looks is not seen. It implements activation.SentinelSkipper.
+// (DefaultPoll when following, longer if the server asks), until the
+// sentinels are there: a truncated wait-for-sentinel collection skips the
+// rest of its activation this way, so that reading stops at the limit
+// however much the action goes on printing. Each look counts the sentinels
+// after the last line the one before saw; a look whose 64 lines do not reach
+// back to it, with the activation's end in view (some sentinels but not
+// all), asks for 4,096. It implements activation.SentinelSkipper.
 func (s *Source) SkipPastSentinels(ctx context.Context, at stream.Cursor, n int, idle time.Duration) (stream.Cursor, int, error) {
 	return s.skipPast(ctx, at, n, idle, stream.DefaultMaxRecord)
 }
 
 func (s *Source) skipPast(ctx context.Context, at stream.Cursor, n int, idle time.Duration, maxRecord int) (stream.Cursor, int, error) {
-	seen, passed := at, 0
+	seen, passed, failures := at, 0, 0
 	lastNew := s.o.Clock.Now()
 	for {
-		err := s.lookPast(ctx, at, n, maxRecord, func(end stream.Cursor, sentinels int) {
+		end, sentinels, err := s.lookPast(ctx, seen, n-passed, maxRecord)
+		wait := s.poll()
+		if err == nil {
+			failures = 0
 			if end != seen {
-				seen, passed, lastNew = end, sentinels, s.o.Clock.Now()
+				seen, passed, lastNew = end, passed+sentinels, s.o.Clock.Now()
 			}
-		})
-		if err == nil && passed >= n {
-			return seen, n, nil
-		}
-		if err != nil {
-			if transient, _ := Classify(err); !transient {
+			if passed >= n {
+				return seen, passed, nil
+			}
+		} else {
+			transient, retryAfter := Classify(err)
+			if failures++; !transient {
 				return seen, passed, err
 			}
+			if s.o.Attempts > 0 && failures >= s.o.Attempts {
+				return seen, passed, &stages.GaveUpError{Attempts: failures, Err: err}
+			}
+			wait = max(wait, retryAfter)
 		}
 		if idle > 0 && s.o.Clock.Since(lastNew) >= idle {
 			return seen, passed, stages.ErrIdle
 		}
-		if !stages.Sleep(ctx, s.o.Clock, s.poll()) {
+		if !stages.Sleep(ctx, s.o.Clock, wait) {
 			return seen, passed, ctx.Err()
 		}
 	}
 }
 
-// lookPast reads the log's tail once and reports, through found, the cursor
-// after the n-th sentinel after at and n, or, if fewer are there, the
-// cursor after the tail's last line and how many sentinels came after at.
-func (s *Source) lookPast(ctx context.Context, at stream.Cursor, n, maxRecord int, found func(stream.Cursor, int)) error {
+// lookPast reads the log's tail once and returns the cursor after the n-th
+// sentinel after at, and n; or, if fewer are there, the cursor after the
+// tail's last line and how many sentinels follow at; or at and 0 if nothing
+// follows it.
+func (s *Source) lookPast(ctx context.Context, at stream.Cursor, n, maxRecord int) (stream.Cursor, int, error) {
 	for i, size := range tails {
+		larger := i < len(tails)-1
 		t, err := s.tail(ctx, size, maxRecord)
 		if err != nil {
-			return err
+			return at, 0, err
 		}
-		from, ok := t.after(at)
-		if !ok && i < len(tails)-1 {
-			continue
+		from, known := t.after(at)
+		if !known {
+			if larger {
+				continue
+			}
+			return at, 0, errNoSkip
 		}
 		last, sentinels := len(t.marks)-1, 0
 		for j := from; j < len(t.marks); j++ {
@@ -352,24 +368,34 @@ func (s *Source) lookPast(ctx context.Context, at stream.Cursor, n, maxRecord in
 				}
 			}
 		}
+		if larger && t.gapAfter(at) && sentinels > 0 && sentinels < n {
+			// The activation's end is in view; its other sentinels may be
+			// further back.
+			continue
+		}
 		if last < from {
-			return nil
+			return at, 0, nil
 		}
 		end, ok := t.cursorAfter(last)
 		if !ok {
-			continue
+			if larger {
+				continue
+			}
+			return at, 0, errNoSkip
 		}
-		found(end, sentinels)
-		return nil
+		return end, sentinels, nil
 	}
-	return errNoSkip
+	return at, 0, errNoSkip
 }
 
 // tail is what a skip keeps of the last lines of a log: their times, and
 // which are sentinels.
 type tail struct {
 	marks []mark
-	// full says that the log may have lines before these.
+	// full says that the log may have lines before these: the tail has as
+	// many lines as were asked for. (The kubelet counts the records of a
+	// CRI file, so a tail holding lines longer than a record may be short
+	// and still not reach the log's start.)
 	full bool
 }
 
@@ -379,7 +405,8 @@ type mark struct {
 }
 
 // tail reads the last n lines of the container's log; a record longer than
-// maxRecord keeps the time it starts with.
+// maxRecord keeps the time it starts with, and an unfinished last record is
+// left out.
 func (s *Source) tail(ctx context.Context, n int64, maxRecord int) (tail, error) {
 	opts := &corev1.PodLogOptions{Container: s.o.Container, Timestamps: true, TailLines: &n}
 	rc, err := s.client.CoreV1().Pods(s.namespace).GetLogs(s.pod, opts).MaxRetries(0).Stream(ctx)
@@ -394,6 +421,9 @@ func (s *Source) tail(ctx context.Context, n int64, maxRecord int) (tail, error)
 		}
 		return nil
 	})
+	if errors.Is(err, stream.ErrIncomplete) {
+		err = nil
+	}
 	return tail{marks: marks, full: len(marks) == int(n)}, err
 }
 
@@ -412,12 +442,10 @@ func (t tail) cursorAfter(i int) (end stream.Cursor, ok bool) {
 
 // after returns the index of the tail's first line after at: after the
 // at.Count-th line carrying at's time, or, if the tail has none, after the
-// lines older than at that precede the first newer one. ok is false if
-// lines before the tail may carry at's time.
-func (t tail) after(at stream.Cursor) (from int, ok bool) {
-	if at.IsZero() {
-		return 0, true
-	}
+// lines older than at that precede the first newer one. known is false if
+// lines before the tail may carry at's time, so that where at falls in the
+// tail is unknown.
+func (t tail) after(at stream.Cursor) (from int, known bool) {
 	seen, newer := 0, false
 	for j, m := range t.marks {
 		switch {
@@ -431,7 +459,13 @@ func (t tail) after(at stream.Cursor) (from int, ok bool) {
 			from = j + 1
 		}
 	}
-	return from, !(t.full && len(t.marks) > 0 && t.marks[0].time == at.Time)
+	return from, !(t.full && t.marks[0].time == at.Time)
+}
+
+// gapAfter reports whether lines between at and the tail may be missing
+// from it: the tail starts after at and the log has lines before it.
+func (t tail) gapAfter(at stream.Cursor) bool {
+	return t.full && t.marks[0].time > at.Time
 }
 
 // errStreamBroken says that a stream ended while the container runs.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/actlog/actlog/activation"
 	"github.com/actlog/actlog/internal/bodycount"
+	"github.com/actlog/actlog/internal/clocktest"
 	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/k8slog"
 	"github.com/actlog/actlog/k8slog/k8slogtest"
@@ -187,6 +188,87 @@ func TestTruncatedFollowSkipRetriesTransientFailures(t *testing.T) {
 	assert.Equal(t, 3, tailRequests(e.s), "asked again after each failure")
 	b := collect(t, src, wait)
 	assert.Equal(t, []string{"next activation"}, linetest.Logs(b.Lines))
+}
+
+func TestTruncatedFollowFindsASentinelFurtherBackThanTheShortTail(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	c.PrintAt(at(0), stream.Stdout, "kept")
+	for i := 1; i < 200; i++ {
+		c.PrintAt(at(i), stream.Stdout, strings.Repeat("w", 100))
+	}
+	// stdout and stderr are separate pipes: the action's stderr may come
+	// after its stdout sentinel, more than the short tail's 64 lines of it.
+	c.PrintAt(at(200), stream.Stdout, sentinel.Marker)
+	for i := 201; i < 300; i++ {
+		c.PrintAt(at(i), stream.Stderr, "late stderr")
+	}
+	c.PrintAt(at(300), stream.Stderr, sentinel.Marker)
+	src := e.source("p", k8slog.Options{})
+	a := collect(t, src, activation.Options{Limit: 1000, WaitForSentinel: true})
+	assert.Equal(t, activation.Truncated, a.End)
+	assert.False(t, src.Cursor().Sentinel, "both sentinels were passed")
+	assert.Equal(t, "4096", e.s.LogRequests()[len(e.s.LogRequests())-1].Query["tailLines"])
+
+	sentinelsAt(c, at(400))
+	b := collect(t, src, wait)
+	assert.Equal(t, activation.Sentinels, b.End, "an activation that printed nothing ends on its own sentinels")
+	assert.Empty(t, b.Lines)
+}
+
+func TestTruncatedFollowCountsSentinelsAcrossLooks(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	for i := 0; i < 20; i++ {
+		c.PrintAt(at(i), stream.Stdout, strings.Repeat("w", 100))
+	}
+	c.PrintAt(at(20), stream.Stdout, sentinel.Marker)
+	go func() {
+		// A look sees the stdout sentinel; by the next, it is more than
+		// 4,096 lines back.
+		if e.s.Await(5*time.Second, func() bool { return tailRequests(e.s) >= 2 }) {
+			for i := 0; i < 5000; i++ {
+				c.PrintAt(at(1000+i), stream.Stderr, "late stderr")
+			}
+			c.PrintAt(at(7000), stream.Stderr, sentinel.Marker)
+		}
+	}()
+	src := e.source("p", k8slog.Options{})
+	a, err := e.drive(t, src, activation.Options{Limit: 1000, WaitForSentinel: true, IdleTimeout: time.Hour, Timeout: 2 * time.Hour})
+	require.NoError(t, err)
+	assert.Equal(t, activation.Truncated, a.End)
+	assertNextActivation(t, c, src, at(8000))
+}
+
+func TestTruncatedFollowSkipWaitsAsTheServerAsks(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	p := e.s.AddPod("default", "p", "action")
+	c := p.Container("action")
+	c.PrintAt(at(0), stream.Stdout, strings.Repeat("w", 2000))
+	sentinelsAt(c, at(1))
+	p.Inject(k8slogtest.Fault{}, k8slogtest.TooManyRequests(30*time.Second))
+	src := e.source("p", k8slog.Options{})
+	a, took := clocktest.Go(e.clk, 100*time.Millisecond, time.Hour, func() activation.Activation {
+		return collect(t, src, activation.Options{Limit: 1000, WaitForSentinel: true, IdleTimeout: time.Hour, Timeout: 2 * time.Hour})
+	})
+	assert.Equal(t, activation.Truncated, a.End)
+	assert.GreaterOrEqual(t, took, 30*time.Second, "Retry-After was honoured")
+	assert.Less(t, took, 31*time.Second)
+}
+
+func TestTruncatedFollowSkipGivesUpAfterItsAttempts(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	p := e.s.AddPod("default", "p", "action")
+	c := p.Container("action")
+	c.PrintAt(at(0), stream.Stdout, strings.Repeat("w", 2000))
+	sentinelsAt(c, at(1))
+	p.Inject(k8slogtest.Fault{}, k8slogtest.Status(http.StatusBadGateway), k8slogtest.Status(http.StatusBadGateway), k8slogtest.Status(http.StatusBadGateway))
+	src := e.source("p", k8slog.Options{Attempts: 3})
+	a, err := e.drive(t, src, activation.Options{Limit: 1000, WaitForSentinel: true, IdleTimeout: time.Hour, Timeout: 2 * time.Hour})
+	require.NoError(t, err)
+	assert.Equal(t, activation.Truncated, a.End)
+	assert.Equal(t, 3, tailRequests(e.s))
+	assert.Equal(t, at(0).UnixNano(), src.Cursor().Time, "the cursor stays where the truncation stopped")
 }
 
 func TestSkipToEndWhenTheWholeTailSharesATime(t *testing.T) {

@@ -50,7 +50,8 @@ const (
 	// filling its buffer doubles it: fewer, larger batches when a log is
 	// read faster than it is written, a small buffer when it is followed.
 	// A pipeline holds at most five batches ahead of its limit stage, so
-	// what it reads past a truncation stays under a MiB.
+	// what it reads past a truncation stays under a MiB, unless a record
+	// longer than the buffer has made it grow towards MaxRecord.
 	maxReadAhead   = 128 << 10
 	overflowPrefix = 1 << 10
 )
