@@ -50,8 +50,9 @@ const (
 	// filling its buffer doubles it: fewer, larger batches when a log is
 	// read faster than it is written, a small buffer when it is followed.
 	// A pipeline holds at most five batches ahead of its limit stage, so
-	// what it reads past a truncation stays under a MiB, unless a record
-	// longer than the buffer has made it grow towards MaxRecord.
+	// what it reads past a truncation stays under a MiB, but for a record
+	// longer than the buffer, which it grows for, towards MaxRecord, until
+	// the record has been read.
 	maxReadAhead   = 128 << 10
 	overflowPrefix = 1 << 10
 )
@@ -156,8 +157,16 @@ func (r *Reader) Read(dst []Line) ([]Line, error) {
 // unfinished record to the front, growing the buffer up to MaxRecord, or
 // turning a record longer than that into an overflow line.
 func (r *Reader) makeRoom() {
-	if r.full && len(r.buf) < min(maxReadAhead, r.max+1) {
-		nb := make([]byte, min(2*len(r.buf), maxReadAhead, r.max+1))
+	size := len(r.buf)
+	switch {
+	case r.full && size < min(maxReadAhead, r.max+1):
+		size = min(2*size, maxReadAhead, r.max+1)
+	case size > maxReadAhead && r.end-r.start <= maxReadAhead/2 && r.overflow == nil:
+		// The buffer grew for a long record, now read.
+		size = maxReadAhead
+	}
+	if size != len(r.buf) {
+		nb := make([]byte, size)
 		r.end = copy(nb, r.buf[r.start:r.end])
 		r.buf, r.start = nb, 0
 	}

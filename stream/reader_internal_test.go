@@ -50,3 +50,28 @@ func TestReaderGrowsItsBufferOnlyWhileReadsFillIt(t *testing.T) {
 		assert.Equal(t, c.largest, largest, name)
 	}
 }
+
+func TestReaderShrinksItsBufferAfterALongRecord(t *testing.T) {
+	small := strings.Repeat("s", 99) + "\n"
+	for name, long := range map[string]int{
+		"a record it keeps whole": 300 << 10,
+		"a record over MaxRecord": 3 << 20,
+	} {
+		log := strings.Repeat(small, 10) + strings.Repeat("l", long) + "\n" + strings.Repeat(small, 10)
+		rd := NewReader(shortReads{strings.NewReader(log), 64 << 10}, DecodeFunc(func(rec []byte, l *Line) error {
+			l.Log = string(rec)
+			return nil
+		}), ReaderOptions{MaxRecord: 1 << 20})
+		var lines []Line
+		var err error
+		largest := 0
+		for err == nil {
+			lines, err = rd.Read(lines)
+			largest = max(largest, len(rd.buf))
+		}
+		require.ErrorIs(t, err, io.EOF, name)
+		require.Len(t, lines, 21, name)
+		assert.Greater(t, largest, maxReadAhead, "%s: the buffer grew for the record", name)
+		assert.Equal(t, maxReadAhead, len(rd.buf), "%s: and went back to the read-ahead size after it", name)
+	}
+}
