@@ -6,7 +6,9 @@
 // cursor that records what was consumed, the sentinel step that strips the
 // two end markers and completes the activation, and the weighted byte limit;
 // last, a terminal error becomes the truncation or failure notice. The cursor
-// is left where the next activation begins.
+// is left where the next activation begins. The rest of a truncated
+// activation is skipped by the log if it can (a Skipper in blackbox mode, a
+// SentinelSkipper waiting for sentinels), and read and discarded if not.
 //
 // The package is not in the original layout: the pipeline needs the stages,
 // sentinel and limits packages together, and belongs to none of them.
