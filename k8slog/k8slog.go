@@ -266,14 +266,17 @@ func kindOf(err error) error {
 // the start of the group of lines that share the time it needs.
 var tails = []int64{64, 4096}
 
-// errNoSkip says that a skip could not tell where the log ends.
-var errNoSkip = errors.New("k8slog: every line of the log's tail carries the same time")
+// errNoSkip says that the log's tail cannot tell where a cursor falls or
+// the log ends: too many of its lines share one time.
+var errNoSkip = errors.New("k8slog: the log's tail cannot place the cursor")
 
 // SkipToEnd returns the cursor after the container's last line as it is
 // now, read from the log's tail (tailLines) instead of from the cursor on:
 // the time of the last line, and how many lines of the tail carry exactly
 // that time. A truncated blackbox collection skips the rest of its
-// activation this way, so that reading stops at the limit. It implements
+// activation this way, so that reading stops at the limit. If the tail
+// cannot tell (its lines all share one time, and the log may have more of
+// them before it), the log is read from at to its end. It implements
 // activation.Skipper.
 func (s *Source) SkipToEnd(ctx context.Context, at stream.Cursor) (stream.Cursor, error) {
 	return s.skipToEnd(ctx, at, stream.DefaultMaxRecord)
@@ -292,7 +295,8 @@ func (s *Source) skipToEnd(ctx context.Context, at stream.Cursor, maxRecord int)
 			return end, nil
 		}
 	}
-	return at, errNoSkip
+	end, _, err := s.readOn(ctx, at, false, 0, 0, maxRecord)
+	return end, err
 }
 
 // SkipPastSentinels returns the cursor after the n-th sentinel line after
@@ -303,7 +307,9 @@ func (s *Source) skipToEnd(ctx context.Context, at stream.Cursor, maxRecord int)
 // however much the action goes on printing. Each look counts the sentinels
 // after the last line the one before saw; a look whose 64 lines do not reach
 // back to it, with the activation's end in view (some sentinels but not
-// all), asks for 4,096. It implements activation.SentinelSkipper.
+// all), asks for 4,096. If the tail cannot tell where the last line seen
+// falls, the rest is read from it, following. It implements
+// activation.SentinelSkipper.
 func (s *Source) SkipPastSentinels(ctx context.Context, at stream.Cursor, n int, idle time.Duration) (stream.Cursor, int, error) {
 	return s.skipPast(ctx, at, n, idle, stream.DefaultMaxRecord)
 }
@@ -314,6 +320,11 @@ func (s *Source) skipPast(ctx context.Context, at stream.Cursor, n int, idle tim
 	for {
 		end, sentinels, err := s.lookPast(ctx, seen, n-passed, maxRecord)
 		wait := s.poll()
+		if errors.Is(err, errNoSkip) {
+			// The tail cannot tell where seen falls: the rest is read.
+			end, more, err := s.readOn(ctx, seen, true, n-passed, idle, maxRecord)
+			return end, passed + more, err
+		}
 		if err == nil {
 			failures = 0
 			if end != seen {
@@ -339,6 +350,33 @@ func (s *Source) skipPast(ctx context.Context, at stream.Cursor, n int, idle tim
 			return seen, passed, ctx.Err()
 		}
 	}
+}
+
+// readOn reads the log from at and discards its lines, the way a skip goes
+// when the tail cannot tell where at falls: following it until n sentinels
+// have gone by or no line comes for idle (zero: never), or, without follow
+// and with n zero, to its current end. It returns the cursor after the last
+// line read and how many sentinels it passed.
+func (s *Source) readOn(ctx context.Context, at stream.Cursor, follow bool, n int, idle time.Duration, maxRecord int) (stream.Cursor, int, error) {
+	end, passed := at, 0
+	err := stream.Each(ctx, stream.Via(s.lines(at, follow, maxRecord), stages.Idle(s.o.Clock, idle)), func(lines []stream.Line) error {
+		for i := range lines {
+			end.Advance(&lines[i])
+			if sentinel.Is(&lines[i]) {
+				if passed++; passed == n {
+					return stream.ErrComplete
+				}
+			}
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, stream.ErrComplete):
+		err = nil
+	case err == nil && n > 0:
+		err = &sentinel.MissingError{Found: passed, Want: n}
+	}
+	return end, passed, err
 }
 
 // lookPast reads the log's tail once and returns the cursor after the n-th
@@ -388,14 +426,18 @@ func (s *Source) lookPast(ctx context.Context, at stream.Cursor, n, maxRecord in
 	return at, 0, errNoSkip
 }
 
+// splitAt is the longest line container runtimes write as one record.
+const splitAt = 16 << 10
+
 // tail is what a skip keeps of the last lines of a log: their times, and
 // which are sentinels.
 type tail struct {
 	marks []mark
 	// full says that the log may have lines before these: the tail has as
-	// many lines as were asked for. (The kubelet counts the records of a
-	// CRI file, so a tail holding lines longer than a record may be short
-	// and still not reach the log's start.)
+	// many lines as were asked for, or holds a line that may have been
+	// split into several records (the kubelet counts the records of a CRI
+	// file, so such a tail may be short and still not reach the log's
+	// start).
 	full bool
 }
 
@@ -414,17 +456,18 @@ func (s *Source) tail(ctx context.Context, n int64, maxRecord int) (tail, error)
 		return tail{}, s.wrap(err)
 	}
 	defer rc.Close()
-	marks := make([]mark, 0, n)
+	marks, split := make([]mark, 0, n), false
 	err = stream.Each(ctx, stream.FromReader(rc, logformat.NewTimestamped(), stream.ReaderOptions{MaxRecord: maxRecord}), func(lines []stream.Line) error {
 		for i := range lines {
 			marks = append(marks, mark{lines[i].Time, sentinel.Is(&lines[i])})
+			split = split || lines[i].Overflow || len(lines[i].Log) > splitAt
 		}
 		return nil
 	})
 	if errors.Is(err, stream.ErrIncomplete) {
 		err = nil
 	}
-	return tail{marks: marks, full: len(marks) == int(n)}, err
+	return tail{marks: marks, full: len(marks) == int(n) || split}, err
 }
 
 // cursorAfter returns the cursor after the i-th line of the tail; ok is

@@ -271,6 +271,39 @@ func TestTruncatedFollowSkipGivesUpAfterItsAttempts(t *testing.T) {
 	assert.Equal(t, at(0).UnixNano(), src.Cursor().Time, "the cursor stays where the truncation stopped")
 }
 
+// printSharedLongLines prints, all at one time, a short line and 40 lines
+// that the runtime splits into two records each: the log's tail of 64
+// records holds 32 lines and does not reach its start.
+func printSharedLongLines(c *k8slogtest.Container, when time.Time) {
+	c.PrintAt(when, stream.Stdout, "short")
+	for i := 0; i < 40; i++ {
+		c.PrintAt(when, stream.Stdout, fmt.Sprintf("%02d %s", i, strings.Repeat("l", k8slogtest.MaxRecord+100)))
+	}
+}
+
+func TestTruncatedBlackboxWhoseTailCannotPlaceTheEnd(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	printSharedLongLines(c, at(1))
+	src := e.source("p", k8slog.Options{})
+	a := collect(t, src, activation.Options{Limit: 1000})
+	assert.Equal(t, activation.Truncated, a.End)
+	assert.Equal(t, 41, src.Cursor().Count, "all 41 lines sharing the time were skipped, read when the tail could not count them")
+	assertNextActivation(t, c, src, at(2))
+}
+
+func TestTruncatedFollowWhoseTailCannotPlaceTheCursor(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	printSharedLongLines(c, at(1))
+	sentinelsAt(c, at(1))
+	src := e.source("p", k8slog.Options{})
+	a := collect(t, src, activation.Options{Limit: 1000, WaitForSentinel: true})
+	assert.Equal(t, activation.Truncated, a.End)
+	assert.Equal(t, 43, src.Cursor().Count, "the lines and both sentinels were passed")
+	assertNextActivation(t, c, src, at(2))
+}
+
 func TestSkipToEndWhenTheWholeTailSharesATime(t *testing.T) {
 	e := newEnv(t, k8slogtest.Options{})
 	c := e.s.AddPod("default", "p", "action").Container("action")
