@@ -23,13 +23,17 @@ import (
 
 // TestSoak collects 10,000 activations through one client from pods whose
 // log requests meet random faults, drawn from a fixed seed, and checks that
-// every line printed was collected once, in order, and that the heap and the
-// goroutines are back where they started.
+// every line printed was collected once, in order, but for the rest of a
+// truncated activation, skipped, and that the heap and the goroutines are
+// back where they started.
 func TestSoak(t *testing.T) {
 	const (
 		pods        = 20
 		activations = 500
 		seed        = 20261122
+		// limit truncates one activation in eight: 30 lines, where the
+		// others print at most 5.
+		limit = 2000
 	)
 	s := k8slogtest.NewServer(k8slogtest.Options{TLS: true})
 	defer s.Close()
@@ -55,7 +59,12 @@ func TestSoak(t *testing.T) {
 				rng, name, p, src := st.rng, st.name, st.p, st.src
 				c := p.Container("action")
 				for a := from; a < to; a++ {
-					for l := 0; l < 1+rng.IntN(5); l++ {
+					lines := 1 + rng.IntN(5)
+					if rng.IntN(8) == 0 {
+						// Over the limit: truncated, the rest skipped.
+						lines = 30
+					}
+					for l := 0; l < lines; l++ {
 						line := fmt.Sprintf("%s activation %d line %d", name, a, l)
 						c.Print(stream.Stdout, line)
 						st.printed = append(st.printed, line)
@@ -68,7 +77,7 @@ func TestSoak(t *testing.T) {
 						mu.Unlock()
 					}
 					wait := rng.IntN(2) == 0
-					act, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: wait, IdleTimeout: 5 * time.Second})
+					act, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: wait, IdleTimeout: 5 * time.Second, Limit: limit})
 					if !assert.NoError(t, err, "%s activation %d", name, a) {
 						return
 					}
@@ -76,9 +85,13 @@ func TestSoak(t *testing.T) {
 					ends[act.End]++
 					mu.Unlock()
 					for _, l := range act.Lines {
-						if l.Log != activation.FailureNotice {
+						if l.Log != activation.FailureNotice && l.Log != activation.TruncationNotice(limit) {
 							st.check(l.Log)
 						}
+					}
+					if act.End == activation.Truncated {
+						st.skipped = true
+						st.truncated++
 					}
 				}
 			}()
@@ -117,8 +130,15 @@ func TestSoak(t *testing.T) {
 					st.check(l.Log)
 				}
 			}
+			if st.skipped {
+				// The last activation was truncated: no line came after
+				// what its skip passed.
+				st.skips += len(st.printed) - st.next
+				st.next = len(st.printed)
+			}
 			assert.Zero(t, st.wrong, "%s: lines out of order, repeated or lost", name)
-			assert.Equal(t, len(st.printed), st.next, "%s: every line printed was collected", name)
+			assert.Equal(t, len(st.printed), st.next, "%s: every line printed was collected or skipped", name)
+			assert.LessOrEqual(t, st.skips, st.truncated*30, "%s: a skip passes no more than the rest of its activation", name)
 		}()
 	}
 	t.Logf("%d activations, %d faults injected, ends %v, in %v (%.0f activations/s)", pods*activations, faults, ends, took, float64(pods*activations)/took.Seconds())
@@ -141,6 +161,12 @@ type podState struct {
 	printed []string
 	next    int
 	wrong   int
+	// skipped says that the last collection was truncated: the next line
+	// collected may come after lines the skip passed.
+	skipped bool
+	// truncated counts the truncated collections, skips the lines they
+	// passed.
+	truncated, skips int
 }
 
 func randomFault(rng *rand.Rand) k8slogtest.Fault {
@@ -164,7 +190,16 @@ func randomFault(rng *rand.Rand) k8slogtest.Fault {
 // check takes the next collected line of a pod: it must be the next line
 // the pod printed.
 func (st *podState) check(log string) {
-	if st.next < len(st.printed) && st.printed[st.next] == log {
+	if st.skipped {
+		st.skipped = false
+		for j := st.next; j < len(st.printed); j++ {
+			if st.printed[j] == log {
+				st.skips += j - st.next
+				st.next = j + 1
+				return
+			}
+		}
+	} else if st.next < len(st.printed) && st.printed[st.next] == log {
 		st.next++
 		return
 	}
