@@ -379,49 +379,17 @@ func (s *Source) readOn(ctx context.Context, at stream.Cursor, follow bool, n in
 	return end, passed, err
 }
 
-// lookPast reads the log's tail once and returns the cursor after the n-th
-// sentinel after at, and n; or, if fewer are there, the cursor after the
-// tail's last line and how many sentinels follow at; or at and 0 if nothing
-// follows it.
+// lookPast reads the log's tail once, a longer one if it cannot tell, and
+// returns what tail.past says of it.
 func (s *Source) lookPast(ctx context.Context, at stream.Cursor, n, maxRecord int) (stream.Cursor, int, error) {
 	for i, size := range tails {
-		larger := i < len(tails)-1
 		t, err := s.tail(ctx, size, maxRecord)
 		if err != nil {
 			return at, 0, err
 		}
-		from, known := t.after(at)
-		if !known {
-			if larger {
-				continue
-			}
-			return at, 0, errNoSkip
+		if end, sentinels, ok := t.past(at, n, i == len(tails)-1); ok {
+			return end, sentinels, nil
 		}
-		last, sentinels := len(t.marks)-1, 0
-		for j := from; j < len(t.marks); j++ {
-			if t.marks[j].sentinel {
-				if sentinels++; sentinels == n {
-					last = j
-					break
-				}
-			}
-		}
-		if larger && t.gapAfter(at) && sentinels > 0 && sentinels < n {
-			// The activation's end is in view; its other sentinels may be
-			// further back.
-			continue
-		}
-		if last < from {
-			return at, 0, nil
-		}
-		end, ok := t.cursorAfter(last)
-		if !ok {
-			if larger {
-				continue
-			}
-			return at, 0, errNoSkip
-		}
-		return end, sentinels, nil
 	}
 	return at, 0, errNoSkip
 }
@@ -503,6 +471,37 @@ func (t tail) after(at stream.Cursor) (from int, known bool) {
 		}
 	}
 	return from, !(t.full && t.marks[0].time == at.Time)
+}
+
+// past returns the cursor after the n-th sentinel after at, and n; or, if
+// fewer are there, the cursor after the tail's last line and how many
+// sentinels follow at; or at and 0 if nothing follows it. ok is false if
+// the tail cannot tell: where at falls is unknown, the count of the lines
+// sharing the end's time is, or, unless the tail is the longest there will
+// be, the activation's end is in view (some sentinels but not all) and its
+// other sentinels may lie before the tail.
+func (t tail) past(at stream.Cursor, n int, longest bool) (end stream.Cursor, sentinels int, ok bool) {
+	from, known := t.after(at)
+	if !known {
+		return at, 0, false
+	}
+	last := len(t.marks) - 1
+	for j := from; j < len(t.marks); j++ {
+		if t.marks[j].sentinel {
+			if sentinels++; sentinels == n {
+				last = j
+				break
+			}
+		}
+	}
+	switch {
+	case !longest && t.gapAfter(at) && sentinels > 0 && sentinels < n:
+		return at, 0, false
+	case last < from:
+		return at, 0, true
+	}
+	end, ok = t.cursorAfter(last)
+	return end, sentinels, ok
 }
 
 // gapAfter reports whether lines between at and the tail may be missing
