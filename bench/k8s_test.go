@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"runtime"
 	"slices"
@@ -296,9 +295,7 @@ func BenchmarkK8sTruncatedGigabyte(b *testing.B) {
 	c.Sentinels()
 
 	var read atomic.Int64
-	cfg := s.Config()
-	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { return bodycount.Transport(rt, &read) }
-	client, err := k8slog.NewClient(cfg)
+	client, err := k8slog.NewClient(bodycount.Config(s.Config(), &read))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -61,9 +61,7 @@ func assertNextActivation(t *testing.T, c *k8slogtest.Container, src *k8slog.Sou
 
 // countingClient is a client whose response bodies count into read.
 func countingClient(t *testing.T, s *k8slogtest.Server, read *atomic.Int64) *kubernetes.Clientset {
-	cfg := s.Config()
-	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { return bodycount.Transport(rt, read) }
-	client, err := k8slog.NewClient(cfg)
+	client, err := k8slog.NewClient(bodycount.Config(s.Config(), read))
 	require.NoError(t, err)
 	return client
 }
@@ -129,9 +127,11 @@ func TestTruncatedFollowWaitsInTheTailForTheSentinels(t *testing.T) {
 			sentinelsAt(c, at(3000))
 		}
 	}()
-	a, err := e.drive(t, src, activation.Options{Limit: limit, WaitForSentinel: true, IdleTimeout: time.Hour, Timeout: 2 * time.Hour})
+	a, err := e.drive(t, src, activation.Options{Limit: limit, WaitForSentinel: true, IdleTimeout: 5 * time.Minute, Timeout: 5 * time.Minute})
 	require.NoError(t, err)
 	assert.Equal(t, activation.Truncated, a.End)
+	assert.Less(t, a.Took, 5*time.Minute, "the skip ended on the sentinels, not on its timeout")
+	assert.False(t, src.Cursor().Sentinel, "both sentinels were counted")
 	assert.Less(t, read.Load(), int64(limit+1<<20), "what the action printed after the limit was not read")
 
 	assertNextActivation(t, c, src, at(4000))
@@ -234,9 +234,11 @@ func TestTruncatedFollowCountsSentinelsAcrossLooks(t *testing.T) {
 		}
 	}()
 	src := e.source("p", k8slog.Options{})
-	a, err := e.drive(t, src, activation.Options{Limit: 1000, WaitForSentinel: true, IdleTimeout: time.Hour, Timeout: 2 * time.Hour})
+	a, err := e.drive(t, src, activation.Options{Limit: 1000, WaitForSentinel: true, IdleTimeout: 5 * time.Minute, Timeout: 5 * time.Minute})
 	require.NoError(t, err)
 	assert.Equal(t, activation.Truncated, a.End)
+	assert.Less(t, a.Took, 5*time.Minute, "the skip ended on the second sentinel, not on its timeout")
+	assert.False(t, src.Cursor().Sentinel, "both sentinels were counted")
 	assertNextActivation(t, c, src, at(8000))
 }
 
@@ -249,7 +251,7 @@ func TestTruncatedFollowSkipWaitsAsTheServerAsks(t *testing.T) {
 	p.Inject(k8slogtest.Fault{}, k8slogtest.TooManyRequests(30*time.Second))
 	src := e.source("p", k8slog.Options{})
 	a, took := clocktest.Go(e.clk, 100*time.Millisecond, time.Hour, func() activation.Activation {
-		return collect(t, src, activation.Options{Limit: 1000, WaitForSentinel: true, IdleTimeout: time.Hour, Timeout: 2 * time.Hour})
+		return collect(t, src, activation.Options{Limit: 1000, WaitForSentinel: true, IdleTimeout: 5 * time.Minute, Timeout: 5 * time.Minute})
 	})
 	assert.Equal(t, activation.Truncated, a.End)
 	assert.GreaterOrEqual(t, took, 30*time.Second, "Retry-After was honoured")
@@ -264,7 +266,7 @@ func TestTruncatedFollowSkipGivesUpAfterItsAttempts(t *testing.T) {
 	sentinelsAt(c, at(1))
 	p.Inject(k8slogtest.Fault{}, k8slogtest.Status(http.StatusBadGateway), k8slogtest.Status(http.StatusBadGateway), k8slogtest.Status(http.StatusBadGateway))
 	src := e.source("p", k8slog.Options{Attempts: 3})
-	a, err := e.drive(t, src, activation.Options{Limit: 1000, WaitForSentinel: true, IdleTimeout: time.Hour, Timeout: 2 * time.Hour})
+	a, err := e.drive(t, src, activation.Options{Limit: 1000, WaitForSentinel: true, IdleTimeout: 5 * time.Minute, Timeout: 5 * time.Minute})
 	require.NoError(t, err)
 	assert.Equal(t, activation.Truncated, a.End)
 	assert.Equal(t, 3, tailRequests(e.s))

@@ -6,12 +6,22 @@ import (
 	"io"
 	"net/http"
 	"sync/atomic"
+
+	"k8s.io/client-go/rest"
 )
 
-// Transport wraps rt so that every byte read from a response body is added
-// to n.
-func Transport(rt http.RoundTripper, n *atomic.Int64) http.RoundTripper {
-	return transport{rt, n}
+// Config returns a copy of cfg whose clients add every byte they read from
+// a response body to n.
+func Config(cfg *rest.Config, n *atomic.Int64) *rest.Config {
+	c := rest.CopyConfig(cfg)
+	wrap := c.WrapTransport
+	c.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
+		if wrap != nil {
+			rt = wrap(rt)
+		}
+		return transport{rt, n}
+	}
+	return c
 }
 
 type transport struct {
