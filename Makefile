@@ -14,7 +14,7 @@ BENCHTIME   ?= 1s
 all: test
 
 demo:
-	$(GO) run ./examples/actlog demo
+	$(GO) run ./cmd/actlog demo
 
 test: tools fmt-check vet lint unit
 

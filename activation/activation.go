@@ -6,19 +6,19 @@
 // cursor that records what was consumed, the sentinel step that strips the
 // two end markers and completes the activation, and the weighted byte limit;
 // last, a terminal error becomes the truncation or failure notice. The cursor
-// is left where the next activation begins. The rest of a truncated
-// activation is skipped by the log if it can (a Skipper in blackbox mode, a
-// SentinelSkipper waiting for sentinels), and read and discarded if not.
+// is left where the next activation begins.
 //
-// The package is not in the original layout: the pipeline needs the stages,
-// sentinel and limits packages together, and belongs to none of them.
+// A Log is what activations are collected from: it hands over its lines
+// after a cursor, and skips the rest of a truncated activation, by finding
+// where it ends when it can (a pod's log through its tail, a file by
+// seeking) and with ReadPast, reading and discarding, when it cannot. A
+// Collector keeps the cursor between the collections of one log.
 package activation
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -105,23 +105,21 @@ func (o Options) limit() int64 {
 	return o.Limit
 }
 
-// MaxRecord returns the longest record or joined line a source should keep
+// maxRecord returns the longest record or joined line a source should keep
 // whole for these options: a longer one is over the limit in force,
 // whatever its escaping.
-func (o Options) MaxRecord() int {
+func (o Options) maxRecord() int {
 	return int(max(o.limit(), stream.DefaultMaxRecord)) + 1<<16
 }
 
-// IdleTimeoutOrDefault returns the idle timeout in force.
-func (o Options) IdleTimeoutOrDefault() time.Duration {
+func (o Options) idleTimeout() time.Duration {
 	if o.IdleTimeout > 0 {
 		return o.IdleTimeout
 	}
 	return DefaultIdleTimeout
 }
 
-// TimeoutOrDefault returns the overall timeout in force.
-func (o Options) TimeoutOrDefault() time.Duration {
+func (o Options) timeout() time.Duration {
 	if o.Timeout > 0 {
 		return o.Timeout
 	}
@@ -172,89 +170,46 @@ func (a Activation) AppendJSON(dst []byte) []byte {
 	return append(dst, ']')
 }
 
-// A Log is what activations are collected from, one after another.
-type Log interface {
-	// Lines returns a source of the log's lines after the cursor at. With
-	// follow, the source waits at the current end for more lines, and ends
-	// only when the log does; without, it ends at the current end.
-	Lines(at stream.Cursor, follow bool) stream.Source
-}
-
-// A Skipper is a Log that can move a cursor to its current end without
-// reading what lies before it. In blackbox mode, the rest of a truncated
-// activation is skipped that way instead of being read and discarded, so
-// that reading stops at the limit.
-type Skipper interface {
-	// SkipToEnd returns the cursor after the last whole record of the log
-	// as it is now, or at if there is none after it.
-	SkipToEnd(ctx context.Context, at stream.Cursor) (stream.Cursor, error)
-}
-
-// A SentinelSkipper is a Log that can move a cursor past the sentinels that
-// end an activation without reading the lines before them. In
-// wait-for-sentinel mode, the rest of a truncated activation is skipped that
-// way instead of being read and discarded, so that reading stops at the
-// limit however much the action goes on printing.
-type SentinelSkipper interface {
-	// SkipPastSentinels waits until n sentinel lines lie after at and
-	// returns the cursor after the n-th, and n. It gives up when ctx ends
-	// or when no new line comes for idle, and then returns the cursor after
-	// the last line it saw, how many sentinels lie before that cursor, and
-	// ctx's error or stages.ErrIdle.
-	SkipPastSentinels(ctx context.Context, at stream.Cursor, n int, idle time.Duration) (end stream.Cursor, passed int, err error)
-}
-
 // Collect collects one activation from log, starting at *at, and leaves *at
 // where the next activation begins. It returns an error, and no activation,
 // only when the log cannot be read at all; every other end is an
 // Activation whose End says which.
+//
+// The rest of a truncated activation is skipped with log.Skip, within the
+// same overall timeout: in wait-for-sentinel mode past its sentinels, in
+// blackbox mode to the log's current end.
 func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activation, error) {
 	clk := o.clock()
 	start := clk.Now()
+	deadline := start.Add(o.timeout())
 	limit := o.limit()
+	ro := ReadOptions{Follow: o.WaitForSentinel, MaxRecord: o.maxRecord(), Idle: o.idleTimeout(), Clock: clk}
 	cursor := *at
-	// The rest of a truncated activation is skipped by the log when it can,
-	// read and discarded when it cannot.
-	skipper, skips := log.(Skipper)
-	past, skipsPast := log.(SentinelSkipper)
-	if o.WaitForSentinel {
-		skips = false
-	} else {
-		skipsPast = false
-	}
 	// Only after an activation cut short after one sentinel may the other
 	// one lead this one.
 	complete := sentinel.Complete(sentinel.Options{Require: o.WaitForSentinel, SkipLeading: at.Sentinel})
-	src := stream.Via(log.Lines(*at, o.WaitForSentinel),
-		stages.Timeouts(clk, o.IdleTimeoutOrDefault(), o.TimeoutOrDefault()),
+	src := stream.Via(log.Lines(*at, ro),
+		stages.Timeouts(clk, ro.Idle, deadline.Sub(start)),
 		stream.Lift(stream.Steps(
 			stages.Track(&cursor),
 			complete,
-			limits.Weighted(limit, limits.Options{Drain: !skips && !skipsPast, Quiet: o.Limit < 0}),
+			limits.Weighted(limit, limits.Options{Quiet: o.Limit < 0}),
 		)),
 		stages.Recover(notices(clk, limit)),
 	)
-	lines, err := stream.Collect(ctx, src)
-	found := sentinel.Found(complete)
-	cut := errors.Is(err, limits.ErrTruncated) || o.Limit < 0 && err == nil && found < 2
-	switch {
-	case cut && skips:
-		// A log whose skip fails is left where the truncation stopped,
-		// and its next collection meets the failure.
-		if end, serr := skipper.SkipToEnd(ctx, cursor); serr == nil {
-			cursor = end
+	lines, err := stream.ReadAll(ctx, src)
+	found := complete.Found()
+	if errors.Is(err, limits.ErrTruncated) || o.Limit < 0 && err == nil && found < 2 {
+		// A skip that fails or times out leaves the cursor where it
+		// stopped, and the notice stays the truncation notice.
+		n := 0
+		if o.WaitForSentinel {
+			n = 2 - found
 		}
-	case cut && skipsPast:
-		// Within the same timeouts; a skip they end leaves the cursor
-		// where it stopped. The overall timeout cancels the skip's context
-		// rather than giving it a deadline, which clients would read on
-		// the real clock.
-		sctx, cancel := context.WithCancel(ctx)
-		timer := clk.AfterFunc(o.TimeoutOrDefault()-clk.Since(start), cancel)
-		end, passed, _ := past.SkipPastSentinels(sctx, cursor, 2-found, o.IdleTimeoutOrDefault())
-		timer.Stop()
+		sctx, cancel := stages.WithDeadline(ctx, clk, deadline)
+		skipped, _ := log.Skip(sctx, cursor, n, ro)
 		cancel()
-		cursor, found = end, found+passed
+		cursor, found = skipped.At, found+skipped.Sentinels
 	}
 	cursor.Sentinel = found == 1
 	*at = cursor
@@ -305,58 +260,4 @@ func notices(clk clock.Clock, limit int64) stages.Noticer {
 		}
 		return l, true
 	}
-}
-
-// LogFunc adapts a function to a Log.
-type LogFunc func(at stream.Cursor, follow bool) stream.Source
-
-// Lines implements Log.
-func (f LogFunc) Lines(at stream.Cursor, follow bool) stream.Source { return f(at, follow) }
-
-// Collector collects activations from a log one after another, keeping the
-// cursor where the next one begins. Its methods are safe for concurrent
-// use; collections run one at a time.
-type Collector struct {
-	log   func(Options) Log
-	clock clock.Clock
-
-	collecting sync.Mutex
-	mu         sync.Mutex
-	cursor     stream.Cursor
-}
-
-// NewCollector returns a Collector of the log that log returns for a
-// collection's options (a source may size its records by the limit), on clk
-// unless the options name a clock of their own; nil clk means the real
-// clock.
-func NewCollector(log func(Options) Log, clk clock.Clock) *Collector {
-	return &Collector{log: log, clock: clk}
-}
-
-// Collect collects the next activation and moves the cursor past it.
-func (c *Collector) Collect(ctx context.Context, o Options) (Activation, error) {
-	c.collecting.Lock()
-	defer c.collecting.Unlock()
-	if o.Clock == nil {
-		o.Clock = c.clock
-	}
-	at := c.Cursor()
-	a, err := Collect(ctx, c.log(o), &at, o)
-	c.SetCursor(at)
-	return a, err
-}
-
-// Cursor returns where the next activation begins.
-func (c *Collector) Cursor() stream.Cursor {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.cursor
-}
-
-// SetCursor moves where the next activation begins, for an invoker that
-// restarts and resumes a cursor it saved.
-func (c *Collector) SetCursor(at stream.Cursor) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.cursor = at
 }

@@ -37,7 +37,7 @@ type dockerLog struct {
 	data []byte
 }
 
-func (d *dockerLog) add(t int64, s stream.Stream, msg string) {
+func (d *dockerLog) add(t int64, s stream.Output, msg string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	rec := fmt.Sprintf(`{"log":%s,"stream":%q,"time":%q}`+"\n", stream.AppendJSONString(nil, msg+"\n"), s, timestamp.Format(t))
@@ -55,7 +55,11 @@ func (d *dockerLog) cut(n int) {
 	d.data = d.data[:len(d.data)-n]
 }
 
-func (d *dockerLog) Lines(at stream.Cursor, follow bool) stream.Source {
+func (d *dockerLog) Skip(ctx context.Context, at stream.Cursor, n int, o activation.ReadOptions) (activation.Skipped, error) {
+	return activation.ReadPast(ctx, d.Lines, at, n, o)
+}
+
+func (d *dockerLog) Lines(at stream.Cursor, _ activation.ReadOptions) stream.Source {
 	return stages.Fetch(stages.FetchOptions{
 		Open: func(_ context.Context, at stream.Cursor) (io.ReadCloser, error) {
 			d.mu.Lock()
@@ -74,7 +78,7 @@ func collect(t *testing.T, log activation.Log, at *stream.Cursor, o activation.O
 	return a
 }
 
-func fmtLine(t int64, s stream.Stream, log string) string {
+func fmtLine(t int64, s stream.Output, log string) string {
 	return fmt.Sprintf("%-30s %s: %s", timestamp.Format(t), s, log)
 }
 
@@ -106,7 +110,7 @@ func TestD2SimpleLogWithoutSentinels(t *testing.T) {
 
 func TestD3ReadErrorIsReturned(t *testing.T) {
 	ioErr := errors.New("read /var/lib/docker/containers/abc/abc-json.log: input/output error")
-	failing := activation.LogFunc(func(stream.Cursor, bool) stream.Source { return stream.FromError(ioErr) })
+	failing := activation.LogFunc(func(stream.Cursor, activation.ReadOptions) stream.Source { return stream.FromError(ioErr) })
 	var at stream.Cursor
 	a, err := activation.Collect(context.Background(), failing, &at, wait)
 	assert.ErrorIs(t, err, ioErr)
@@ -134,7 +138,7 @@ func TestD4TwoConsecutiveActivations(t *testing.T) {
 func TestD5TerminatesWithoutSentinels(t *testing.T) {
 	m := clock.NewMock()
 	m.Set(time.Unix(1000, 0))
-	oneLine := activation.LogFunc(func(stream.Cursor, bool) stream.Source {
+	oneLine := activation.LogFunc(func(stream.Cursor, activation.ReadOptions) stream.Source {
 		return func(ctx context.Context) <-chan stream.Chunk {
 			out := make(chan stream.Chunk)
 			go func() {
@@ -201,9 +205,9 @@ func TestTruncatedActivationIsSkippedToItsSentinels(t *testing.T) {
 	assert.Equal(t, []string{fmtLine(1e9, stream.Stdout, "next")}, b.Text())
 }
 
-// pastSkipper is a dockerLog that skips past sentinels as a
-// SentinelSkipper: it records what it was asked and answers as told, at
-// once, or, told to wait, when its context ends.
+// pastSkipper is a dockerLog that finds the end of an activation itself: it
+// records what it was asked and answers as told, at once, or, told to wait,
+// when its context ends.
 type pastSkipper struct {
 	*dockerLog
 	n      int
@@ -213,13 +217,59 @@ type pastSkipper struct {
 	wait   bool
 }
 
-func (p *pastSkipper) SkipPastSentinels(ctx context.Context, at stream.Cursor, n int, idle time.Duration) (stream.Cursor, int, error) {
-	p.n, p.idle = n, idle
+func (p *pastSkipper) Skip(ctx context.Context, at stream.Cursor, n int, o activation.ReadOptions) (activation.Skipped, error) {
+	p.n, p.idle = n, o.Idle
 	if p.wait {
 		<-ctx.Done()
-		return p.end, p.passed, ctx.Err()
+		return activation.Skipped{At: p.end, Sentinels: p.passed}, ctx.Err()
 	}
-	return p.end, p.passed, nil
+	return activation.Skipped{At: p.end, Sentinels: p.passed}, nil
+}
+
+// counted wraps a Log and counts the lines it hands over; embedding the Log
+// keeps its Skip.
+type counted struct {
+	activation.Log
+	lines int
+}
+
+func (c *counted) Lines(at stream.Cursor, o activation.ReadOptions) stream.Source {
+	return stream.Via(c.Log.Lines(at, o), stream.Lift(stream.StepFunc(func(*stream.Line) bool { c.lines++; return true })))
+}
+
+func TestAWrappedLogKeepsItsSkip(t *testing.T) {
+	d := &dockerLog{}
+	d.add(epoch, stream.Stdout, "kept")
+	const over = 20000
+	for range over {
+		d.add(epoch+1, stream.Stdout, "over the limit")
+	}
+	d.sentinels(epoch + 2)
+	end := stream.Cursor{Offset: int64(len(d.data))}
+	d.add(epoch+3, stream.Stdout, "next")
+	skipper := &pastSkipper{dockerLog: d, end: end, passed: 2}
+	log := &counted{Log: skipper}
+	var at stream.Cursor
+	a := collect(t, log, &at, activation.Options{Limit: stream.Line{Log: "kept"}.Weight(), WaitForSentinel: true})
+	assert.Equal(t, activation.Truncated, a.End)
+	assert.Equal(t, 2, skipper.n, "the wrapped log's own skip was asked for both sentinels")
+	assert.Less(t, log.lines, over/2, "the rest of the activation was not read through the wrapper")
+	b := collect(t, log, &at, activation.Options{})
+	assert.Equal(t, []string{"next"}, linetest.Logs(b.Lines))
+}
+
+func TestBlackboxTruncationSkipsToTheCurrentEnd(t *testing.T) {
+	d := &dockerLog{}
+	d.add(epoch, stream.Stdout, "kept")
+	d.add(epoch+1, stream.Stdout, "over the limit")
+	d.add(epoch+2, stream.Stdout, "still the same activation")
+	var at stream.Cursor
+	a := collect(t, d, &at, activation.Options{Limit: stream.Line{Log: "kept"}.Weight()})
+	assert.Equal(t, activation.Truncated, a.End)
+	assert.Equal(t, int64(len(d.data)), at.Offset, "the cursor is at the log's end")
+	d.add(epoch+3, stream.Stdout, "next")
+	b := collect(t, d, &at, activation.Options{})
+	assert.Equal(t, []string{"next"}, linetest.Logs(b.Lines))
 }
 
 func TestTruncatedActivationIsSkippedByTheLog(t *testing.T) {

@@ -20,7 +20,7 @@ const twoActivations = `{"log":"first activation\n","stream":"stdout","time":"20
 
 func ExampleCollect() {
 	// The log is read from the cursor's byte offset on.
-	log := activation.LogFunc(func(at stream.Cursor, follow bool) stream.Source {
+	log := activation.LogFunc(func(at stream.Cursor, _ activation.ReadOptions) stream.Source {
 		return stream.FromReader(strings.NewReader(twoActivations[at.Offset:]), logformat.NewDocker(0), stream.ReaderOptions{Offset: at.Offset})
 	})
 	var at stream.Cursor
@@ -43,12 +43,12 @@ func ExampleCollect() {
 }
 
 func ExampleNewCollector() {
-	log := activation.LogFunc(func(at stream.Cursor, follow bool) stream.Source {
+	log := activation.LogFunc(func(at stream.Cursor, _ activation.ReadOptions) stream.Source {
 		return stream.FromReader(strings.NewReader(twoActivations[at.Offset:]), logformat.NewDocker(0), stream.ReaderOptions{Offset: at.Offset})
 	})
 	// The second activation never prints its sentinels: its line, then the
 	// failure notice.
-	c := activation.NewCollector(func(activation.Options) activation.Log { return log }, nil)
+	c := activation.NewCollector(log, nil)
 	for range 2 {
 		a, _ := c.Collect(context.Background(), activation.Options{WaitForSentinel: true})
 		fmt.Println(len(a.Lines), a.End)

@@ -40,7 +40,11 @@ func (p *podLog) add(lines ...string) {
 	p.lines = append(p.lines, lines...)
 }
 
-func (p *podLog) Lines(at stream.Cursor, follow bool) stream.Source {
+func (p *podLog) Skip(ctx context.Context, at stream.Cursor, n int, o activation.ReadOptions) (activation.Skipped, error) {
+	return activation.ReadPast(ctx, p.Lines, at, n, o)
+}
+
+func (p *podLog) Lines(at stream.Cursor, o activation.ReadOptions) stream.Source {
 	return stages.Fetch(stages.FetchOptions{
 		Open: func(ctx context.Context, at stream.Cursor) (io.ReadCloser, error) {
 			p.mu.Lock()
@@ -59,7 +63,7 @@ func (p *podLog) Lines(at stream.Cursor, follow bool) stream.Source {
 					buf.WriteString(l + "\n")
 				}
 			}
-			if follow && p.follows {
+			if o.Follow && p.follows {
 				return io.NopCloser(io.MultiReader(&buf, blockUntil{ctx, p.closed})), nil
 			}
 			return io.NopCloser(&buf), nil
@@ -254,16 +258,6 @@ func TestLimitZeroCollectsNothing(t *testing.T) {
 	assert.Equal(t, activation.Sentinels, a.End)
 	b := collect(t, p, &at, blackbx)
 	assert.Equal(t, []string{"b"}, linetest.Logs(b.Lines), "the activation was read past")
-}
-
-func TestDefaults(t *testing.T) {
-	var o activation.Options
-	assert.Equal(t, 2*time.Second, o.IdleTimeoutOrDefault())
-	assert.Equal(t, 20*time.Second, o.TimeoutOrDefault(), "10 MiB → 10 × 2s")
-	o.Limit = 1 << 20
-	assert.Equal(t, 10*time.Second, o.TimeoutOrDefault(), "at least 5 × 2s")
-	o.Limit = 64 << 20
-	assert.Equal(t, 128*time.Second, o.TimeoutOrDefault())
 }
 
 func TestCancelledCollectionReturnsTheError(t *testing.T) {

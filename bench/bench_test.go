@@ -102,8 +102,6 @@ func BenchmarkDockerEncodingJSON(b *testing.B) {
 // BenchmarkStage runs each stage alone over the decoded lines in batches of
 // 256, beside a pass-through stage that measures the channel handoffs.
 func BenchmarkStage(b *testing.B) {
-	var at stream.Cursor
-	at.Advance(&decoded[0])
 	for _, c := range []struct {
 		name  string
 		stage func() stream.Stage
@@ -111,7 +109,6 @@ func BenchmarkStage(b *testing.B) {
 		{"passthrough", func() stream.Stage { return stream.Lift(stream.StepFunc(func(*stream.Line) bool { return true })) }},
 		{"limit", func() stream.Stage { return stream.Lift(limits.Weighted(1<<40, limits.Options{})) }},
 		{"sentinel", func() stream.Stage { return stream.Lift(sentinel.Complete(sentinel.Options{})) }},
-		{"resume", func() stream.Stage { return stages.Resume(at) }},
 		{"track", func() stream.Stage { var c stream.Cursor; return stream.Lift(stages.Track(&c)) }},
 		{"timeouts", func() stream.Stage { return stages.Timeouts(clock.New(), time.Minute, time.Hour) }},
 		{"recover", func() stream.Stage {

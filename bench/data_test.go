@@ -56,7 +56,7 @@ var dockerLog = func() []byte {
 
 // decoded is criLog's user lines, decoded once.
 var decoded = func() []stream.Line {
-	ls, err := stream.Collect(context.Background(), stream.FromReader(bytes.NewReader(criLog), logformat.NewCRI(0), stream.ReaderOptions{}))
+	ls, err := stream.ReadAll(context.Background(), stream.FromReader(bytes.NewReader(criLog), logformat.NewCRI(0), stream.ReaderOptions{}))
 	if err != nil {
 		panic(err)
 	}
@@ -95,7 +95,7 @@ func batches(ls []stream.Line, size int) stream.Source {
 
 // memLog is criLog as an activation.Log, read through Fetch as a file would
 // be.
-var memLog = activation.LogFunc(func(at stream.Cursor, follow bool) stream.Source {
+var memLog = activation.LogFunc(func(at stream.Cursor, _ activation.ReadOptions) stream.Source {
 	return stages.Fetch(stages.FetchOptions{
 		Open: func(context.Context, stream.Cursor) (io.ReadCloser, error) {
 			return io.NopCloser(bytes.NewReader(criLog)), nil

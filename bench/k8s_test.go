@@ -17,7 +17,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/kubernetes"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
 	"github.com/actlog/actlog/activation"
 	"github.com/actlog/actlog/internal/bodycount"
@@ -64,7 +64,7 @@ func BenchmarkK8sBareRead(b *testing.B) {
 	client, _ := k8slog.NewClient(s.Config())
 	reportLines(b, k8sLines)
 	for b.Loop() {
-		rc, err := client.CoreV1().Pods("bench").GetLogs("p", &corev1.PodLogOptions{Timestamps: true}).Stream(context.Background())
+		rc, err := client.Pods("bench").GetLogs("p", &corev1.PodLogOptions{Timestamps: true}).Stream(context.Background())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -93,8 +93,8 @@ func BenchmarkK8sPipeline(b *testing.B) {
 // a pod's log from its start until want sentinel lines have gone by,
 // parsing nothing else. (A tail would race with the writer: the kubelet
 // finds the tail when it starts reading.)
-func bareUntilSentinels(ctx context.Context, client kubernetes.Interface, pod string, want int) error {
-	rc, err := client.CoreV1().Pods("bench").GetLogs(pod, &corev1.PodLogOptions{Follow: true, Timestamps: true}).Stream(ctx)
+func bareUntilSentinels(ctx context.Context, client corev1client.CoreV1Interface, pod string, want int) error {
+	rc, err := client.Pods("bench").GetLogs(pod, &corev1.PodLogOptions{Follow: true, Timestamps: true}).Stream(ctx)
 	if err != nil {
 		return err
 	}
@@ -179,7 +179,7 @@ func BenchmarkK8sBlackbox10Lines(b *testing.B) {
 	b.Run("bare-client-go", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			rc, err := client.CoreV1().Pods("bench").GetLogs("p", &corev1.PodLogOptions{Timestamps: true}).Stream(context.Background())
+			rc, err := client.Pods("bench").GetLogs("p", &corev1.PodLogOptions{Timestamps: true}).Stream(context.Background())
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -316,7 +316,7 @@ func BenchmarkK8sTruncatedGigabyte(b *testing.B) {
 		{"actlog-blackbox", collect(false)},
 		{"actlog-wait-for-sentinel", collect(true)},
 		{"bare-client-go", func() error {
-			rc, err := client.CoreV1().Pods("bench").GetLogs("gigabyte", &corev1.PodLogOptions{Timestamps: true}).Stream(context.Background())
+			rc, err := client.Pods("bench").GetLogs("gigabyte", &corev1.PodLogOptions{Timestamps: true}).Stream(context.Background())
 			if err != nil {
 				return err
 			}

@@ -32,7 +32,7 @@ func ExampleFromOutlet() {
 	in := make(chan any, 2)
 	in <- stream.Line{Log: "from go-streams"}
 	close(in)
-	lines, err := stream.Collect(context.Background(), gostreams.FromOutlet(extension.NewChanSource(in)))
+	lines, err := stream.ReadAll(context.Background(), gostreams.FromOutlet(extension.NewChanSource(in)))
 	fmt.Println(lines[0].Log, err)
 	// Output: from go-streams <nil>
 }

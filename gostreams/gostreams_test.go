@@ -106,7 +106,7 @@ func TestErrorsTravelAsElements(t *testing.T) {
 
 func TestFromOutletFeedsAPipeline(t *testing.T) {
 	ch, fed := feed(activationElements(5)...)
-	lines, err := stream.Collect(context.Background(), stream.Via(gostreams.FromOutlet(extension.NewChanSource(ch)), stream.Lift(sentinel.Complete(sentinel.Options{}))))
+	lines, err := stream.ReadAll(context.Background(), stream.Via(gostreams.FromOutlet(extension.NewChanSource(ch)), stream.Lift(sentinel.Complete(sentinel.Options{}))))
 	require.NoError(t, err)
 	assert.Len(t, lines, 5)
 	fed.Wait()
@@ -115,13 +115,13 @@ func TestFromOutletFeedsAPipeline(t *testing.T) {
 func TestFromOutletRejectsOtherElements(t *testing.T) {
 	boom := errors.New("boom")
 	ch, fed := feed(stream.Line{Log: "a"}, boom, stream.Line{Log: "after"})
-	lines, err := stream.Collect(context.Background(), gostreams.FromOutlet(extension.NewChanSource(ch)))
+	lines, err := stream.ReadAll(context.Background(), gostreams.FromOutlet(extension.NewChanSource(ch)))
 	assert.ErrorIs(t, err, boom)
 	assert.Len(t, lines, 1)
 	fed.Wait()
 
 	ch, fed = feed(42)
-	_, err = stream.Collect(context.Background(), gostreams.FromOutlet(extension.NewChanSource(ch)))
+	_, err = stream.ReadAll(context.Background(), gostreams.FromOutlet(extension.NewChanSource(ch)))
 	assert.EqualError(t, err, "gostreams: element of type int is not a stream.Line")
 	fed.Wait()
 }

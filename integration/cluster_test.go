@@ -38,7 +38,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
-	"github.com/actlog/actlog/k8slog"
 	"github.com/actlog/actlog/k8slog/k8slogtest"
 )
 
@@ -117,7 +116,7 @@ func run(m *testing.M) (int, error) {
 
 	env.kubelet = k8slogtest.NewServer(k8slogtest.Options{TLS: true})
 	defer env.kubelet.Close()
-	env.admin, err = k8slog.NewClient(config(adminToken))
+	env.admin, err = kubernetes.NewForConfig(config(adminToken))
 	if err != nil {
 		return 0, err
 	}
@@ -278,7 +277,7 @@ func setUpCluster() error {
 
 func buildActlog(dir string) (string, error) {
 	bin := filepath.Join(dir, "actlog")
-	out, err := exec.Command("go", "build", "-o", bin, "../examples/actlog").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, "../cmd/actlog").CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("build actlog: %v: %s", err, out)
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
 	"github.com/actlog/actlog/activation"
 	"github.com/actlog/actlog/internal/linetest"
@@ -85,17 +85,17 @@ func exit(t *testing.T, p *k8slogtest.Pod, pod, container string) {
 	p.Container(container).Exit(0)
 }
 
-func client(t *testing.T, token string) kubernetes.Interface {
+func client(t *testing.T, token string) corev1client.CoreV1Interface {
 	c, err := k8slog.NewClient(config(token))
 	require.NoError(t, err)
 	return c
 }
 
-func source(t *testing.T, token, pod string, o k8slog.Options) *k8slog.Source {
+func source(t *testing.T, token, pod string, o k8slog.Options) *k8slog.Container {
 	return k8slog.New(client(t, token), namespace, pod, o)
 }
 
-func collect(t *testing.T, src *k8slog.Source, o activation.Options) activation.Activation {
+func collect(t *testing.T, src *k8slog.Container, o activation.Options) activation.Activation {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -2,7 +2,6 @@ package k8slog_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -11,7 +10,7 @@ import (
 	"github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"k8s.io/client-go/kubernetes"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
 	"github.com/actlog/actlog/activation"
 	"github.com/actlog/actlog/internal/clocktest"
@@ -25,7 +24,7 @@ import (
 
 type env struct {
 	s      *k8slogtest.Server
-	client kubernetes.Interface
+	client corev1client.CoreV1Interface
 	clk    *clock.Mock
 }
 
@@ -43,14 +42,14 @@ func newEnv(t *testing.T, o k8slogtest.Options) *env {
 	return &env{s: s, client: client, clk: m}
 }
 
-func (e *env) source(pod string, o k8slog.Options) *k8slog.Source {
+func (e *env) source(pod string, o k8slog.Options) *k8slog.Container {
 	o.Clock = e.clk
 	return k8slog.New(e.client, "default", pod, o)
 }
 
 // collect collects without moving the mock clock: no timeout can fire, so
 // the collection ends only on what the log says.
-func collect(t *testing.T, src *k8slog.Source, o activation.Options) activation.Activation {
+func collect(t *testing.T, src *k8slog.Container, o activation.Options) activation.Activation {
 	t.Helper()
 	a, err := src.Collect(context.Background(), o)
 	require.NoError(t, err)
@@ -59,7 +58,7 @@ func collect(t *testing.T, src *k8slog.Source, o activation.Options) activation.
 
 // drive collects while moving the mock clock, for collections that wait
 // on timeouts or backoff.
-func (e *env) drive(t *testing.T, src *k8slog.Source, o activation.Options) (activation.Activation, error) {
+func (e *env) drive(t *testing.T, src *k8slog.Container, o activation.Options) (activation.Activation, error) {
 	t.Helper()
 	type result struct {
 		a   activation.Activation
@@ -258,7 +257,7 @@ func TestErrorsCallersCanTellApart(t *testing.T) {
 	require.NoError(t, err)
 	cases := []struct {
 		name      string
-		client    kubernetes.Interface
+		client    corev1client.CoreV1Interface
 		pod       string
 		container string
 		kind      error
@@ -477,18 +476,6 @@ func TestUnparseableLinesAreKept(t *testing.T) {
 	assert.Equal(t, "", a.Lines[0].Log)
 	assert.Equal(t, "\x00\xff binary", a.Lines[1].Log)
 	assert.Equal(t, strings.Repeat("z", 40<<10), a.Lines[2].Log, "a line the runtime split into P records comes back whole")
-}
-
-func TestClassify(t *testing.T) {
-	for _, err := range []error{errors.New("read tcp: connection reset by peer"), errors.New("http2: server sent GOAWAY and closed the connection"),
-		errors.New("stream error: stream ID 3; INTERNAL_ERROR")} {
-		transient, _ := k8slog.Classify(err)
-		assert.True(t, transient, err.Error())
-	}
-	transient, _ := k8slog.Classify(&k8slog.Error{Kind: k8slog.ErrForbidden, Err: errors.New("x")})
-	assert.False(t, transient)
-	transient, _ = k8slog.Classify(errors.New("x509: certificate signed by unknown authority"))
-	assert.False(t, transient)
 }
 
 // TestBadMessagesThroughTheAPI sends every kind of odd message through the

@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"k8s.io/client-go/kubernetes"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
 	"github.com/actlog/actlog/activation"
 	"github.com/actlog/actlog/internal/bodycount"
@@ -52,7 +52,7 @@ func TestTruncatedBlackboxStopsReadingAtTheLimit(t *testing.T) {
 
 // assertNextActivation prints a one-line activation at when and asserts
 // that src collects it alone: nothing of the one before.
-func assertNextActivation(t *testing.T, c *k8slogtest.Container, src *k8slog.Source, when time.Time) {
+func assertNextActivation(t *testing.T, c *k8slogtest.Container, src *k8slog.Container, when time.Time) {
 	t.Helper()
 	c.PrintAt(when, stream.Stdout, "next activation")
 	sentinelsAt(c, when)
@@ -60,7 +60,7 @@ func assertNextActivation(t *testing.T, c *k8slogtest.Container, src *k8slog.Sou
 }
 
 // countingClient is a client whose response bodies count into read.
-func countingClient(t *testing.T, s *k8slogtest.Server, read *atomic.Int64) *kubernetes.Clientset {
+func countingClient(t *testing.T, s *k8slogtest.Server, read *atomic.Int64) corev1client.CoreV1Interface {
 	client, err := k8slog.NewClient(bodycount.Config(s.Config(), read))
 	require.NoError(t, err)
 	return client
@@ -313,8 +313,8 @@ func TestSkipToEndWhenTheWholeTailSharesATime(t *testing.T) {
 		c.PrintAt(at(0), stream.Stdout, fmt.Sprintf("same %d", i))
 	}
 	src := e.source("p", k8slog.Options{})
-	end, err := src.SkipToEnd(context.Background(), stream.Cursor{})
+	end, err := src.Skip(context.Background(), stream.Cursor{}, 0, activation.ReadOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, at(0).UnixNano(), end.Time)
-	assert.Equal(t, 100, end.Count, "a longer tail was asked for")
+	assert.Equal(t, at(0).UnixNano(), end.At.Time)
+	assert.Equal(t, 100, end.At.Count, "a longer tail was asked for")
 }

@@ -157,7 +157,7 @@ type podState struct {
 	name    string
 	rng     *rand.Rand
 	p       *k8slogtest.Pod
-	src     *k8slog.Source
+	src     *k8slog.Container
 	printed []string
 	next    int
 	wrong   int

@@ -11,7 +11,7 @@ import (
 func ExampleWeighted() {
 	src := stream.FromSlice([]stream.Line{{Log: "short"}, {Log: "a line too many"}})
 	limit := stream.Line{Log: "short"}.Weight()
-	lines, err := stream.Collect(context.Background(), stream.Via(src, stream.Lift(limits.Weighted(limit, limits.Options{}))))
+	lines, err := stream.ReadAll(context.Background(), stream.Via(src, stream.Lift(limits.Weighted(limit, limits.Options{}))))
 	fmt.Println(len(lines), err)
 	// Output: 1 limits: truncated at the limit of 74 bytes
 }

@@ -31,11 +31,6 @@ func (e *TruncatedError) Is(target error) bool { return target == ErrTruncated }
 type Options struct {
 	// Weigh returns a line's weight; nil means stream.Line.Weight.
 	Weigh func(*stream.Line) int64
-	// Drain, after the limit is reached, keeps reading and discarding lines
-	// until the input ends, and only then ends the stream with the
-	// TruncatedError: the rest of the activation is consumed, never
-	// buffered.
-	Drain bool
 	// Quiet ends the stream cleanly instead of with a TruncatedError.
 	Quiet bool
 }
@@ -49,13 +44,9 @@ func Weighted(limit int64, o Options) stream.Step {
 type weighted struct {
 	limit, total int64
 	o            Options
-	over         bool
 }
 
 func (w *weighted) Line(l *stream.Line) (bool, error) {
-	if w.over {
-		return false, nil
-	}
 	var wt int64
 	if w.o.Weigh != nil {
 		wt = w.o.Weigh(l)
@@ -66,23 +57,10 @@ func (w *weighted) Line(l *stream.Line) (bool, error) {
 		w.total += wt
 		return true, nil
 	}
-	w.over = true
-	if w.o.Drain {
-		return false, nil
-	}
-	return false, w.end()
-}
-
-func (w *weighted) End(err error) error {
-	if w.over {
-		return w.end()
-	}
-	return err
-}
-
-func (w *weighted) end() error {
 	if w.o.Quiet {
-		return stream.ErrComplete
+		return false, stream.ErrComplete
 	}
-	return &TruncatedError{Limit: w.limit}
+	return false, &TruncatedError{Limit: w.limit}
 }
+
+func (w *weighted) End(err error) error { return err }

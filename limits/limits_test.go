@@ -2,7 +2,6 @@ package limits_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 
@@ -17,7 +16,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func run(limit int64, o limits.Options, in []stream.Line) ([]string, error) {
-	got, err := stream.Collect(context.Background(), stream.Via(stream.FromSlice(in), stream.Lift(limits.Weighted(limit, o))))
+	got, err := stream.ReadAll(context.Background(), stream.Via(stream.FromSlice(in), stream.Lift(limits.Weighted(limit, o))))
 	out := make([]string, len(got))
 	for i, l := range got {
 		out[i] = l.Log
@@ -71,25 +70,8 @@ func TestWeightIsUTF8Bytes(t *testing.T) {
 	assert.ErrorIs(t, err, limits.ErrTruncated)
 }
 
-func TestDrainConsumesTheRestThenTruncates(t *testing.T) {
-	var seen int
-	counted := stream.StepFunc(func(*stream.Line) bool { seen++; return true })
-	w := ls("x")[0].Weight()
-	in := ls("a", "b", "c", "d")
-	got, err := stream.Collect(context.Background(), stream.Via(stream.FromSlice(in), stream.Lift(stream.Steps(counted, limits.Weighted(w, limits.Options{Drain: true})))))
-	assert.ErrorIs(t, err, limits.ErrTruncated)
-	assert.Len(t, got, 1)
-	assert.Equal(t, 4, seen, "every line was read")
-
-	idle := errors.New("idle")
-	step := limits.Weighted(w, limits.Options{Drain: true})
-	l := ls("long line")[0]
-	_, _ = step.Line(&l)
-	assert.ErrorIs(t, step.End(idle), limits.ErrTruncated, "a timeout during the skip keeps the truncation")
-}
-
 func TestQuietEndsCleanly(t *testing.T) {
-	got, err := run(0, limits.Options{Quiet: true, Drain: true}, ls("a", "b"))
+	got, err := run(0, limits.Options{Quiet: true}, ls("a", "b"))
 	assert.NoError(t, err)
 	assert.Empty(t, got)
 }

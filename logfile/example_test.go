@@ -30,8 +30,8 @@ func ExampleOpen() {
 	// Output: [2026-11-22T05:00:00.000000000Z stdout: hello] sentinels 262 <nil>
 }
 
-func ExampleNewReader() {
-	r := logfile.NewReader(strings.NewReader("2026-11-22T05:00:00Z piped in\n"), logfile.Options{})
+func ExampleNewPipe() {
+	r := logfile.NewPipe(strings.NewReader("2026-11-22T05:00:00Z piped in\n"), logfile.Options{})
 	defer r.Close()
 	a, err := r.Collect(context.Background(), activation.Options{})
 	fmt.Println(a.Text(), a.End, err)

@@ -53,11 +53,11 @@ func (d *dockerFile) raw(s string) {
 	require.NoError(d.t, err)
 }
 
-func dockerRecord(ns int64, s stream.Stream, msg string) string {
+func dockerRecord(ns int64, s stream.Output, msg string) string {
 	return fmt.Sprintf(`{"log":%s,"stream":%q,"time":%q}`+"\n", stream.AppendJSONString(nil, msg+"\n"), s, timestamp.Format(ns))
 }
 
-func (d *dockerFile) add(ns int64, s stream.Stream, msg string) { d.raw(dockerRecord(ns, s, msg)) }
+func (d *dockerFile) add(ns int64, s stream.Output, msg string) { d.raw(dockerRecord(ns, s, msg)) }
 
 func (d *dockerFile) sentinels(ns int64) {
 	d.add(ns, stream.Stderr, S)
@@ -317,7 +317,7 @@ func watchHeap(t *testing.T) func() uint64 {
 
 func TestReaderFromAPipe(t *testing.T) {
 	pr, pw := io.Pipe()
-	r := logfile.NewReader(pr, logfile.Options{})
+	r := logfile.NewPipe(pr, logfile.Options{})
 	defer r.Close()
 	go func() {
 		defer pw.Close()
@@ -391,7 +391,7 @@ func TestFollowKeepsAPartialLineWhileTheOtherStreamCompletes(t *testing.T) {
 	f := open(t, path, logfile.Options{})
 	var got []string
 	done := errors.New("done")
-	err := stream.Each(context.Background(), f.Lines(stream.Cursor{}, true), func(lines []stream.Line) error {
+	err := stream.Each(context.Background(), f.Lines(stream.Cursor{}, activation.ReadOptions{Follow: true}), func(lines []stream.Line) error {
 		for _, l := range lines {
 			got = append(got, l.String())
 		}
@@ -439,7 +439,7 @@ func (r *repeating) Read(p []byte) (int, error) {
 func TestAReaderFarOverItsLimitKeepsItsHeapBounded(t *testing.T) {
 	rec := "2026-11-22T05:00:00Z " + strings.Repeat("p", 200) + "\n"
 	src := &repeating{rec: rec, n: len(rec) * (128 << 20 / len(rec))}
-	r := logfile.NewReader(src, logfile.Options{})
+	r := logfile.NewPipe(src, logfile.Options{})
 	defer r.Close()
 	runtime.GC()
 	peak := watchHeap(t)

@@ -20,7 +20,7 @@ func TestBadInputMatrix(t *testing.T) {
 	type want struct {
 		log    string // "" with raw: the record itself
 		raw    bool
-		stream stream.Stream
+		stream stream.Output
 	}
 	raw := want{raw: true}
 	cases := []struct {

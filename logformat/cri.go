@@ -29,7 +29,7 @@ func (d *CRIDecoder) Decode(rec []byte, l *stream.Line) (bool, error) {
 	return d.add(s, t, view(msg), !partial, l), nil
 }
 
-func splitCRI(rec []byte, times *timestamp.Parser) (t int64, s stream.Stream, partial bool, msg []byte, err error) {
+func splitCRI(rec []byte, times *timestamp.Parser) (t int64, s stream.Output, partial bool, msg []byte, err error) {
 	ts, rest, ok := cut(rec)
 	if !ok {
 		return 0, 0, false, nil, ErrNoTimestamp

@@ -43,7 +43,7 @@ func (d *DockerDecoder) Decode(rec []byte, l *stream.Line) (bool, error) {
 	if !ok || logv == nil || streamv == nil || timev == nil {
 		return false, ErrJSON
 	}
-	var st stream.Stream
+	var st stream.Output
 	switch jsonString(streamv) {
 	case "stdout":
 	case "stderr":

@@ -115,7 +115,7 @@ func newJoiner(max int) joiner {
 // piece ends the line; if it does, the joined line is written to l, sharing
 // memory with piece or with the joiner until the next call (see
 // stream.Decoder).
-func (j *joiner) add(s stream.Stream, t int64, piece string, last bool, l *stream.Line) bool {
+func (j *joiner) add(s stream.Output, t int64, piece string, last bool, l *stream.Line) bool {
 	p := &j.pending[s]
 	if !p.active {
 		if last {

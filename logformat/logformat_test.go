@@ -20,7 +20,7 @@ const t0 = int64(1795323600000000000) // 2026-11-22T05:00:00Z
 
 func decodeAll(t *testing.T, d stream.Decoder, in string) ([]stream.Line, error) {
 	t.Helper()
-	return stream.Collect(context.Background(), stream.FromReader(strings.NewReader(in), d, stream.ReaderOptions{}))
+	return stream.ReadAll(context.Background(), stream.FromReader(strings.NewReader(in), d, stream.ReaderOptions{}))
 }
 
 func TestTimestamped(t *testing.T) {

@@ -15,7 +15,7 @@ func ExampleComplete() {
 		{Log: sentinel.Marker},
 		{Log: "the next activation"},
 	})
-	lines, err := stream.Collect(context.Background(), stream.Via(src, stream.Lift(sentinel.Complete(sentinel.Options{Require: true}))))
+	lines, err := stream.ReadAll(context.Background(), stream.Via(src, stream.Lift(sentinel.Complete(sentinel.Options{Require: true}))))
 	fmt.Println(len(lines), lines[0].Log, err)
 	// Output: 1 hello <nil>
 }

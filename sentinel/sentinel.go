@@ -51,23 +51,28 @@ type Options struct {
 
 // Complete returns the step that drops matching lines and completes the
 // stream at the N-th.
-func Complete(o Options) stream.Step {
+func Complete(o Options) *Completer {
 	if o.N <= 0 {
 		o.N = 2
 	}
 	if o.Match == nil {
 		o.Match = Is
 	}
-	return &completer{o: o, first: true}
+	return &Completer{o: o, first: true}
 }
 
-type completer struct {
+// Completer is the step Complete returns. It counts the matches it drops.
+type Completer struct {
 	o     Options
 	found int
 	first bool
 }
 
-func (c *completer) Line(l *stream.Line) (bool, error) {
+// Found reports how many matches the step has counted so far.
+func (c *Completer) Found() int { return c.found }
+
+// Line implements stream.Step.
+func (c *Completer) Line(l *stream.Line) (bool, error) {
 	first := c.first
 	c.first = false
 	if !c.o.Match(l) {
@@ -83,17 +88,10 @@ func (c *completer) Line(l *stream.Line) (bool, error) {
 	return false, nil
 }
 
-func (c *completer) End(err error) error {
+// End implements stream.Step.
+func (c *Completer) End(err error) error {
 	if err == nil && c.o.Require && c.found < c.o.N {
 		return &MissingError{Found: c.found, Want: c.o.N}
 	}
 	return err
-}
-
-// Found reports how many matches a step from Complete has counted.
-func Found(s stream.Step) int {
-	if c, ok := s.(*completer); ok {
-		return c.found
-	}
-	return 0
 }

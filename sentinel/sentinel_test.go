@@ -20,7 +20,7 @@ func run(t *testing.T, o sentinel.Options, logs ...string) ([]string, error) {
 	for i, s := range logs {
 		in[i] = stream.Line{Log: s}
 	}
-	got, err := stream.Collect(context.Background(), stream.Via(stream.FromSlice(in), stream.Lift(sentinel.Complete(o))))
+	got, err := stream.ReadAll(context.Background(), stream.Via(stream.FromSlice(in), stream.Lift(sentinel.Complete(o))))
 	out := make([]string, len(got))
 	for i, l := range got {
 		out[i] = l.Log
@@ -67,10 +67,12 @@ func TestMissingErrorSaysHowMany(t *testing.T) {
 	assert.EqualError(t, err, "sentinel: only 1 of 2 sentinels found")
 }
 
-func TestFound(t *testing.T) {
+func TestFoundCountsTheMatchesDropped(t *testing.T) {
 	s := sentinel.Complete(sentinel.Options{})
-	l := stream.Line{Log: S}
-	_, _ = s.Line(&l)
-	assert.Equal(t, 1, sentinel.Found(s))
-	assert.Zero(t, sentinel.Found(stream.StepFunc(func(*stream.Line) bool { return true })))
+	assert.Zero(t, s.Found())
+	for _, log := range []string{"a", S, "b"} {
+		l := stream.Line{Log: log}
+		_, _ = s.Line(&l)
+	}
+	assert.Equal(t, 1, s.Found())
 }

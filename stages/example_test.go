@@ -25,35 +25,15 @@ func ExampleFetch() {
 			}
 			return io.NopCloser(strings.NewReader("2026-11-22T05:00:00Z hello\n")), nil
 		},
-		Decoder:  logformat.NewTimestamped,
-		Classify: func(err error) (bool, time.Duration) { return true, 0 },
-		Backoff:  stages.Backoff{Initial: time.Millisecond},
+		Decoder: logformat.NewTimestamped,
+		Retry: stages.Retry{
+			Classify: func(err error) (bool, time.Duration) { return true, 0 },
+			Backoff:  stages.Backoff{Initial: time.Millisecond},
+		},
 	})
-	lines, err := stream.Collect(context.Background(), src)
+	lines, err := stream.ReadAll(context.Background(), src)
 	fmt.Println(lines[0].Log, attempts, err)
 	// Output: hello 2 <nil>
-}
-
-func ExampleResume() {
-	var at stream.Cursor
-	at.Advance(&stream.Line{Time: 1_000_000_005})
-	replay := stream.FromSlice([]stream.Line{
-		{Time: 1_000_000_000, Log: "read before"},
-		{Time: 1_000_000_005, Log: "the cursor's line"},
-		{Time: 1_000_000_005, Log: "same nanosecond, new"},
-	})
-	lines, _ := stream.Collect(context.Background(), stream.Via(replay, stages.Resume(at)))
-	fmt.Println(len(lines), lines[0].Log)
-	// Output: 1 same nanosecond, new
-}
-
-func ExampleNewResumeFilter() {
-	var at stream.Cursor
-	at.Advance(&stream.Line{Time: 7})
-	f := stages.NewResumeFilter(at)
-	kept := f.Filter([]stream.Line{{Time: 7, Log: "old"}, {Time: 8, Log: "new"}})
-	fmt.Println(kept[0].Log)
-	// Output: new
 }
 
 func ExampleIdle() {
@@ -65,7 +45,7 @@ func ExampleIdle() {
 	}
 	done := make(chan error)
 	go func() {
-		_, err := stream.Collect(context.Background(), stream.Via(quiet, stages.Idle(m, time.Second)))
+		_, err := stream.ReadAll(context.Background(), stream.Via(quiet, stages.Idle(m, time.Second)))
 		done <- err
 	}()
 	for {
@@ -81,13 +61,13 @@ func ExampleIdle() {
 }
 
 func ExampleDeadline() {
-	_, err := stream.Collect(context.Background(), stream.Via(stream.FromSlice([]stream.Line{{Log: "fast"}}), stages.Deadline(clock.New(), time.Minute)))
+	_, err := stream.ReadAll(context.Background(), stream.Via(stream.FromSlice([]stream.Line{{Log: "fast"}}), stages.Deadline(clock.New(), time.Minute)))
 	fmt.Println(err)
 	// Output: <nil>
 }
 
 func ExampleTimeouts() {
-	lines, err := stream.Collect(context.Background(), stream.Via(stream.FromSlice([]stream.Line{{Log: "a"}}), stages.Timeouts(clock.New(), time.Second, time.Minute)))
+	lines, err := stream.ReadAll(context.Background(), stream.Via(stream.FromSlice([]stream.Line{{Log: "a"}}), stages.Timeouts(clock.New(), time.Second, time.Minute)))
 	fmt.Println(len(lines), err)
 	// Output: 1 <nil>
 }
@@ -96,7 +76,7 @@ func ExampleRecover() {
 	notice := func(err error) (stream.Line, bool) {
 		return stream.Line{Stream: stream.Stderr, Log: "collection failed: " + err.Error()}, true
 	}
-	lines, err := stream.Collect(context.Background(), stream.Via(stream.FromError(errors.New("timeout")), stages.Recover(notice)))
+	lines, err := stream.ReadAll(context.Background(), stream.Via(stream.FromError(errors.New("timeout")), stages.Recover(notice)))
 	fmt.Println(lines[0].Log)
 	fmt.Println(err)
 	// Output:
@@ -106,7 +86,7 @@ func ExampleRecover() {
 
 func ExampleTrack() {
 	var c stream.Cursor
-	_, _ = stream.Collect(context.Background(), stream.Via(stream.FromSlice([]stream.Line{{Time: 3}, {Time: 3}}), stream.Lift(stages.Track(&c))))
+	_, _ = stream.ReadAll(context.Background(), stream.Via(stream.FromSlice([]stream.Line{{Time: 3}, {Time: 3}}), stream.Lift(stages.Track(&c))))
 	fmt.Println(c.Time, c.Count)
 	// Output: 3 2
 }

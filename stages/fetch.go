@@ -7,8 +7,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/benbjohnson/clock"
-
 	"github.com/actlog/actlog/stream"
 )
 
@@ -17,39 +15,6 @@ import (
 // FetchOptions.Replays); sources that address them by byte start at its
 // Offset.
 type Opener func(ctx context.Context, at stream.Cursor) (io.ReadCloser, error)
-
-// Classifier decides whether an error is transient, worth reopening the log
-// for, and how long the server asked to wait before that (zero if it did
-// not say).
-type Classifier func(err error) (transient bool, retryAfter time.Duration)
-
-// Backoff is the wait between reopening attempts: Initial after the first
-// failure, multiplied by Factor after each further one, at most Max. A line
-// read resets it. The zero value means 50ms, ×2, at most 1s.
-type Backoff struct {
-	Initial time.Duration
-	Max     time.Duration
-	Factor  float64
-}
-
-// Delay returns the wait after the n-th consecutive failure (n ≥ 1).
-func (b Backoff) Delay(n int) time.Duration {
-	initial, max, factor := b.Initial, b.Max, b.Factor
-	if initial <= 0 {
-		initial = 50 * time.Millisecond
-	}
-	if max <= 0 {
-		max = time.Second
-	}
-	if factor < 1 {
-		factor = 2
-	}
-	d := float64(initial)
-	for i := 1; i < n && d < float64(max); i++ {
-		d *= factor
-	}
-	return min(time.Duration(d), max)
-}
 
 // FetchOptions configure Fetch. Open and Decoder are required.
 type FetchOptions struct {
@@ -60,8 +25,8 @@ type FetchOptions struct {
 	// From is where reading starts.
 	From stream.Cursor
 	// Replays says that Open starts before the cursor, as the pods/log
-	// endpoint does from the cursor's whole second; the lines before the
-	// cursor are skipped by a ResumeFilter.
+	// endpoint does from the cursor's whole second: the lines before the
+	// cursor are skipped, to the nanosecond.
 	Replays bool
 	// AtEnd is called when an opened stream ends cleanly, or inside a
 	// record. It returns nil if the log has ended, or an error treated like
@@ -70,38 +35,12 @@ type FetchOptions struct {
 	// of a stream is the end of the log, and a record left unfinished by it
 	// ends the stream with stream.ErrIncomplete.
 	AtEnd func(ctx context.Context, err error) error
-	// Classify tells transient errors from permanent ones; nil treats every
-	// error as permanent.
-	Classify Classifier
-	// Backoff spaces out reopening attempts.
-	Backoff Backoff
-	// Attempts is how many consecutive failed attempts end the stream with a
-	// GaveUpError; zero means until the context ends.
-	Attempts int
-	// Clock is what every wait reads; nil means the real clock.
-	Clock clock.Clock
+	// Retry decides which errors reopen the log, and when. A line read
+	// resets its count of consecutive failures.
+	Retry Retry
 	// MaxRecord is the longest record kept whole (stream.ReaderOptions).
 	MaxRecord int
 }
-
-// GaveUpError ends a stream whose transient errors did not clear within the
-// attempts allowed.
-type GaveUpError struct {
-	Attempts int
-	Err      error
-}
-
-func (e *GaveUpError) Error() string {
-	return fmt.Sprintf("stages: gave up after %d attempts: %v", e.Attempts, e.Err)
-}
-
-func (e *GaveUpError) Unwrap() error { return e.Err }
-
-// ErrGaveUp matches every GaveUpError with errors.Is.
-var ErrGaveUp = errors.New("stages: gave up")
-
-// Is reports whether target is ErrGaveUp.
-func (e *GaveUpError) Is(target error) bool { return target == ErrGaveUp }
 
 // ReopenAfter returns an error that AtEnd uses to have the log reopened at
 // the cursor after d, without counting a failure: how a source polls.
@@ -115,9 +54,6 @@ func (e *reopenError) Error() string { return fmt.Sprintf("stages: reopen after 
 // reopens it at the cursor after a transient error, so that no line is lost
 // or repeated. A permanent error ends the stream in-band.
 func Fetch(o FetchOptions) stream.Source {
-	if o.Clock == nil {
-		o.Clock = clock.New()
-	}
 	return func(ctx context.Context) <-chan stream.Chunk {
 		out := make(chan stream.Chunk, 1)
 		go func() {
@@ -126,7 +62,7 @@ func Fetch(o FetchOptions) stream.Source {
 			failures := 0
 			for {
 				err := f.read(ctx)
-				if err == nil || ctx.Err() != nil || errors.Is(err, errStopped) {
+				if err == nil || ctx.Err() != nil {
 					return
 				}
 				if f.progress {
@@ -137,22 +73,14 @@ func Fetch(o FetchOptions) stream.Source {
 				if errors.As(err, &again) {
 					wait = again.after
 				} else {
-					transient, after := false, time.Duration(0)
-					if o.Classify != nil {
-						transient, after = o.Classify(err)
-					}
-					if !transient {
-						stream.Send(ctx, out, stream.Chunk{Err: err})
-						return
-					}
 					failures++
-					if o.Attempts > 0 && failures >= o.Attempts {
-						stream.Send(ctx, out, stream.Chunk{Err: &GaveUpError{failures, err}})
+					var final error
+					if wait, final = o.Retry.Next(err, failures); final != nil {
+						stream.Send(ctx, out, stream.Chunk{Err: final})
 						return
 					}
-					wait = max(o.Backoff.Delay(failures), after)
 				}
-				if !Sleep(ctx, o.Clock, wait) {
+				if !o.Retry.Sleep(ctx, wait) {
 					return
 				}
 			}
@@ -160,8 +88,6 @@ func Fetch(o FetchOptions) stream.Source {
 		return out
 	}
 }
-
-var errStopped = errors.New("stages: stopped")
 
 type fetcher struct {
 	o        FetchOptions
@@ -171,8 +97,7 @@ type fetcher struct {
 }
 
 // read opens the log once and sends its lines until the stream ends. It
-// returns nil at the end of the log, errStopped if ctx ended, or the error
-// that ended the stream.
+// returns nil at the end of the log, or the error that ended the stream.
 func (f *fetcher) read(ctx context.Context) error {
 	f.progress = false
 	rc, err := f.o.Open(ctx, f.cursor)
@@ -185,51 +110,43 @@ func (f *fetcher) read(ctx context.Context) error {
 		Offset:    f.cursor.Offset,
 		PrevTime:  f.cursor.Time,
 	})
-	var filter *ResumeFilter
+	var filter *resumeFilter
 	if f.o.Replays {
-		filter = NewResumeFilter(f.cursor)
+		filter = newResumeFilter(f.cursor)
 	}
-	size := 64
-	for {
-		batch, err := rd.Read(make([]stream.Line, 0, size))
+	err = rd.Run(ctx, f.atEnd, func(lines []stream.Line) error {
 		if filter != nil {
-			batch = filter.Filter(batch)
+			lines = filter.filter(lines)
 		}
-		if !f.send(ctx, batch) {
-			return errStopped
-		}
-		size = max(size, len(batch))
-		switch {
-		case err == nil:
-			continue
-		case ctx.Err() != nil:
-			return errStopped
-		case err == io.EOF || errors.Is(err, stream.ErrIncomplete):
-			if f.o.AtEnd != nil {
-				if e := f.o.AtEnd(ctx, err); e != nil {
-					// The log goes on: the lines a filter holds are
-					// replayed when it is reopened.
-					return e
-				}
-				err = nil
-			} else if err == io.EOF {
-				err = nil
-			}
-		}
-		// The log, or this stream of it, has ended for good: a line the
-		// filter still holds will not be replayed.
-		if filter != nil && !f.send(ctx, filter.Flush()) {
-			return errStopped
-		}
+		return f.send(ctx, lines)
+	})
+	if err != nil {
+		// The lines a filter holds are replayed when the log is reopened.
 		return err
 	}
+	// The log has ended for good: a line the filter still holds will not
+	// be replayed.
+	if filter != nil {
+		return f.send(ctx, filter.flush())
+	}
+	return nil
+}
+
+func (f *fetcher) atEnd(ctx context.Context, err error) error {
+	if f.o.AtEnd == nil {
+		return err
+	}
+	if e := f.o.AtEnd(ctx, err); e != nil {
+		return e
+	}
+	return io.EOF
 }
 
 // send moves the cursor past lines and sends them, unless there are none;
-// it reports false if ctx ended first.
-func (f *fetcher) send(ctx context.Context, lines []stream.Line) bool {
+// it returns ctx's error if ctx ended first.
+func (f *fetcher) send(ctx context.Context, lines []stream.Line) error {
 	if len(lines) == 0 {
-		return true
+		return nil
 	}
 	for i := range lines {
 		if f.o.Replays {
@@ -240,5 +157,8 @@ func (f *fetcher) send(ctx context.Context, lines []stream.Line) bool {
 		f.cursor.Advance(&lines[i])
 	}
 	f.progress = true
-	return stream.Send(ctx, f.out, stream.Chunk{Lines: lines})
+	if !stream.Send(ctx, f.out, stream.Chunk{Lines: lines}) {
+		return ctx.Err()
+	}
+	return nil
 }

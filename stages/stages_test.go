@@ -47,7 +47,7 @@ type result struct {
 
 func collect(src stream.Source) func() result {
 	return func() result {
-		l, err := stream.Collect(context.Background(), src)
+		l, err := stream.ReadAll(context.Background(), src)
 		return result{l, err}
 	}
 }
@@ -126,80 +126,25 @@ func TestRecoverTurnsTheEndingErrorIntoTheLastLine(t *testing.T) {
 		close(out)
 		return out
 	}, stages.Recover(notice))
-	got, err := stream.Collect(context.Background(), src)
+	got, err := stream.ReadAll(context.Background(), src)
 	var rec *stages.RecoveredError
 	require.ErrorAs(t, err, &rec)
 	assert.ErrorIs(t, rec, known)
 	assert.Equal(t, []string{"a", "b", "notice"}, linetest.Logs(got))
 
 	other := errors.New("other")
-	got, err = stream.Collect(context.Background(), stream.Via(stream.FromError(other), stages.Recover(notice)))
+	got, err = stream.ReadAll(context.Background(), stream.Via(stream.FromError(other), stages.Recover(notice)))
 	assert.ErrorIs(t, err, other)
 	assert.False(t, errors.As(err, &rec))
 	assert.Empty(t, got)
 }
 
-func at(sec, nsec int64) int64 { return sec*1e9 + nsec }
 
 func line(ns int64, log string) stream.Line { return stream.Line{Time: ns, Log: log} }
 
-func TestResumeFilter(t *testing.T) {
-	cursorAt := func(times ...int64) stream.Cursor {
-		var c stream.Cursor
-		for _, t := range times {
-			c.Advance(&stream.Line{Time: t})
-		}
-		return c
-	}
-	cases := []struct {
-		name   string
-		cursor stream.Cursor
-		replay []stream.Line
-		want   []string
-	}{
-		{"zero cursor keeps everything", stream.Cursor{},
-			[]stream.Line{line(at(1, 0), "a"), line(at(1, 5), "b")}, []string{"a", "b"}},
-		{"replayed lines of the whole second are skipped", cursorAt(at(1, 5)),
-			[]stream.Line{line(at(1, 0), "a"), line(at(1, 5), "b"), line(at(1, 6), "c")}, []string{"c"}},
-		{"equal timestamps are not dropped", cursorAt(at(1, 5)),
-			[]stream.Line{line(at(1, 5), "b"), line(at(1, 5), "b2"), line(at(1, 5), "b3")}, []string{"b2", "b3"}},
-		{"equal timestamps are not repeated", cursorAt(at(1, 5), at(1, 5)),
-			[]stream.Line{line(at(1, 5), "b"), line(at(1, 5), "b2"), line(at(1, 5), "b3")}, []string{"b3"}},
-		{"lines after the cursor line are kept whatever their time", cursorAt(at(1, 5)),
-			[]stream.Line{line(at(1, 9), "later, read before"), line(at(1, 5), "cursor"), line(at(1, 4), "stepped back"), line(at(1, 7), "d")},
-			[]string{"stepped back", "d"}},
-		{"a time stepped back to counts every line with it", cursorAt(at(1, 5), at(1, 9), at(1, 5)),
-			[]stream.Line{line(at(1, 5), "x"), line(at(1, 9), "y"), line(at(1, 5), "z"), line(at(1, 6), "new")}, []string{"new"}},
-		{"a rotated log keeps the lines later than the cursor", cursorAt(at(1, 5)),
-			[]stream.Line{line(at(1, 3), "old"), line(at(1, 8), "held"), line(at(3, 0), "much later")}, []string{"held", "much later"}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			f := stages.NewResumeFilter(c.cursor)
-			var got []stream.Line
-			for _, l := range c.replay {
-				got = append(got, f.Filter([]stream.Line{l})...)
-			}
-			assert.Equal(t, c.want, linetest.Logs(got))
-
-			all, err := stream.Collect(context.Background(), stream.Via(stream.FromSlice(c.replay), stages.Resume(c.cursor)))
-			require.NoError(t, err)
-			assert.Equal(t, c.want, linetest.Logs(all), "as a stage, over one batch")
-		})
-	}
-}
-
-func TestResumeFilterReleasesHeldLinesAtTheEnd(t *testing.T) {
-	var c stream.Cursor
-	c.Advance(&stream.Line{Time: at(1, 5)})
-	got, err := stream.Collect(context.Background(), stream.Via(stream.FromSlice([]stream.Line{line(at(1, 6), "kept")}), stages.Resume(c)))
-	require.NoError(t, err)
-	assert.Equal(t, []string{"kept"}, linetest.Logs(got))
-}
-
 func TestTrack(t *testing.T) {
 	var c stream.Cursor
-	_, err := stream.Collect(context.Background(), stream.Via(stream.FromSlice([]stream.Line{line(1, "a"), line(2, "b"), line(2, "c")}), stream.Lift(stages.Track(&c))))
+	_, err := stream.ReadAll(context.Background(), stream.Via(stream.FromSlice([]stream.Line{line(1, "a"), line(2, "b"), line(2, "c")}), stream.Lift(stages.Track(&c))))
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), c.Time)
 	assert.Equal(t, 2, c.Count)
@@ -272,11 +217,10 @@ func (r retryAfter) Error() string { return "429 too many requests" }
 
 func fetchOpts(l *log, m *clock.Mock) stages.FetchOptions {
 	return stages.FetchOptions{
-		Open:     l.open,
-		Decoder:  logformat.NewTimestamped,
-		Replays:  true,
-		Classify: l.classify,
-		Clock:    m,
+		Open:    l.open,
+		Decoder: logformat.NewTimestamped,
+		Replays: true,
+		Retry:   stages.Retry{Classify: l.classify, Clock: m},
 	}
 }
 
@@ -317,7 +261,7 @@ func TestFetchGivesUp(t *testing.T) {
 	l := &log{failOn: []error{errReset, errReset, errReset, errReset}}
 	m := clock.NewMock()
 	o := fetchOpts(l, m)
-	o.Attempts = 3
+	o.Retry.Attempts = 3
 	r, _ := clocktest.Go(m, 10*time.Millisecond, time.Minute, collect(stages.Fetch(o)))
 	assert.ErrorIs(t, r.err, stages.ErrGaveUp)
 	assert.ErrorIs(t, r.err, errReset)
@@ -386,8 +330,10 @@ func TestFetchKeepsHeldLinesForTheReplay(t *testing.T) {
 			}
 			return nil
 		},
-		Classify: func(err error) (bool, time.Duration) { return errors.Is(err, errReset), 0 },
-		Clock:    m,
+		Retry: stages.Retry{
+			Classify: func(err error) (bool, time.Duration) { return errors.Is(err, errReset), 0 },
+			Clock:    m,
+		},
 	})
 	r, _ := clocktest.Go(m, 10*time.Millisecond, time.Minute, collect(src))
 	require.NoError(t, r.err)

@@ -100,3 +100,16 @@ func Sleep(ctx context.Context, clk clock.Clock, d time.Duration) bool {
 		return false
 	}
 }
+
+// WithDeadline returns a copy of ctx that ends when clk reaches deadline,
+// with ErrDeadline as its cause. Unlike context.WithDeadline it reads clk,
+// so that tests drive it with clock.Mock; it hands on to I/O no deadline of
+// its own, which clients would read on the real clock.
+func WithDeadline(ctx context.Context, clk clock.Clock, deadline time.Time) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	timer := clk.AfterFunc(deadline.Sub(clk.Now()), func() { cancel(ErrDeadline) })
+	return ctx, func() {
+		timer.Stop()
+		cancel(context.Canceled)
+	}
+}

@@ -12,7 +12,7 @@ import (
 func ExampleVia() {
 	src := stream.FromSlice([]stream.Line{{Log: "keep"}, {Log: "drop"}, {Log: "keep too"}})
 	notDrop := stream.Lift(stream.StepFunc(func(l *stream.Line) bool { return l.Log != "drop" }))
-	lines, err := stream.Collect(context.Background(), stream.Via(src, notDrop))
+	lines, err := stream.ReadAll(context.Background(), stream.Via(src, notDrop))
 	for _, l := range lines {
 		fmt.Println(l.Log)
 	}
@@ -26,7 +26,7 @@ func ExampleVia() {
 func ExampleChain() {
 	upper := stream.Lift(stream.StepFunc(func(l *stream.Line) bool { l.Log = strings.ToUpper(l.Log); return true }))
 	short := stream.Lift(stream.StepFunc(func(l *stream.Line) bool { return len(l.Log) < 4 }))
-	lines, _ := stream.Collect(context.Background(), stream.Via(stream.FromSlice([]stream.Line{{Log: "abc"}, {Log: "abcdef"}}), stream.Chain(upper, short)))
+	lines, _ := stream.ReadAll(context.Background(), stream.Via(stream.FromSlice([]stream.Line{{Log: "abc"}, {Log: "abcdef"}}), stream.Chain(upper, short)))
 	fmt.Println(lines[0].Log, len(lines))
 	// Output: ABC 1
 }
@@ -35,7 +35,7 @@ func ExampleLift() {
 	// A Step that counts lines and keeps them.
 	var n int
 	count := stream.StepFunc(func(*stream.Line) bool { n++; return true })
-	_, _ = stream.Collect(context.Background(), stream.Via(stream.FromSlice(make([]stream.Line, 3)), stream.Lift(count)))
+	_, _ = stream.ReadAll(context.Background(), stream.Via(stream.FromSlice(make([]stream.Line, 3)), stream.Lift(count)))
 	fmt.Println(n)
 	// Output: 3
 }
@@ -44,14 +44,14 @@ func ExampleSteps() {
 	drop := stream.StepFunc(func(l *stream.Line) bool { return l.Log != "" })
 	var seen int
 	count := stream.StepFunc(func(*stream.Line) bool { seen++; return true })
-	_, _ = stream.Collect(context.Background(), stream.Via(stream.FromSlice([]stream.Line{{Log: "a"}, {}, {Log: "b"}}), stream.Lift(stream.Steps(drop, count))))
+	_, _ = stream.ReadAll(context.Background(), stream.Via(stream.FromSlice([]stream.Line{{Log: "a"}, {}, {Log: "b"}}), stream.Lift(stream.Steps(drop, count))))
 	fmt.Println(seen)
 	// Output: 2
 }
 
 func ExampleFromReader() {
 	log := "2026-11-22T05:00:00.5Z stdout F hello\n2026-11-22T05:00:01Z stderr F oops\n"
-	lines, err := stream.Collect(context.Background(), stream.FromReader(strings.NewReader(log), logformat.NewCRI(0), stream.ReaderOptions{}))
+	lines, err := stream.ReadAll(context.Background(), stream.FromReader(strings.NewReader(log), logformat.NewCRI(0), stream.ReaderOptions{}))
 	for _, l := range lines {
 		fmt.Println(l)
 	}
@@ -74,7 +74,7 @@ func ExampleNewReader() {
 }
 
 func ExampleFromError() {
-	_, err := stream.Collect(context.Background(), stream.FromError(fmt.Errorf("pod %q not found", "action-1")))
+	_, err := stream.ReadAll(context.Background(), stream.FromError(fmt.Errorf("pod %q not found", "action-1")))
 	fmt.Println(err)
 	// Output: pod "action-1" not found
 }

@@ -6,16 +6,16 @@ import (
 	"github.com/actlog/actlog/timestamp"
 )
 
-// Stream names the output a line was written to.
-type Stream uint8
+// Output names the stream a line was written to: Stdout or Stderr.
+type Output uint8
 
 const (
-	Stdout Stream = iota
+	Stdout Output = iota
 	Stderr
 )
 
 // String returns "stdout" or "stderr".
-func (s Stream) String() string {
+func (s Output) String() string {
 	if s == Stderr {
 		return "stderr"
 	}
@@ -23,7 +23,7 @@ func (s Stream) String() string {
 }
 
 // ParseStream reads "stdout" or "stderr".
-func ParseStream(b []byte) (Stream, bool) {
+func ParseStream(b []byte) (Output, bool) {
 	switch string(b) {
 	case "stdout":
 		return Stdout, true
@@ -38,7 +38,7 @@ func ParseStream(b []byte) (Stream, bool) {
 type Line struct {
 	// Time is the Unix time in nanoseconds.
 	Time   int64
-	Stream Stream
+	Stream Output
 	// Overflow marks a record longer than its source's maximum: Log holds only
 	// its first bytes, and the line weighs more than any limit.
 	Overflow bool

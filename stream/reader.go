@@ -237,6 +237,57 @@ func (r *Reader) records(dst []Line) []Line {
 	return dst
 }
 
+// AtEnd decides what the end of the input means to Reader.Run, when a read
+// returns io.EOF, or ErrIncomplete because the input stops inside a record or
+// while the decoder holds an unfinished line (err). It returns nil to read on
+// (after waiting for the input to grow, say), io.EOF to end cleanly, or the
+// error that ends the reading.
+type AtEnd func(ctx context.Context, err error) error
+
+// EndAtEOF is the AtEnd of an input read once: its end ends the reading,
+// cleanly after a whole record, with ErrIncomplete inside one.
+func EndAtEOF(_ context.Context, err error) error { return err }
+
+// Run reads and decodes the input until it ends for good, handing each
+// non-empty batch of lines to emit, which owns the batch. When a read meets
+// the end of the input, atEnd decides whether reading goes on; nil means
+// EndAtEOF. Run checks ctx before every read, so that an input that returns
+// bytes but never a whole line cannot hold it past cancellation.
+//
+// Run returns nil at a clean end, ctx's error, the error emit or atEnd
+// returned, or the underlying reader's.
+func (r *Reader) Run(ctx context.Context, atEnd AtEnd, emit func([]Line) error) error {
+	if atEnd == nil {
+		atEnd = EndAtEOF
+	}
+	batch := make([]Line, 0, 64)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var err error
+		batch, err = r.Read(batch)
+		if len(batch) > 0 {
+			if e := emit(batch); e != nil {
+				return e
+			}
+			batch = make([]Line, 0, cap(batch))
+		}
+		switch {
+		case err == nil:
+			continue
+		case err == io.EOF || errors.Is(err, ErrIncomplete):
+			switch err = atEnd(ctx, err); err {
+			case nil:
+				continue
+			case io.EOF:
+				return nil
+			}
+		}
+		return err
+	}
+}
+
 // FromReader returns a source of the lines in r, decoded by d. The stream
 // ends cleanly at the end of r; it ends with ErrIncomplete if r ends inside a
 // record, and with r's error if reading fails. The source can be run once.
@@ -245,27 +296,22 @@ func FromReader(r io.Reader, d Decoder, o ReaderOptions) Source {
 		out := make(chan Chunk, 1)
 		go func() {
 			defer close(out)
-			rd := NewReader(r, d, o)
-			var batch []Line
-			for ctx.Err() == nil {
-				var err error
-				batch, err = rd.Read(batch)
-				if err == io.EOF {
-					err = nil
-					if len(batch) == 0 {
-						return
-					}
-					Send(ctx, out, Chunk{Lines: batch})
-					return
-				}
-				if len(batch) > 0 || err != nil {
-					if !Send(ctx, out, Chunk{Lines: batch, Err: err}) || err != nil {
-						return
-					}
-					batch = make([]Line, 0, cap(batch))
-				}
+			err := NewReader(r, d, o).Run(ctx, nil, SendTo(ctx, out))
+			if err != nil && ctx.Err() == nil {
+				Send(ctx, out, Chunk{Err: err})
 			}
 		}()
 		return out
+	}
+}
+
+// SendTo returns an emit function for Reader.Run that sends each batch on
+// out, and returns ctx's error if ctx ends first.
+func SendTo(ctx context.Context, out chan<- Chunk) func([]Line) error {
+	return func(lines []Line) error {
+		if !Send(ctx, out, Chunk{Lines: lines}) {
+			return ctx.Err()
+		}
+		return nil
 	}
 }

@@ -19,7 +19,7 @@ import (
 
 func readAll(t *testing.T, r io.Reader, d stream.Decoder, o stream.ReaderOptions) ([]stream.Line, error) {
 	t.Helper()
-	return stream.Collect(context.Background(), stream.FromReader(r, d, o))
+	return stream.ReadAll(context.Background(), stream.FromReader(r, d, o))
 }
 
 func TestReaderLineEndings(t *testing.T) {

@@ -176,10 +176,10 @@ func Each(ctx context.Context, src Source, fn func([]Line) error) error {
 	return err
 }
 
-// Collect runs src to its end and returns its lines and the error that ended
+// ReadAll runs src to its end and returns its lines and the error that ended
 // it (nil for a clean end). The batches are joined once, at the end, into a
 // slice of the exact size.
-func Collect(ctx context.Context, src Source) ([]Line, error) {
+func ReadAll(ctx context.Context, src Source) ([]Line, error) {
 	var batches [][]Line
 	n := 0
 	err := Each(ctx, src, func(b []Line) error {

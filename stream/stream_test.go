@@ -57,7 +57,7 @@ func (f *firstN) End(err error) error { return err }
 func TestEarlyCompletionStopsUpstream(t *testing.T) {
 	var sent atomic.Int64
 	src := stream.Via(endless(&sent), stream.Lift(stream.StepFunc(func(*stream.Line) bool { return true })), stream.Lift(&firstN{n: 5}))
-	got, err := stream.Collect(context.Background(), src)
+	got, err := stream.ReadAll(context.Background(), src)
 	require.NoError(t, err)
 	assert.Len(t, got, 5)
 	// The source sends one line a batch; the stages between hold a few.
@@ -86,7 +86,7 @@ func TestViaWaitsForEveryStage(t *testing.T) {
 	var returned atomic.Bool
 	var sent atomic.Int64
 	src := stream.Via(endless(&sent), passing(&returned), stream.Lift(&firstN{n: 3}))
-	_, err := stream.Collect(context.Background(), src)
+	_, err := stream.ReadAll(context.Background(), src)
 	require.NoError(t, err)
 	assert.True(t, returned.Load(), "Collect returned only after every stage had returned")
 }
@@ -100,7 +100,7 @@ func TestErrorTravelsInBand(t *testing.T) {
 		close(out)
 		return out
 	}, stream.Lift(stream.StepFunc(func(l *stream.Line) bool { return l.Log != "b" })))
-	got, err := stream.Collect(context.Background(), src)
+	got, err := stream.ReadAll(context.Background(), src)
 	assert.ErrorIs(t, err, boom)
 	assert.Equal(t, []string{"a", "c"}, linetest.Logs(got))
 }
@@ -120,12 +120,12 @@ func TestStepsSeeAnEarlierStepsCompletionAsTheirEnd(t *testing.T) {
 	short := errors.New("ended")
 	src := stream.Via(stream.FromSlice(lines("a", "b", "c", "d")),
 		stream.Lift(stream.Steps(&firstN{n: 2}, endWith{short})))
-	got, err := stream.Collect(context.Background(), src)
+	got, err := stream.ReadAll(context.Background(), src)
 	assert.ErrorIs(t, err, short)
 	assert.Equal(t, []string{"a", "b"}, linetest.Logs(got))
 
 	src = stream.Via(stream.FromSlice(lines("a", "b", "c")), stream.Lift(stream.Steps(&firstN{n: 2}, stream.StepFunc(func(*stream.Line) bool { return true }))))
-	got, err = stream.Collect(context.Background(), src)
+	got, err = stream.ReadAll(context.Background(), src)
 	assert.NoError(t, err)
 	assert.Equal(t, []string{"a", "b"}, linetest.Logs(got))
 }
@@ -133,7 +133,7 @@ func TestStepsSeeAnEarlierStepsCompletionAsTheirEnd(t *testing.T) {
 func TestChainComposesInOrder(t *testing.T) {
 	upper := stream.Lift(stream.StepFunc(func(l *stream.Line) bool { l.Log = strings.ToUpper(l.Log); return true }))
 	dropB := stream.Lift(stream.StepFunc(func(l *stream.Line) bool { return l.Log != "B" }))
-	got, err := stream.Collect(context.Background(), stream.Via(stream.FromSlice(lines("a", "b", "c")), stream.Chain(upper, dropB)))
+	got, err := stream.ReadAll(context.Background(), stream.Via(stream.FromSlice(lines("a", "b", "c")), stream.Chain(upper, dropB)))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"A", "C"}, linetest.Logs(got))
 }
@@ -167,26 +167,26 @@ func TestEachStopsOnTheCallbacksError(t *testing.T) {
 
 func TestFromErrorAndFromSlice(t *testing.T) {
 	boom := errors.New("boom")
-	_, err := stream.Collect(context.Background(), stream.FromError(boom))
+	_, err := stream.ReadAll(context.Background(), stream.FromError(boom))
 	assert.ErrorIs(t, err, boom)
 	in := lines("a")
 	src := stream.FromSlice(in)
-	got, _ := stream.Collect(context.Background(), src)
+	got, _ := stream.ReadAll(context.Background(), src)
 	got[0].Log = "changed"
-	again, _ := stream.Collect(context.Background(), src)
+	again, _ := stream.ReadAll(context.Background(), src)
 	assert.Equal(t, "a", again[0].Log, "each run emits its own copy")
 }
 
 func TestChainWaitsForItsMiddleStages(t *testing.T) {
 	var returned atomic.Bool
 	var sent atomic.Int64
-	_, err := stream.Collect(context.Background(), stream.Via(endless(&sent), stream.Chain(passing(&returned), stream.Lift(&firstN{n: 3}))))
+	_, err := stream.ReadAll(context.Background(), stream.Via(endless(&sent), stream.Chain(passing(&returned), stream.Lift(&firstN{n: 3}))))
 	require.NoError(t, err)
 	assert.True(t, returned.Load(), "the chain's middle stage returned before the pipeline did")
 }
 
 func TestAnEmptyChainPassesItsInputOn(t *testing.T) {
-	got, err := stream.Collect(context.Background(), stream.Via(stream.FromSlice(lines("a")), stream.Chain()))
+	got, err := stream.ReadAll(context.Background(), stream.Via(stream.FromSlice(lines("a")), stream.Chain()))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a"}, linetest.Logs(got))
 }

@@ -1,5 +1,5 @@
 // Command invoker is an invoker-like collector: many action pods, one
-// Kubernetes client, one k8slog.Source per container kept across
+// Kubernetes client, one k8slog.Container per container kept across
 // activations, collections running concurrently. It runs against the
 // in-process k8slogtest server, so it needs no cluster.
 package main
@@ -35,9 +35,9 @@ func run(w io.Writer, pods, activations int) error {
 		return err
 	}
 
-	// One Source per container, kept for the container's life: its cursor
+	// One k8slog.Container per container, kept for the container's life: its cursor
 	// is where the next activation begins.
-	sources := map[string]*k8slog.Source{}
+	sources := map[string]*k8slog.Container{}
 	containers := map[string]*k8slogtest.Container{}
 	for i := 0; i < pods; i++ {
 		name := fmt.Sprintf("wskinvoker-00-%d-nodejs", i)

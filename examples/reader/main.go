@@ -35,7 +35,7 @@ func main() {
 }
 
 func run(in io.Reader, w io.Writer, activations int) error {
-	log := logfile.NewReader(in, logfile.Options{Format: logformat.Docker})
+	log := logfile.NewPipe(in, logfile.Options{Format: logformat.Docker})
 	defer log.Close()
 	for i := 1; i <= activations; i++ {
 		a, err := log.Collect(context.Background(), activation.Options{WaitForSentinel: true})

@@ -4,7 +4,8 @@
 # Prints the binary's path.
 set -euo pipefail
 cd "$(dirname "$0")"
-version=$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" {print $3}' go.mod)
+version=$(awk '$1 == "k8s.io/kubernetes" {print $2; exit}' go.mod)
+[ -n "$version" ] || { echo "build.sh: no k8s.io/kubernetes version in go.mod" >&2; exit 1; }
 cache="${ACTLOG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/actlog}"
 bin="$cache/kube-apiserver-$version"
 if [ ! -x "$bin" ]; then

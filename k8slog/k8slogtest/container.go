@@ -71,10 +71,10 @@ func (c *Container) LogPath() string {
 
 // Print prints msg on s, stamped with the server's clock. Each line of msg
 // is a log line; a line longer than MaxRecord is split into P records.
-func (c *Container) Print(s stream.Stream, msg string) { c.PrintAt(c.pod.s.now(), s, msg) }
+func (c *Container) Print(s stream.Output, msg string) { c.PrintAt(c.pod.s.now(), s, msg) }
 
 // PrintAt prints msg on s, stamped t.
-func (c *Container) PrintAt(t time.Time, s stream.Stream, msg string) {
+func (c *Container) PrintAt(t time.Time, s stream.Output, msg string) {
 	ts := timestamp.Format(t.UnixNano())
 	var b strings.Builder
 	for _, line := range strings.Split(msg, "\n") {
@@ -113,7 +113,7 @@ func (c *Container) Lines() []stream.Line {
 		panic(fmt.Sprintf("k8slogtest: %v", err))
 	}
 	defer f.Close()
-	lines, _ := stream.Collect(context.Background(), stream.FromReader(f, logformat.NewCRI(1<<30), stream.ReaderOptions{MaxRecord: 1 << 30}))
+	lines, _ := stream.ReadAll(context.Background(), stream.FromReader(f, logformat.NewCRI(1<<30), stream.ReaderOptions{MaxRecord: 1 << 30}))
 	return lines
 }
 

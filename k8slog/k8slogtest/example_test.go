@@ -21,7 +21,7 @@ func ExampleNewServer() {
 	c.PrintAt(time.Date(2026, 11, 22, 5, 0, 0, 0, time.UTC), stream.Stdout, "hello from the action")
 	c.Sentinels()
 
-	client := kubernetes.NewForConfigOrDie(s.Config())
+	client := kubernetes.NewForConfigOrDie(s.Config()).CoreV1()
 	a, err := k8slog.New(client, "default", "action-1", k8slog.Options{}).Collect(context.Background(), activation.Options{WaitForSentinel: true})
 	fmt.Println(a.Text(), a.End, err)
 	// Output: [2026-11-22T05:00:00.000000000Z stdout: hello from the action] sentinels <nil>
@@ -36,7 +36,7 @@ func ExamplePod_Inject() {
 	// third is served.
 	p.Inject(k8slogtest.Status(503), k8slogtest.CutAfter(0))
 
-	client := kubernetes.NewForConfigOrDie(s.Config())
+	client := kubernetes.NewForConfigOrDie(s.Config()).CoreV1()
 	src := k8slog.New(client, "default", "flaky", k8slog.Options{Backoff: stages.Backoff{Initial: time.Millisecond}})
 	a, err := src.Collect(context.Background(), activation.Options{})
 	fmt.Println(a.Text(), err, len(s.LogRequests()))

@@ -225,7 +225,7 @@ type collector interface {
 	Close() error
 }
 
-type pod struct{ *k8slog.Source }
+type pod struct{ *k8slog.Container }
 
 func (pod) Close() error { return nil }
 
@@ -253,7 +253,7 @@ func podSource(c config, name string) (collector, error) {
 func fileSource(c config, path string, stdin io.Reader) (collector, error) {
 	o := logfile.Options{Format: logformat.Format(c.format)}
 	if path == "-" {
-		return logfile.NewReader(stdin, o), nil
+		return logfile.NewPipe(stdin, o), nil
 	}
 	return logfile.Open(path, o)
 }

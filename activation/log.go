@@ -1,0 +1,99 @@
+package activation
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/benbjohnson/clock"
+
+	"github.com/actlog/actlog/sentinel"
+	"github.com/actlog/actlog/stages"
+	"github.com/actlog/actlog/stream"
+)
+
+// A Log is what activations are collected from, one after another.
+//
+// Every Log can skip the rest of a truncated activation. One that can find
+// where the activation ends without reading what lies before it does so;
+// one that cannot implements Skip with ReadPast. A type that wraps a Log
+// and embeds it keeps the wrapped Log's Skip.
+type Log interface {
+	// Lines returns a source of the log's lines after the cursor at. With
+	// o.Follow, the source waits at the current end for more lines, and
+	// ends only when the log does; without, it ends at the current end.
+	Lines(at stream.Cursor, o ReadOptions) stream.Source
+	// Skip moves at past the rest of an activation without handing over
+	// its lines: past the next n sentinel lines, waiting for them, or, when
+	// n is zero, to the log's current end. It gives up when ctx ends or
+	// when no new line comes for o.Idle, and returns where it stopped, with
+	// the error that stopped it.
+	Skip(ctx context.Context, at stream.Cursor, n int, o ReadOptions) (Skipped, error)
+}
+
+// ReadOptions say how one collection reads a Log.
+type ReadOptions struct {
+	// Follow waits at the log's current end for more lines.
+	Follow bool
+	// MaxRecord is the longest record or joined line to keep whole; a
+	// longer one is over the collection's limit whatever its escaping.
+	// Zero means stream.DefaultMaxRecord.
+	MaxRecord int
+	// Idle is the longest a skip waits for a new line; zero means no limit.
+	Idle time.Duration
+	// Clock is what a skip's waits read; nil means the real clock.
+	Clock clock.Clock
+}
+
+// Skipped is where a skip stopped.
+type Skipped struct {
+	// At is the cursor after the last line skipped.
+	At stream.Cursor
+	// Sentinels is how many sentinel lines the skip passed.
+	Sentinels int
+}
+
+// ReadPast is the skip of a log that cannot find the end of an activation
+// without reading it: it reads the lines that lines returns after at,
+// following when n is not zero, and discards them until n sentinel lines
+// have gone by, or, when n is zero, to the current end. No line for o.Idle
+// ends it with stages.ErrIdle; the log ending before the sentinels, with a
+// sentinel.MissingError.
+func ReadPast(ctx context.Context, lines func(stream.Cursor, ReadOptions) stream.Source, at stream.Cursor, n int, o ReadOptions) (Skipped, error) {
+	o.Follow = n > 0
+	clk := o.Clock
+	if clk == nil {
+		clk = clock.New()
+	}
+	s := Skipped{At: at}
+	err := stream.Each(ctx, stream.Via(lines(at, o), stages.Idle(clk, o.Idle)), func(ls []stream.Line) error {
+		for i := range ls {
+			s.At.Advance(&ls[i])
+			if sentinel.Is(&ls[i]) {
+				if s.Sentinels++; s.Sentinels == n {
+					return stream.ErrComplete
+				}
+			}
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, stream.ErrComplete):
+		err = nil
+	case err == nil && n > 0:
+		err = &sentinel.MissingError{Found: s.Sentinels, Want: n}
+	}
+	return s, err
+}
+
+// LogFunc adapts a function that returns a log's lines to a Log that skips
+// with ReadPast.
+type LogFunc func(at stream.Cursor, o ReadOptions) stream.Source
+
+// Lines implements Log.
+func (f LogFunc) Lines(at stream.Cursor, o ReadOptions) stream.Source { return f(at, o) }
+
+// Skip implements Log with ReadPast.
+func (f LogFunc) Skip(ctx context.Context, at stream.Cursor, n int, o ReadOptions) (Skipped, error) {
+	return ReadPast(ctx, f, at, n, o)
+}

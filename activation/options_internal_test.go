@@ -1,0 +1,18 @@
+package activation
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestDefaultTimeoutsFollowTheLimit(t *testing.T) {
+	var o Options
+	assert.Equal(t, 2*time.Second, o.idleTimeout())
+	assert.Equal(t, 20*time.Second, o.timeout(), "10 MiB → 10 × 2s")
+	o.Limit = 1 << 20
+	assert.Equal(t, 10*time.Second, o.timeout(), "at least 5 × 2s")
+	o.Limit = 64 << 20
+	assert.Equal(t, 128*time.Second, o.timeout())
+}

@@ -1,0 +1,183 @@
+package k8slog
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/benbjohnson/clock"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
+
+	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/logformat"
+	"github.com/actlog/actlog/stages"
+	"github.com/actlog/actlog/stream"
+)
+
+// DefaultPoll is how often a Container asks again for a log that has no
+// lines yet (a pod not yet scheduled, a container between restarts), and
+// how often a skip looks again at the log's tail.
+const DefaultPoll = 250 * time.Millisecond
+
+// Options configure a Container. The zero value follows the log of a
+// single-container pod, with the default backoff, on the real clock.
+type Options struct {
+	// Container names the container; required on a pod with several.
+	Container string
+	// Poll, when set, replaces follow streams with requests that read to
+	// the current end, Poll apart: for paths (proxies, gateways) that break
+	// long requests. Zero follows.
+	Poll time.Duration
+	// Backoff spaces out reconnection attempts after transient failures.
+	Backoff stages.Backoff
+	// Attempts is how many consecutive failed attempts end a collection
+	// with the failure notice; zero means until its timeouts end it.
+	Attempts int
+	// Clock is what every wait reads; nil means the real clock.
+	Clock clock.Clock
+}
+
+// Container is one container's log, read through the pods/log endpoint,
+// with the cursor where the next activation begins. Its methods are safe
+// for concurrent use; collections run one at a time.
+type Container struct {
+	pods           corev1client.PodsGetter
+	namespace, pod string
+	o              Options
+	retry          stages.Retry
+	collector      *activation.Collector
+}
+
+// New returns the Container of a container's log in namespace/pod, read
+// through pods: a client from NewClient, or a clientset's CoreV1().
+func New(pods corev1client.PodsGetter, namespace, pod string, o Options) *Container {
+	if o.Clock == nil {
+		o.Clock = clock.New()
+	}
+	c := &Container{
+		pods: pods, namespace: namespace, pod: pod, o: o,
+		retry: stages.Retry{Classify: classify, Backoff: o.Backoff, Attempts: o.Attempts, Clock: o.Clock},
+	}
+	c.collector = activation.NewCollector(c, o.Clock)
+	return c
+}
+
+// Collect collects the next activation and moves the cursor past it. It
+// returns an *Error when the log cannot be read at all.
+func (c *Container) Collect(ctx context.Context, o activation.Options) (activation.Activation, error) {
+	return c.collector.Collect(ctx, o)
+}
+
+// Cursor returns where the next activation begins.
+func (c *Container) Cursor() stream.Cursor { return c.collector.Cursor() }
+
+// SetCursor moves where the next activation begins, for an invoker that
+// restarts and resumes a cursor it saved.
+func (c *Container) SetCursor(at stream.Cursor) { c.collector.SetCursor(at) }
+
+// Lines returns the container's lines after at; with o.Follow, the source
+// waits for more until the container exits. Transient failures reopen the
+// log from the last line read. It implements activation.Log.
+func (c *Container) Lines(at stream.Cursor, o activation.ReadOptions) stream.Source {
+	follow := o.Follow
+	return stages.Fetch(stages.FetchOptions{
+		Open: func(ctx context.Context, at stream.Cursor) (io.ReadCloser, error) {
+			return c.open(ctx, at, follow && c.o.Poll == 0)
+		},
+		Decoder:   logformat.NewTimestamped,
+		From:      at,
+		Replays:   true,
+		AtEnd:     func(ctx context.Context, err error) error { return c.atEnd(ctx, err, follow) },
+		Retry:     c.retry,
+		MaxRecord: o.MaxRecord,
+	})
+}
+
+// logs opens a pods/log request with opts, timestamps on and client-go's
+// own retry, which sleeps on the real clock, off.
+func (c *Container) logs(ctx context.Context, opts *corev1.PodLogOptions) (io.ReadCloser, error) {
+	opts.Container, opts.Timestamps = c.o.Container, true
+	rc, err := c.pods.Pods(c.namespace).GetLogs(c.pod, opts).MaxRetries(0).Stream(ctx)
+	if err != nil {
+		return nil, c.wrap(err)
+	}
+	return rc, nil
+}
+
+func (c *Container) open(ctx context.Context, at stream.Cursor, follow bool) (io.ReadCloser, error) {
+	opts := &corev1.PodLogOptions{Follow: follow}
+	if !at.IsZero() {
+		since := metav1.NewTime(time.Unix(0, at.Time))
+		opts.SinceTime = &since
+	}
+	return c.logs(ctx, opts)
+}
+
+// wrap gives an error from the API its kind, or returns it as it is if it
+// may be transient.
+func (c *Container) wrap(err error) error {
+	kind := kindOf(err)
+	if kind == nil {
+		return err
+	}
+	return &Error{Namespace: c.namespace, Pod: c.pod, Container: c.o.Container, Kind: kind, Err: err}
+}
+
+// atEnd decides what the end of a stream means. Without follow, the end of
+// a whole record is the current end, and an unfinished record a broken
+// stream. With follow, the container's state decides, read with a get on
+// the pod: exited, or the pod gone, is the end of the log; running means
+// the stream broke; not yet scheduled or waiting to (re)start means asking
+// again shortly. Without permission to get the pod, the stream is reopened
+// and the collection's timeouts decide.
+func (c *Container) atEnd(ctx context.Context, err error, follow bool) error {
+	if !follow {
+		if errors.Is(err, stream.ErrIncomplete) {
+			return errStreamBroken
+		}
+		return nil
+	}
+	pod, gerr := c.pods.Pods(c.namespace).Get(ctx, c.pod, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(gerr):
+		return nil
+	case gerr != nil:
+		return errStreamBroken
+	case pod.Spec.NodeName == "":
+		return stages.ReopenAfter(c.poll())
+	}
+	st := containerStatus(pod, c.o.Container)
+	switch {
+	case st == nil || st.State.Waiting != nil:
+		return stages.ReopenAfter(c.poll())
+	case st.State.Running != nil:
+		if c.o.Poll > 0 {
+			return stages.ReopenAfter(c.o.Poll)
+		}
+		return errStreamBroken
+	}
+	return nil
+}
+
+func (c *Container) poll() time.Duration {
+	if c.o.Poll > 0 {
+		return c.o.Poll
+	}
+	return DefaultPoll
+}
+
+func containerStatus(pod *corev1.Pod, name string) *corev1.ContainerStatus {
+	if name == "" && len(pod.Status.ContainerStatuses) == 1 {
+		return &pod.Status.ContainerStatuses[0]
+	}
+	for i, st := range pod.Status.ContainerStatuses {
+		if st.Name == name {
+			return &pod.Status.ContainerStatuses[i]
+		}
+	}
+	return nil
+}

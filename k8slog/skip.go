@@ -1,0 +1,145 @@
+package k8slog
+
+import (
+	"context"
+	"errors"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/logformat"
+	"github.com/actlog/actlog/sentinel"
+	"github.com/actlog/actlog/stages"
+	"github.com/actlog/actlog/stream"
+)
+
+// tails are the tailLines a skip asks for, in turn, until the tail holds
+// the start of the group of lines that share the time it needs.
+var tails = []int64{64, 4096}
+
+// errNoSkip says that the log's tail cannot tell where a cursor falls or
+// the log ends: too many of its lines share one time.
+var errNoSkip = errors.New("k8slog: the log's tail cannot place the cursor")
+
+// Skip moves at past the rest of an activation, found in the log's tail
+// (tailLines) rather than by reading the lines before it, so that a
+// truncated collection reads its limit and no more, however much the action
+// prints. It implements activation.Log.
+//
+// With n zero, Skip returns the cursor after the container's last line as
+// it is now: the time of the last line, and how many lines of the tail
+// carry exactly that time.
+//
+// Otherwise it returns the cursor after the n-th sentinel line after at,
+// reading the tail again, Poll apart (DefaultPoll when following, longer if
+// the server asks), until the sentinels are there, or until no new line has
+// come for o.Idle. Each look counts the sentinels after the last line the
+// one before saw; a look whose 64 lines do not reach back to it, with the
+// activation's end in view (some sentinels but not all), asks for 4,096.
+//
+// Where the tail cannot tell (its lines all share one time, and the log may
+// have more of them before it), the log is read from the cursor on, with
+// activation.ReadPast. Tail requests are retried as reads are.
+func (c *Container) Skip(ctx context.Context, at stream.Cursor, n int, o activation.ReadOptions) (activation.Skipped, error) {
+	if n == 0 {
+		return c.skipToEnd(ctx, at, o)
+	}
+	return c.skipPast(ctx, at, n, o)
+}
+
+func (c *Container) skipToEnd(ctx context.Context, at stream.Cursor, o activation.ReadOptions) (activation.Skipped, error) {
+	for _, size := range tails {
+		var t tail
+		err := c.retry.Do(ctx, func(ctx context.Context) (err error) {
+			t, err = c.tail(ctx, size, o.MaxRecord)
+			return err
+		})
+		if err != nil {
+			return activation.Skipped{At: at}, err
+		}
+		if len(t.marks) == 0 {
+			return activation.Skipped{At: at}, nil
+		}
+		if end, ok := t.cursorAfter(len(t.marks) - 1); ok {
+			return activation.Skipped{At: end}, nil
+		}
+	}
+	return activation.ReadPast(ctx, c.Lines, at, 0, o)
+}
+
+func (c *Container) skipPast(ctx context.Context, at stream.Cursor, n int, o activation.ReadOptions) (activation.Skipped, error) {
+	s, failures := activation.Skipped{At: at}, 0
+	lastNew := c.o.Clock.Now()
+	for {
+		end, sentinels, err := c.lookPast(ctx, s.At, n-s.Sentinels, o.MaxRecord)
+		wait := c.poll()
+		switch {
+		case errors.Is(err, errNoSkip):
+			// The tail cannot tell where s.At falls: the rest is read.
+			more, err := activation.ReadPast(ctx, c.Lines, s.At, n-s.Sentinels, o)
+			more.Sentinels += s.Sentinels
+			return more, err
+		case err == nil:
+			failures = 0
+			if end != s.At {
+				s.At, s.Sentinels, lastNew = end, s.Sentinels+sentinels, c.o.Clock.Now()
+			}
+			if s.Sentinels >= n {
+				return s, nil
+			}
+		default:
+			failures++
+			after, final := c.retry.Next(err, failures)
+			if final != nil {
+				return s, final
+			}
+			wait = max(wait, after)
+		}
+		if o.Idle > 0 && c.o.Clock.Since(lastNew) >= o.Idle {
+			return s, stages.ErrIdle
+		}
+		if !c.retry.Sleep(ctx, wait) {
+			return s, ctx.Err()
+		}
+	}
+}
+
+// lookPast reads the log's tail once, a longer one if it cannot tell, and
+// returns what tail.past says of it.
+func (c *Container) lookPast(ctx context.Context, at stream.Cursor, n, maxRecord int) (stream.Cursor, int, error) {
+	for i, size := range tails {
+		t, err := c.tail(ctx, size, maxRecord)
+		if err != nil {
+			return at, 0, err
+		}
+		if end, sentinels, ok := t.past(at, n, i == len(tails)-1); ok {
+			return end, sentinels, nil
+		}
+	}
+	return at, 0, errNoSkip
+}
+
+// tail reads the last n lines of the container's log; a record longer than
+// maxRecord keeps the time it starts with, and an unfinished last record is
+// left out.
+func (c *Container) tail(ctx context.Context, n int64, maxRecord int) (tail, error) {
+	rc, err := c.logs(ctx, &corev1.PodLogOptions{TailLines: &n})
+	if err != nil {
+		return tail{}, err
+	}
+	defer rc.Close()
+	t := tail{marks: make([]mark, 0, n)}
+	split := false
+	err = stream.NewReader(rc, logformat.NewTimestamped(), stream.ReaderOptions{MaxRecord: maxRecord}).Run(ctx, nil, func(lines []stream.Line) error {
+		for i := range lines {
+			t.marks = append(t.marks, mark{lines[i].Time, sentinel.Is(&lines[i])})
+			split = split || lines[i].Overflow || len(lines[i].Log) > splitAt
+		}
+		return nil
+	})
+	if errors.Is(err, stream.ErrIncomplete) {
+		err = nil
+	}
+	t.full = len(t.marks) == int(n) || split
+	return t, err
+}

@@ -1,0 +1,227 @@
+package logfile
+
+import (
+	"context"
+	"io"
+	"sync"
+
+	"github.com/benbjohnson/clock"
+
+	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/logformat"
+	"github.com/actlog/actlog/sentinel"
+	"github.com/actlog/actlog/stages"
+	"github.com/actlog/actlog/stream"
+)
+
+// Pipe is a log read once from an io.Reader that cannot be reopened or
+// sought, such as standard input, with a byte-offset cursor. A goroutine of
+// its own reads it ahead. The lines a collection is handed stay with the
+// Pipe until a later collection's cursor says they were consumed, so that
+// what a collection read but did not consume comes first in the next one.
+// Its current end is the reader's end.
+//
+// A read blocked on the underlying reader cannot be interrupted: that
+// goroutine belongs to the Pipe, not to a collection, and returns when the
+// reader ends.
+type Pipe struct {
+	collector *activation.Collector
+	rd        *stream.Reader
+	start     sync.Once
+	ch        chan stream.Chunk
+	closeOnce sync.Once
+	closed    chan struct{}
+
+	mu sync.Mutex
+	// handed are the lines handed to collections after the last cursor
+	// one was given, in order.
+	handed []stream.Line
+	end    error
+	ended  bool
+}
+
+// NewPipe returns the log read from in.
+func NewPipe(in io.Reader, o Options) *Pipe {
+	o = o.withDefaults()
+	p := &Pipe{
+		rd: stream.NewReader(in, newDecoder(o.Format, 0, func(logformat.Format) {}), stream.ReaderOptions{}),
+		ch: make(chan stream.Chunk, 1), closed: make(chan struct{}),
+	}
+	p.collector = activation.NewCollector(p, o.Clock)
+	return p
+}
+
+// Collect collects the next activation and moves the cursor past it.
+func (p *Pipe) Collect(ctx context.Context, o activation.Options) (activation.Activation, error) {
+	return p.collector.Collect(ctx, o)
+}
+
+// Cursor returns where the next activation begins.
+func (p *Pipe) Cursor() stream.Cursor { return p.collector.Cursor() }
+
+// SetCursor moves where the next activation begins. A Pipe cannot go back:
+// lines before the oldest it keeps are gone.
+func (p *Pipe) SetCursor(at stream.Cursor) { p.collector.SetCursor(at) }
+
+// Close stops reading ahead once the read under way returns.
+func (p *Pipe) Close() error {
+	p.closeOnce.Do(func() { close(p.closed) })
+	return nil
+}
+
+func (p *Pipe) readAhead() {
+	defer close(p.ch)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-p.closed:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	err := p.rd.Run(ctx, nil, stream.SendTo(ctx, p.ch))
+	if err != nil && ctx.Err() == nil {
+		stream.Send(ctx, p.ch, stream.Chunk{Err: err})
+	}
+}
+
+// since forgets the lines handed over up to at, and returns a copy of the
+// rest, with the end of the input if it has been met.
+func (p *Pipe) since(at stream.Cursor) (rest []stream.Line, ended bool, end error) {
+	p.start.Do(func() { go p.readAhead() })
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i := 0
+	for i < len(p.handed) && p.handed[i].Offset <= at.Offset {
+		i++
+	}
+	p.handed = p.handed[i:]
+	return append([]stream.Line(nil), p.handed...), p.ended, p.end
+}
+
+// next receives the next batch read ahead. ok is false when the input has
+// ended or ctx has.
+func (p *Pipe) next(ctx context.Context) (c stream.Chunk, ok bool) {
+	c, ok = stream.Receive(ctx, p.ch)
+	if !ok && ctx.Err() == nil {
+		p.mu.Lock()
+		p.ended = true
+		p.mu.Unlock()
+	}
+	if ok && c.Err != nil {
+		p.mu.Lock()
+		p.ended, p.end = true, c.Err
+		p.mu.Unlock()
+	}
+	return c, ok
+}
+
+// Lines returns the lines after at: first those handed over before and
+// not consumed, then the rest as they are read. It implements
+// activation.Log; o.Follow makes no difference, as the reader's end is its
+// only end.
+func (p *Pipe) Lines(at stream.Cursor, _ activation.ReadOptions) stream.Source {
+	return func(ctx context.Context) <-chan stream.Chunk {
+		out := make(chan stream.Chunk, 1)
+		go func() {
+			defer close(out)
+			rest, ended, end := p.since(at)
+			if len(rest) > 0 && !stream.Send(ctx, out, stream.Chunk{Lines: rest}) {
+				return
+			}
+			if ended {
+				if end != nil {
+					stream.Send(ctx, out, stream.Chunk{Err: end})
+				}
+				return
+			}
+			for {
+				c, ok := p.next(ctx)
+				if !ok {
+					return
+				}
+				p.mu.Lock()
+				p.handed = append(p.handed, c.Lines...)
+				p.mu.Unlock()
+				c.Lines = append([]stream.Line(nil), c.Lines...)
+				if !stream.Send(ctx, out, c) || c.Err != nil {
+					return
+				}
+			}
+		}()
+		return out
+	}
+}
+
+// Skip moves at past the rest of an activation, reading and discarding
+// lines as they come, without keeping them: past n sentinel lines, or,
+// when n is zero, to the reader's end. What follows the n-th sentinel in
+// its batch is kept for the next collection. It gives up when ctx ends or
+// no line comes for o.Idle. It implements activation.Log.
+func (p *Pipe) Skip(ctx context.Context, at stream.Cursor, n int, o activation.ReadOptions) (activation.Skipped, error) {
+	s := activation.Skipped{At: at}
+	// pass moves s past lines up to the n-th sentinel, and returns the
+	// index after it, or -1 if it is not among them.
+	pass := func(lines []stream.Line) int {
+		for i := range lines {
+			s.At.Advance(&lines[i])
+			if sentinel.Is(&lines[i]) {
+				if s.Sentinels++; s.Sentinels == n {
+					return i + 1
+				}
+			}
+		}
+		return -1
+	}
+	missing := func() error {
+		if n > 0 {
+			return &sentinel.MissingError{Found: s.Sentinels, Want: n}
+		}
+		return nil
+	}
+	// The lines handed over before stay with the Pipe until the next
+	// cursor says how far they were consumed.
+	rest, ended, end := p.since(at)
+	switch {
+	case pass(rest) >= 0:
+		return s, nil
+	case end != nil:
+		return s, end
+	case ended:
+		return s, missing()
+	}
+	// No line for o.Idle ends the skip, as it ends a collection.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var idle *clock.Timer
+	if o.Idle > 0 {
+		clk := o.Clock
+		if clk == nil {
+			clk = clock.New()
+		}
+		idle = clk.AfterFunc(o.Idle, func() { cancel(stages.ErrIdle) })
+		defer idle.Stop()
+	}
+	for {
+		c, ok := p.next(ctx)
+		switch {
+		case !ok && ctx.Err() != nil:
+			return s, context.Cause(ctx)
+		case !ok:
+			return s, missing()
+		}
+		if len(c.Lines) > 0 && idle != nil {
+			idle.Reset(o.Idle)
+		}
+		if i := pass(c.Lines); i >= 0 {
+			p.mu.Lock()
+			p.handed = append(p.handed, c.Lines[i:]...)
+			p.mu.Unlock()
+			return s, nil
+		}
+		if c.Err != nil {
+			return s, c.Err
+		}
+	}
+}

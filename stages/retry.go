@@ -1,0 +1,129 @@
+package stages
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/benbjohnson/clock"
+)
+
+// Classifier decides whether an error is transient, worth trying again for,
+// and how long the server asked to wait before that (zero if it did not
+// say).
+type Classifier func(err error) (transient bool, retryAfter time.Duration)
+
+// Backoff is the wait between attempts: Initial after the first failure,
+// multiplied by Factor after each further one, at most Max. The zero value
+// means 50ms, ×2, at most 1s.
+type Backoff struct {
+	Initial time.Duration
+	Max     time.Duration
+	Factor  float64
+}
+
+// Delay returns the wait after the n-th consecutive failure (n ≥ 1).
+func (b Backoff) Delay(n int) time.Duration {
+	initial, max, factor := b.Initial, b.Max, b.Factor
+	if initial <= 0 {
+		initial = 50 * time.Millisecond
+	}
+	if max <= 0 {
+		max = time.Second
+	}
+	if factor < 1 {
+		factor = 2
+	}
+	d := float64(initial)
+	for i := 1; i < n && d < float64(max); i++ {
+		d *= factor
+	}
+	return min(time.Duration(d), max)
+}
+
+// Retry is the policy for trying an operation again after an error: which
+// errors are transient (Classify), how long to wait (Backoff, or the
+// server's Retry-After when longer), and how many consecutive failures end
+// the trying. It is a value, shared by every request a source makes. The
+// zero value treats every error as permanent.
+type Retry struct {
+	// Classify tells transient errors from permanent ones; nil treats every
+	// error as permanent.
+	Classify Classifier
+	// Backoff spaces out the attempts.
+	Backoff Backoff
+	// Attempts is how many consecutive failures end the trying with a
+	// GaveUpError; zero means until the context ends.
+	Attempts int
+	// Clock is what every wait reads; nil means the real clock.
+	Clock clock.Clock
+}
+
+// Next decides what follows the failures-th consecutive failure, err: the
+// wait before the next attempt, or the error that ends the trying — err
+// itself if it is permanent, a *GaveUpError if the attempts are used up.
+func (r Retry) Next(err error, failures int) (wait time.Duration, final error) {
+	transient, after := false, time.Duration(0)
+	if r.Classify != nil {
+		transient, after = r.Classify(err)
+	}
+	switch {
+	case !transient:
+		return 0, err
+	case r.Attempts > 0 && failures >= r.Attempts:
+		return 0, &GaveUpError{Attempts: failures, Err: err}
+	}
+	return max(r.Backoff.Delay(failures), after), nil
+}
+
+// Sleep waits for d on the policy's clock, and reports false if ctx ended
+// first.
+func (r Retry) Sleep(ctx context.Context, d time.Duration) bool {
+	return Sleep(ctx, r.clock(), d)
+}
+
+// Do calls op until it returns nil or an error that Next says ends the
+// trying, waiting between attempts, and returns that error, or ctx's if it
+// ends first.
+func (r Retry) Do(ctx context.Context, op func(context.Context) error) error {
+	for failures := 1; ; failures++ {
+		err := op(ctx)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		wait, final := r.Next(err, failures)
+		if final != nil {
+			return final
+		}
+		if !r.Sleep(ctx, wait) {
+			return ctx.Err()
+		}
+	}
+}
+
+func (r Retry) clock() clock.Clock {
+	if r.Clock == nil {
+		return clock.New()
+	}
+	return r.Clock
+}
+
+// GaveUpError ends a stream whose transient errors did not clear within the
+// attempts allowed.
+type GaveUpError struct {
+	Attempts int
+	Err      error
+}
+
+func (e *GaveUpError) Error() string {
+	return fmt.Sprintf("stages: gave up after %d attempts: %v", e.Attempts, e.Err)
+}
+
+func (e *GaveUpError) Unwrap() error { return e.Err }
+
+// ErrGaveUp matches every GaveUpError with errors.Is.
+var ErrGaveUp = errors.New("stages: gave up")
+
+// Is reports whether target is ErrGaveUp.
+func (e *GaveUpError) Is(target error) bool { return target == ErrGaveUp }
