@@ -18,4 +18,3 @@ func TestClassifyTellsTransientErrors(t *testing.T) {
 	transient, _ = classify(errors.New("x509: certificate signed by unknown authority"))
 	assert.False(t, transient)
 }
-

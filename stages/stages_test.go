@@ -139,7 +139,6 @@ func TestRecoverTurnsTheEndingErrorIntoTheLastLine(t *testing.T) {
 	assert.Empty(t, got)
 }
 
-
 func line(ns int64, log string) stream.Line { return stream.Line{Time: ns, Log: log} }
 
 func TestTrack(t *testing.T) {
