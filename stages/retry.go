@@ -89,8 +89,11 @@ func (r Retry) Sleep(ctx context.Context, d time.Duration) bool {
 func (r Retry) Do(ctx context.Context, op func(context.Context) error) error {
 	for failures := 1; ; failures++ {
 		err := op(ctx)
-		if err == nil || ctx.Err() != nil {
-			return err
+		switch {
+		case err == nil:
+			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
 		}
 		wait, final := r.Next(err, failures)
 		if final != nil {

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
 
@@ -116,4 +118,70 @@ func TestReaderAllocatesOncePerLine(t *testing.T) {
 		}
 	})
 	assert.LessOrEqual(t, allocs/1000, 1.0)
+}
+
+// zeros returns bytes on every read and never a line ending, as /dev/zero
+// does.
+type zeros struct{ reads atomic.Int64 }
+
+func (z *zeros) Read(p []byte) (int, error) {
+	z.reads.Add(1)
+	clear(p)
+	return len(p), nil
+}
+
+func TestRunStopsWhenItsContextEndsThoughReadsNeverEndALine(t *testing.T) {
+	for _, max := range []int{1 << 10, 1 << 20} {
+		ctx, cancel := context.WithCancel(context.Background())
+		in := &zeros{}
+		rd := stream.NewReader(in, logformat.NewTimestamped(), stream.ReaderOptions{MaxRecord: max})
+		done := make(chan error)
+		go func() { done <- rd.Run(ctx, nil, func([]stream.Line) error { return nil }) }()
+		for in.reads.Load() < 100 {
+			runtime.Gosched()
+		}
+		cancel()
+		assert.ErrorIs(t, <-done, context.Canceled, "a record longer than %d bytes that never ends does not hold the loop", max)
+	}
+}
+
+func TestRunAsksAtEndWhatTheEndOfInputMeans(t *testing.T) {
+	in := "2026-11-22T05:00:00Z a\n2026-11-22T05:00:01Z b"
+	var ends []error
+	var got []string
+	r := strings.NewReader(in)
+	rd := stream.NewReader(r, logformat.NewTimestamped(), stream.ReaderOptions{})
+	err := rd.Run(context.Background(), func(_ context.Context, err error) error {
+		ends = append(ends, err)
+		switch len(ends) {
+		case 1:
+			r.Reset("\n2026-11-22T05:00:02Z c\n")
+			return nil
+		case 2:
+			return io.EOF
+		}
+		return err
+	}, func(lines []stream.Line) error {
+		got = append(got, linetest.Logs(lines)...)
+		return nil
+	})
+	require.NoError(t, err, "io.EOF from AtEnd is a clean end")
+	assert.Equal(t, []string{"a", "b", "c"}, got, "the record cut at the first end is finished after it")
+	require.Len(t, ends, 2)
+	assert.ErrorIs(t, ends[0], stream.ErrIncomplete)
+	assert.Equal(t, io.EOF, ends[1])
+
+	stop := errors.New("stop")
+	err = stream.NewReader(strings.NewReader(in), logformat.NewTimestamped(), stream.ReaderOptions{}).
+		Run(context.Background(), func(context.Context, error) error { return stop }, func([]stream.Line) error { return nil })
+	assert.ErrorIs(t, err, stop, "any other error from AtEnd ends the reading with it")
+}
+
+func TestRunStopsAtTheFirstErrorOfEmit(t *testing.T) {
+	full := errors.New("full")
+	calls := 0
+	err := stream.NewReader(iotest.OneByteReader(strings.NewReader("2026-11-22T05:00:00Z a\n2026-11-22T05:00:01Z b\n")), logformat.NewTimestamped(), stream.ReaderOptions{}).
+		Run(context.Background(), nil, func([]stream.Line) error { calls++; return full })
+	assert.ErrorIs(t, err, full)
+	assert.Equal(t, 1, calls)
 }

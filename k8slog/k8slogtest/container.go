@@ -11,8 +11,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	internalapi "k8s.io/cri-api/pkg/apis"
-	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/actlog/actlog/logformat"
 	"github.com/actlog/actlog/sentinel"
@@ -58,9 +56,6 @@ func (c *Container) startInstance() {
 	}
 	c.file = f
 }
-
-// Name returns the container's name.
-func (c *Container) Name() string { return c.name }
 
 // LogPath returns the CRI log file of the current instance.
 func (c *Container) LogPath() string {
@@ -219,17 +214,7 @@ func (c *Container) running(id string) bool {
 	return id == c.id(c.instance) && c.state == running
 }
 
-// runtime is the container runtime the kubelet's log reader asks whether a
-// container still runs; it answers nothing else.
-type runtime struct {
-	internalapi.RuntimeService
-	c *Container
-}
-
-func (r runtime) ContainerStatus(_ context.Context, id string, _ bool) (*runtimeapi.ContainerStatusResponse, error) {
-	st := runtimeapi.ContainerState_CONTAINER_EXITED
-	if r.c.running(id) {
-		st = runtimeapi.ContainerState_CONTAINER_RUNNING
-	}
-	return &runtimeapi.ContainerStatusResponse{Status: &runtimeapi.ContainerStatus{Id: id, State: st}}, nil
+// logPath is where instance of a container writes its CRI log.
+func (s *Server) logPath(namespace, pod, container string, instance int) string {
+	return filepath.Join(s.dir, namespace+"_"+pod, container, fmt.Sprintf("%d.log", instance))
 }
