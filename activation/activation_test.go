@@ -89,7 +89,7 @@ var (
 	wait    = activation.Options{Limit: mib, WaitForSentinel: true}
 )
 
-func TestD1SimpleLogWithSentinels(t *testing.T) {
+func TestALogWithSentinelsEndsAtTheSecond(t *testing.T) {
 	d := &dockerLog{}
 	d.add(epoch, stream.Stdout, "This is a log entry.")
 	d.sentinels(epoch)
@@ -99,7 +99,7 @@ func TestD1SimpleLogWithSentinels(t *testing.T) {
 	assert.Equal(t, activation.Sentinels, a.End)
 }
 
-func TestD2SimpleLogWithoutSentinels(t *testing.T) {
+func TestALogWithoutSentinelsEndsAtItsCurrentEnd(t *testing.T) {
 	d := &dockerLog{}
 	d.add(epoch, stream.Stdout, "This is a log entry.")
 	var at stream.Cursor
@@ -108,7 +108,7 @@ func TestD2SimpleLogWithoutSentinels(t *testing.T) {
 	assert.Equal(t, activation.CurrentEnd, a.End)
 }
 
-func TestD3ReadErrorIsReturned(t *testing.T) {
+func TestAnErrorReadingTheLogIsReturned(t *testing.T) {
 	ioErr := errors.New("read /var/lib/docker/containers/abc/abc-json.log: input/output error")
 	failing := activation.LogFunc(func(stream.Cursor, activation.ReadOptions) stream.Source { return stream.FromError(ioErr) })
 	var at stream.Cursor
@@ -117,7 +117,7 @@ func TestD3ReadErrorIsReturned(t *testing.T) {
 	assert.Empty(t, a.Lines, "no notice")
 }
 
-func TestD4TwoConsecutiveActivations(t *testing.T) {
+func TestConsecutiveActivationsStartWhereThePreviousEnded(t *testing.T) {
 	d := &dockerLog{}
 	d.add(epoch, stream.Stdout, "This is the first log.")
 	d.sentinels(epoch)
@@ -135,7 +135,7 @@ func TestD4TwoConsecutiveActivations(t *testing.T) {
 	assert.Equal(t, int64(len(d.data)), at.Offset)
 }
 
-func TestD5TerminatesWithoutSentinels(t *testing.T) {
+func TestNoLineWithinTheIdleTimeoutEndsWithTheFailureNotice(t *testing.T) {
 	m := clock.NewMock()
 	m.Set(time.Unix(1000, 0))
 	oneLine := activation.LogFunc(func(stream.Cursor, activation.ReadOptions) stream.Source {
@@ -169,7 +169,7 @@ func TestD5TerminatesWithoutSentinels(t *testing.T) {
 	assert.Less(t, a.Took, 200*time.Millisecond, "well under twice the idle timeout")
 }
 
-func TestD6Truncation(t *testing.T) {
+func TestTheLineOverTheLimitBecomesTheTruncationNotice(t *testing.T) {
 	d := &dockerLog{}
 	d.add(epoch, stream.Stdout, "This is the first line in first log.")
 	d.add(epoch+1e6, stream.Stderr, "This is the second line in first log.")
@@ -308,7 +308,7 @@ func TestTruncatedActivationIsSkippedByTheLog(t *testing.T) {
 	}
 }
 
-func TestD7LastLineIncomplete(t *testing.T) {
+func TestAnUnfinishedLastRecordIsNotEmitted(t *testing.T) {
 	d := &dockerLog{}
 	d.add(epoch, stream.Stdout, "This is a log entry.")
 	d.add(epoch, stream.Stdout, "This line is cut.")
@@ -321,7 +321,7 @@ func TestD7LastLineIncomplete(t *testing.T) {
 	assert.Equal(t, int64(bytes.IndexByte(d.data, '\n')+1), at.Offset, "the cursor stays before the unfinished record")
 }
 
-func TestD8SentinelsMissing(t *testing.T) {
+func TestALogEndingBeforeItsSentinelsEndsWithTheFailureNotice(t *testing.T) {
 	d := &dockerLog{}
 	d.add(epoch, stream.Stdout, "one")
 	d.add(epoch, stream.Stdout, "two")
@@ -337,7 +337,7 @@ func TestD8SentinelsMissing(t *testing.T) {
 	assert.Equal(t, activation.CurrentEnd, b.End)
 }
 
-func TestD9SentinelsStripped(t *testing.T) {
+func TestSentinelsAreStrippedAndWeighNothing(t *testing.T) {
 	d := &dockerLog{}
 	d.add(epoch, stream.Stdout, "the line")
 	d.sentinels(epoch)

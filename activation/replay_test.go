@@ -90,7 +90,7 @@ func (b blockUntil) Read([]byte) (int, error) {
 	}
 }
 
-func TestK5NeverEndingSourceWithoutSentinels(t *testing.T) {
+func TestALogThatNeverEndsFailsAfterTheIdleTimeout(t *testing.T) {
 	p := &podLog{follows: true, closed: make(chan struct{})}
 	p.add("1970-01-01T00:00:00Z a log line")
 	m := clock.NewMock()
@@ -104,7 +104,7 @@ func TestK5NeverEndingSourceWithoutSentinels(t *testing.T) {
 	assert.Less(t, a.Took, 3*time.Second)
 }
 
-func TestK6SentinelsMissing(t *testing.T) {
+func TestALogEndingBeforeItsSentinelsFails(t *testing.T) {
 	p := &podLog{}
 	p.add("1970-01-01T00:00:00Z one", "1970-01-01T00:00:00Z two")
 	var at stream.Cursor
@@ -115,7 +115,7 @@ func TestK6SentinelsMissing(t *testing.T) {
 	assert.Equal(t, []string{"one", "two"}, linetest.Logs(b.Lines))
 }
 
-func TestK7SentinelsStripped(t *testing.T) {
+func TestSentinelsAreStrippedFromAReplayingLog(t *testing.T) {
 	p := &podLog{}
 	p.add("1970-01-01T00:00:00Z the line", "1970-01-01T00:00:00Z "+S, "1970-01-01T00:00:00Z "+S)
 	for _, o := range []activation.Options{wait, blackbx} {
@@ -136,7 +136,7 @@ var c2 = []string{
 	"2018-02-06T00:09:35.383116503Z " + S,
 }
 
-func TestC1NoCursor(t *testing.T) {
+func TestWithoutACursorTheLogIsReadFromItsStart(t *testing.T) {
 	p := &podLog{}
 	p.add(c1...)
 	var at stream.Cursor
@@ -145,7 +145,7 @@ func TestC1NoCursor(t *testing.T) {
 	assert.Equal(t, []string{""}, p.since, "K1: the request carried no sinceTime")
 }
 
-func TestC2CursorAtTheLastSentinel(t *testing.T) {
+func TestACursorAtTheLastSentinelStartsAfterIt(t *testing.T) {
 	p := &podLog{}
 	p.add(c1...)
 	p.add(c2...)
@@ -157,7 +157,7 @@ func TestC2CursorAtTheLastSentinel(t *testing.T) {
 	assert.Equal(t, "2018-02-06T00:00:18Z", p.since[1], "K4: the second request carries the cursor's whole second")
 }
 
-func TestC3CursorBeforeEverythingReturned(t *testing.T) {
+func TestACursorBeforeEveryLineReturnsThemAll(t *testing.T) {
 	p := &podLog{}
 	p.add(c2...)
 	at := stream.Cursor{}
@@ -218,7 +218,7 @@ func TestBadInputThroughThePipeline(t *testing.T) {
 	assert.Contains(t, string(js), `\u0000\u0001 binary \ufffd`)
 }
 
-func TestS1S3FormattedOutput(t *testing.T) {
+func TestFormattedLinesArePaddedTimeStreamAndLog(t *testing.T) {
 	p := &podLog{}
 	p.add("2026-11-22T05:00:00Z this is a log", "2026-11-22T05:00:00Z this is a log too")
 	var at stream.Cursor
@@ -230,7 +230,7 @@ func TestS1S3FormattedOutput(t *testing.T) {
 	assert.Equal(t, activation.CurrentEnd, empty.End)
 }
 
-func TestS5S7EndsAreValuesNotText(t *testing.T) {
+func TestEndsAreValuesNotText(t *testing.T) {
 	p := &podLog{}
 	p.add("2026-11-22T05:00:00Z "+activation.FailureNotice, "2026-11-22T05:00:00Z x")
 	var at stream.Cursor

@@ -15,8 +15,8 @@
 // travels as a last element of type error, and an element of type error
 // ends a stream fed by go-streams with that error.
 //
-// The package is not in the original layout: it keeps the dependency on
-// go-streams out of the packages that do not need it.
+// It is a package of its own to keep the dependency on go-streams out of
+// the packages that do not need it.
 package gostreams
 
 import (

@@ -85,7 +85,7 @@ func sentinelsAt(c *k8slogtest.Container, t time.Time) {
 	c.PrintAt(t, stream.Stdout, sentinel.Marker)
 }
 
-func TestK1SimpleLogWithSentinels(t *testing.T) {
+func TestAPodLogWithSentinelsEndsAtTheSecond(t *testing.T) {
 	e := newEnv(t, k8slogtest.Options{})
 	c := e.s.AddPod("default", "p", "action").Container("action")
 	c.PrintAt(at(0), stream.Stdout, "This is a log entry.")
@@ -98,7 +98,7 @@ func TestK1SimpleLogWithSentinels(t *testing.T) {
 	assert.Equal(t, map[string]string{"follow": "true", "timestamps": "true"}, reqs[0].Query, "no sinceTime")
 }
 
-func TestK2BlackboxReadsToTheCurrentEnd(t *testing.T) {
+func TestBlackboxReadsToTheCurrentEnd(t *testing.T) {
 	e := newEnv(t, k8slogtest.Options{})
 	c := e.s.AddPod("default", "p", "action").Container("action")
 	c.PrintAt(at(0), stream.Stdout, "one line")
@@ -108,7 +108,7 @@ func TestK2BlackboxReadsToTheCurrentEnd(t *testing.T) {
 	assert.NotContains(t, e.s.LogRequests()[0].Query, "follow")
 }
 
-func TestK3PermanentErrorIsReturned(t *testing.T) {
+func TestAPermanentErrorIsReturned(t *testing.T) {
 	e := newEnv(t, k8slogtest.Options{})
 	e.s.AddPod("default", "p", "action").Inject(k8slogtest.Status(418))
 	a, err := e.source("p", k8slog.Options{}).Collect(context.Background(), wait)
@@ -116,7 +116,7 @@ func TestK3PermanentErrorIsReturned(t *testing.T) {
 	assert.Empty(t, a.Lines, "no notice")
 }
 
-func TestK4TwoConsecutiveActivations(t *testing.T) {
+func TestConsecutiveActivationsResumeToTheNanosecond(t *testing.T) {
 	e := newEnv(t, k8slogtest.Options{})
 	c := e.s.AddPod("default", "p", "action").Container("action")
 	c.PrintAt(at(0), stream.Stdout, "A")
@@ -131,7 +131,7 @@ func TestK4TwoConsecutiveActivations(t *testing.T) {
 	assert.Equal(t, "2026-11-22T05:00:00Z", reqs[1].Query["sinceTime"])
 }
 
-func TestK5NeverEndingStreamFailsAfterTheIdleTimeout(t *testing.T) {
+func TestAStreamThatNeverEndsFailsAfterTheIdleTimeout(t *testing.T) {
 	e := newEnv(t, k8slogtest.Options{})
 	c := e.s.AddPod("default", "p", "action").Container("action")
 	c.PrintAt(at(0), stream.Stdout, "a line")
@@ -143,7 +143,7 @@ func TestK5NeverEndingStreamFailsAfterTheIdleTimeout(t *testing.T) {
 	assert.Less(t, a.Took, 4*time.Second)
 }
 
-func TestK6SentinelsMissingWhenTheContainerExits(t *testing.T) {
+func TestSentinelsMissingWhenTheContainerExitsFail(t *testing.T) {
 	e := newEnv(t, k8slogtest.Options{})
 	c := e.s.AddPod("default", "p", "action").Container("action")
 	c.PrintAt(at(0), stream.Stdout, "one")
@@ -156,7 +156,7 @@ func TestK6SentinelsMissingWhenTheContainerExits(t *testing.T) {
 	assert.Equal(t, []string{"one", "two"}, linetest.Logs(b.Lines))
 }
 
-func TestK7SentinelsStripped(t *testing.T) {
+func TestSentinelsAreStripped(t *testing.T) {
 	e := newEnv(t, k8slogtest.Options{})
 	c := e.s.AddPod("default", "p", "action").Container("action")
 	c.PrintAt(at(0), stream.Stdout, "the line")
@@ -166,7 +166,7 @@ func TestK7SentinelsStripped(t *testing.T) {
 	}
 }
 
-func TestC1C2C3CursorsFromTheOriginal(t *testing.T) {
+func TestCursorsAtTheStartAtASentinelAndBeforeEveryLine(t *testing.T) {
 	e := newEnv(t, k8slogtest.Options{})
 	c := e.s.AddPod("default", "p", "action").Container("action")
 	t1 := time.Date(2018, 2, 6, 0, 0, 18, 0, time.UTC)

@@ -89,7 +89,7 @@ var (
 	blackbox = activation.Options{Limit: 1 << 20}
 )
 
-func TestD1D2D9SimpleLogs(t *testing.T) {
+func TestDockerFilesWithAndWithoutSentinels(t *testing.T) {
 	d := newDockerFile(t)
 	d.add(0, stream.Stdout, "This is a log entry.")
 	d.sentinels(0)
@@ -105,13 +105,13 @@ func TestD1D2D9SimpleLogs(t *testing.T) {
 	assert.Equal(t, activation.CurrentEnd, a.End)
 }
 
-func TestD3MissingFileIsAnError(t *testing.T) {
+func TestAMissingFileIsAnError(t *testing.T) {
 	_, err := logfile.Open(filepath.Join(t.TempDir(), "nope.log"), logfile.Options{})
 	assert.ErrorIs(t, err, os.ErrNotExist)
 	assert.Contains(t, err.Error(), "nope.log")
 }
 
-func TestD4TwoConsecutiveActivations(t *testing.T) {
+func TestConsecutiveActivationsStartAtTheCursorsOffset(t *testing.T) {
 	d := newDockerFile(t)
 	d.add(0, stream.Stdout, "This is the first log.")
 	d.sentinels(0)
@@ -125,7 +125,7 @@ func TestD4TwoConsecutiveActivations(t *testing.T) {
 	assert.Equal(t, []string{"1970-01-01T00:00:01.000000000Z stderr: This is the second log."}, b.Text())
 }
 
-func TestD5FollowsAWriterThenTimesOut(t *testing.T) {
+func TestAFollowedFileGrowsThenTimesOut(t *testing.T) {
 	d := newDockerFile(t)
 	m := clock.NewMock()
 	f := open(t, d.path, logfile.Options{Clock: m})
@@ -154,7 +154,7 @@ func TestFollowSeesLinesAppendedDuringTheCollection(t *testing.T) {
 	assert.Equal(t, d.size(), f.Cursor().Offset)
 }
 
-func TestD6TruncationSkipsTheRestOfTheActivation(t *testing.T) {
+func TestTruncationSkipsTheRestOfTheActivation(t *testing.T) {
 	d := newDockerFile(t)
 	d.add(0, stream.Stdout, "This is the first line in first log.")
 	d.add(1e6, stream.Stderr, "This is the second line in first log.")
@@ -168,7 +168,7 @@ func TestD6TruncationSkipsTheRestOfTheActivation(t *testing.T) {
 	assert.Equal(t, []string{"next"}, linetest.Logs(collect(t, f, blackbox).Lines))
 }
 
-func TestD7LastLineIncomplete(t *testing.T) {
+func TestAnUnfinishedLastRecordIsNotEmitted(t *testing.T) {
 	d := newDockerFile(t)
 	d.add(0, stream.Stdout, "full")
 	full := d.size()
@@ -180,7 +180,7 @@ func TestD7LastLineIncomplete(t *testing.T) {
 	assert.Equal(t, full, f.Cursor().Offset)
 }
 
-func TestD8SentinelsMissing(t *testing.T) {
+func TestAFileEndingBeforeItsSentinelsFails(t *testing.T) {
 	d := newDockerFile(t)
 	d.add(0, stream.Stdout, "one")
 	d.add(0, stream.Stdout, "two")

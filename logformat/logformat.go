@@ -3,7 +3,7 @@
 // "<time> <message>" lines of the Kubernetes pods/log endpoint with
 // timestamps=true. Each decoder is a stream.Decoder.
 //
-// The package exists beside stream because its decoders are shared by the
+// It is a package of its own because its decoders are shared by the
 // Kubernetes source and the file source, and neither should depend on the
 // other.
 package logformat
