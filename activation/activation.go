@@ -232,10 +232,10 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 	return a, nil
 }
 
-// IsFailure reports whether err is one that ends an activation with the
+// isFailure reports whether err is one that ends an activation with the
 // failure notice rather than an error: a timeout, missing sentinels,
 // transient errors that did not clear, or an unfinished last record.
-func IsFailure(err error) bool {
+func isFailure(err error) bool {
 	for _, target := range []error{stages.ErrIdle, stages.ErrDeadline, sentinel.ErrMissing, stages.ErrGaveUp, stream.ErrIncomplete} {
 		if errors.Is(err, target) {
 			return true
@@ -253,7 +253,7 @@ func notices(clk clock.Clock, limit int64) stages.Noticer {
 		switch {
 		case errors.Is(err, limits.ErrTruncated):
 			l.Log = TruncationNotice(limit)
-		case IsFailure(err):
+		case isFailure(err):
 			l.Log = FailureNotice
 		default:
 			return l, false

@@ -244,21 +244,23 @@ func (r *Reader) records(dst []Line) []Line {
 // error that ends the reading.
 type AtEnd func(ctx context.Context, err error) error
 
-// EndAtEOF is the AtEnd of an input read once: its end ends the reading,
+// endAtEOF is the AtEnd of an input read once: its end ends the reading,
 // cleanly after a whole record, with ErrIncomplete inside one.
-func EndAtEOF(_ context.Context, err error) error { return err }
+func endAtEOF(_ context.Context, err error) error { return err }
 
 // Run reads and decodes the input until it ends for good, handing each
 // non-empty batch of lines to emit, which owns the batch. When a read meets
 // the end of the input, atEnd decides whether reading goes on; nil means
-// EndAtEOF. Run checks ctx before every read, so that an input that returns
-// bytes but never a whole line cannot hold it past cancellation.
+// that the end of the input ends the reading, cleanly after a whole record,
+// with ErrIncomplete inside one. Run checks ctx before every read, so that
+// an input that returns bytes but never a whole line cannot hold it past
+// cancellation.
 //
 // Run returns nil at a clean end, ctx's error, the error emit or atEnd
 // returned, or the underlying reader's.
 func (r *Reader) Run(ctx context.Context, atEnd AtEnd, emit func([]Line) error) error {
 	if atEnd == nil {
-		atEnd = EndAtEOF
+		atEnd = endAtEOF
 	}
 	batch := make([]Line, 0, 64)
 	for {
