@@ -38,6 +38,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/actlog/actlog/k8slog"
 	"github.com/actlog/actlog/k8slog/k8slogtest"
 )
 
@@ -116,7 +117,11 @@ func run(m *testing.M) (int, error) {
 
 	env.kubelet = k8slogtest.NewServer(k8slogtest.Options{TLS: true})
 	defer env.kubelet.Close()
-	env.admin, err = kubernetes.NewForConfig(config(adminToken))
+	// The test creates and deletes hundreds of pods: far above client-go's
+	// default of 5 requests a second.
+	admin := config(adminToken)
+	admin.QPS, admin.Burst = k8slog.DefaultQPS, k8slog.DefaultBurst
+	env.admin, err = kubernetes.NewForConfig(admin)
 	if err != nil {
 		return 0, err
 	}
