@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -123,7 +124,12 @@ func (o Options) timeout() time.Duration {
 	if o.Timeout > 0 {
 		return o.Timeout
 	}
-	return time.Duration(max(o.limit()>>20, 5)) * 2 * time.Second
+	const step = 2 * time.Second
+	mib := max(o.limit()>>20, 5)
+	if mib > math.MaxInt64/int64(step) {
+		return math.MaxInt64
+	}
+	return time.Duration(mib) * step
 }
 
 func (o Options) clock() clock.Clock {
@@ -211,8 +217,6 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 		cancel()
 		cursor, found = skipped.At, found+skipped.Sentinels
 	}
-	cursor.Sentinel = found == 1
-	*at = cursor
 	a := Activation{Lines: lines, Took: clk.Since(start)}
 	var recovered *stages.RecoveredError
 	switch {
@@ -227,8 +231,11 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 			a.End = Truncated
 		}
 	default:
+		// No line was handed over: the cursor stays where it was.
 		return Activation{}, err
 	}
+	cursor.Sentinel = found == 1
+	*at = cursor
 	return a, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -230,11 +231,11 @@ func (p *pastSkipper) Skip(ctx context.Context, at stream.Cursor, n int, o activ
 // keeps its Skip.
 type counted struct {
 	activation.Log
-	lines int
+	lines atomic.Int64
 }
 
 func (c *counted) Lines(at stream.Cursor, o activation.ReadOptions) stream.Source {
-	return stream.Via(c.Log.Lines(at, o), stream.Lift(stream.StepFunc(func(*stream.Line) bool { c.lines++; return true })))
+	return stream.Via(c.Log.Lines(at, o), stream.Lift(stream.StepFunc(func(*stream.Line) bool { c.lines.Add(1); return true })))
 }
 
 func TestAWrappedLogKeepsItsSkip(t *testing.T) {
@@ -253,7 +254,7 @@ func TestAWrappedLogKeepsItsSkip(t *testing.T) {
 	a := collect(t, log, &at, activation.Options{Limit: stream.Line{Log: "kept"}.Weight(), WaitForSentinel: true})
 	assert.Equal(t, activation.Truncated, a.End)
 	assert.Equal(t, 2, skipper.n, "the wrapped log's own skip was asked for both sentinels")
-	assert.Less(t, log.lines, over/2, "the rest of the activation was not read through the wrapper")
+	assert.Less(t, log.lines.Load(), int64(over/2), "the rest of the activation was not read through the wrapper")
 	b := collect(t, log, &at, activation.Options{})
 	assert.Equal(t, []string{"next"}, linetest.Logs(b.Lines))
 }

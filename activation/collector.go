@@ -15,22 +15,28 @@ import (
 type Collector struct {
 	log   Log
 	clock clock.Clock
+	// turn is held by the collection under way.
+	turn chan struct{}
 
-	collecting sync.Mutex
-	mu         sync.Mutex
-	cursor     stream.Cursor
+	mu     sync.Mutex
+	cursor stream.Cursor
 }
 
 // NewCollector returns a Collector of log, on clk unless a collection's
 // options name a clock of their own; nil clk means the real clock.
 func NewCollector(log Log, clk clock.Clock) *Collector {
-	return &Collector{log: log, clock: clk}
+	return &Collector{log: log, clock: clk, turn: make(chan struct{}, 1)}
 }
 
-// Collect collects the next activation and moves the cursor past it.
+// Collect collects the next activation and moves the cursor past it. A
+// collection waiting for the one under way to end gives up when ctx ends.
 func (c *Collector) Collect(ctx context.Context, o Options) (Activation, error) {
-	c.collecting.Lock()
-	defer c.collecting.Unlock()
+	select {
+	case c.turn <- struct{}{}:
+	case <-ctx.Done():
+		return Activation{}, ctx.Err()
+	}
+	defer func() { <-c.turn }()
 	if o.Clock == nil {
 		o.Clock = c.clock
 	}

@@ -15,4 +15,9 @@ func TestDefaultTimeoutsFollowTheLimit(t *testing.T) {
 	assert.Equal(t, 10*time.Second, o.timeout(), "at least 5 × 2s")
 	o.Limit = 64 << 20
 	assert.Equal(t, 128*time.Second, o.timeout())
+	for _, limit := range []int64{3323656525 << 30, 1<<63 - 1} {
+		o.Limit = limit
+		assert.Positive(t, o.timeout(), "a limit of %d does not overflow the timeout", limit)
+		assert.GreaterOrEqual(t, o.timeout(), time.Duration(1<<62), "it saturates")
+	}
 }

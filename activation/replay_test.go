@@ -269,6 +269,52 @@ func TestCancelledCollectionReturnsTheError(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
+func TestACollectionCancelledMidwayLeavesTheCursorWhereItWas(t *testing.T) {
+	p := &podLog{follows: true, closed: make(chan struct{})}
+	p.add("2026-11-22T05:00:00.1Z a1", "2026-11-22T05:00:00.2Z a2", "2026-11-22T05:00:00.3Z a3", "2026-11-22T05:00:00.4Z a4")
+	log := &counted{Log: p}
+	ctx, cancel := context.WithCancel(context.Background())
+	o := wait
+	o.Clock = clock.NewMock()
+	done := make(chan error)
+	var at stream.Cursor
+	go func() {
+		_, err := activation.Collect(ctx, log, &at, o)
+		done <- err
+	}()
+	// The four lines are read, then the follow stream waits for more.
+	require.Eventually(t, func() bool { return log.lines.Load() == 4 }, 5*time.Second, time.Millisecond)
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+	assert.Equal(t, stream.Cursor{}, at, "no line was handed over")
+
+	p.add("2026-11-22T05:00:00.5Z a5", "2026-11-22T05:00:00.6Z "+S, "2026-11-22T05:00:00.6Z "+S)
+	a := collect(t, p, &at, wait)
+	assert.Equal(t, []string{"a1", "a2", "a3", "a4", "a5"}, linetest.Logs(a.Lines))
+}
+
+func TestAQueuedCollectionGivesUpWithItsContext(t *testing.T) {
+	p := &podLog{follows: true, closed: make(chan struct{})}
+	c := activation.NewCollector(p, clock.NewMock())
+	first, cancelFirst := context.WithCancel(context.Background())
+	running := make(chan error)
+	go func() {
+		_, err := c.Collect(first, wait)
+		running <- err
+	}()
+	require.Eventually(t, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.since) == 1
+	}, 5*time.Second, time.Millisecond, "the first collection is under way")
+	queued, cancelQueued := context.WithCancel(context.Background())
+	cancelQueued()
+	_, err := c.Collect(queued, wait)
+	assert.ErrorIs(t, err, context.Canceled, "the queued collection returns at once")
+	cancelFirst()
+	assert.ErrorIs(t, <-running, context.Canceled)
+}
+
 func TestASilentActivationAfterACleanOneEndsAtItsSentinels(t *testing.T) {
 	p := &podLog{follows: true, closed: make(chan struct{})}
 	p.add("2026-11-22T05:00:00Z chatty", "2026-11-22T05:00:00Z "+S, "2026-11-22T05:00:00Z "+S,

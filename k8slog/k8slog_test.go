@@ -116,6 +116,23 @@ func TestAPermanentErrorIsReturned(t *testing.T) {
 	assert.Empty(t, a.Lines, "no notice")
 }
 
+func TestAnErrorAfterSomeLinesLeavesTheCursorBeforeThem(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	p := e.s.AddPod("default", "p", "action")
+	c := p.Container("action")
+	for i := 1; i <= 4; i++ {
+		c.PrintAt(at(i), stream.Stdout, fmt.Sprintf("a%d", i))
+	}
+	sentinelsAt(c, at(5))
+	p.Inject(k8slogtest.CutAfter(3), k8slogtest.Status(403))
+	src := e.source("p", k8slog.Options{})
+	_, err := e.drive(t, src, wait)
+	require.ErrorIs(t, err, k8slog.ErrForbidden, "the reconnect after three lines is refused")
+	assert.Equal(t, stream.Cursor{}, src.Cursor(), "none of the three lines was handed over")
+	a := collect(t, src, wait)
+	assert.Equal(t, []string{"a1", "a2", "a3", "a4"}, linetest.Logs(a.Lines))
+}
+
 func TestConsecutiveActivationsResumeToTheNanosecond(t *testing.T) {
 	e := newEnv(t, k8slogtest.Options{})
 	c := e.s.AddPod("default", "p", "action").Container("action")

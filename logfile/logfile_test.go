@@ -451,3 +451,15 @@ func TestAReaderFarOverItsLimitKeepsItsHeapBounded(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, b.Lines, "everything was read past")
 }
+
+func TestAPipeKeepsALineUnderTheLimitWholeWhateverItsLength(t *testing.T) {
+	long := strings.Repeat("2", 2<<20)
+	p := logfile.NewPipe(strings.NewReader("2026-11-22T05:00:00Z "+long+"\n2026-11-22T05:00:01Z short\n"), logfile.Options{})
+	defer p.Close()
+	a, err := p.Collect(context.Background(), activation.Options{})
+	require.NoError(t, err)
+	require.Len(t, a.Lines, 2, "2 MiB is under the default 10 MiB limit")
+	assert.True(t, a.Lines[0].Log == long)
+	assert.Equal(t, "short", a.Lines[1].Log)
+	assert.Equal(t, activation.CurrentEnd, a.End)
+}

@@ -26,7 +26,8 @@ import (
 // reader ends.
 type Pipe struct {
 	collector *activation.Collector
-	rd        *stream.Reader
+	in        io.Reader
+	format    logformat.Format
 	start     sync.Once
 	ch        chan stream.Chunk
 	closeOnce sync.Once
@@ -43,10 +44,7 @@ type Pipe struct {
 // NewPipe returns the log read from in.
 func NewPipe(in io.Reader, o Options) *Pipe {
 	o = o.withDefaults()
-	p := &Pipe{
-		rd: stream.NewReader(in, newDecoder(o.Format, 0, func(logformat.Format) {}), stream.ReaderOptions{}),
-		ch: make(chan stream.Chunk, 1), closed: make(chan struct{}),
-	}
+	p := &Pipe{in: in, format: o.Format, ch: make(chan stream.Chunk, 1), closed: make(chan struct{})}
 	p.collector = activation.NewCollector(p, o.Clock)
 	return p
 }
@@ -69,7 +67,9 @@ func (p *Pipe) Close() error {
 	return nil
 }
 
-func (p *Pipe) readAhead() {
+// readAhead reads the input to its end, keeping records and joined lines
+// whole up to maxRecord bytes.
+func (p *Pipe) readAhead(maxRecord int) {
 	defer close(p.ch)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -80,16 +80,18 @@ func (p *Pipe) readAhead() {
 		case <-ctx.Done():
 		}
 	}()
-	err := p.rd.Run(ctx, nil, stream.SendTo(ctx, p.ch))
+	rd := stream.NewReader(p.in, newDecoder(p.format, maxRecord, func(logformat.Format) {}), stream.ReaderOptions{MaxRecord: maxRecord})
+	err := rd.Run(ctx, nil, stream.SendTo(ctx, p.ch))
 	if err != nil && ctx.Err() == nil {
 		stream.Send(ctx, p.ch, stream.Chunk{Err: err})
 	}
 }
 
-// since forgets the lines handed over up to at, and returns a copy of the
-// rest, with the end of the input if it has been met.
-func (p *Pipe) since(at stream.Cursor) (rest []stream.Line, ended bool, end error) {
-	p.start.Do(func() { go p.readAhead() })
+// since starts reading ahead, for records up to o.MaxRecord, if it has not
+// started; forgets the lines handed over up to at; and returns a copy of
+// the rest, with the end of the input if it has been met.
+func (p *Pipe) since(at stream.Cursor, o activation.ReadOptions) (rest []stream.Line, ended bool, end error) {
+	p.start.Do(func() { go p.readAhead(o.MaxRecord) })
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	i := 0
@@ -120,13 +122,14 @@ func (p *Pipe) next(ctx context.Context) (c stream.Chunk, ok bool) {
 // Lines returns the lines after at: first those handed over before and
 // not consumed, then the rest as they are read. It implements
 // activation.Log; o.Follow makes no difference, as the reader's end is its
-// only end.
-func (p *Pipe) Lines(at stream.Cursor, _ activation.ReadOptions) stream.Source {
+// only end. The first collection's o.MaxRecord sizes the records kept
+// whole for the Pipe's life.
+func (p *Pipe) Lines(at stream.Cursor, o activation.ReadOptions) stream.Source {
 	return func(ctx context.Context) <-chan stream.Chunk {
 		out := make(chan stream.Chunk, 1)
 		go func() {
 			defer close(out)
-			rest, ended, end := p.since(at)
+			rest, ended, end := p.since(at, o)
 			if len(rest) > 0 && !stream.Send(ctx, out, stream.Chunk{Lines: rest}) {
 				return
 			}
@@ -182,7 +185,7 @@ func (p *Pipe) Skip(ctx context.Context, at stream.Cursor, n int, o activation.R
 	}
 	// The lines handed over before stay with the Pipe until the next
 	// cursor says how far they were consumed.
-	rest, ended, end := p.since(at)
+	rest, ended, end := p.since(at, o)
 	switch {
 	case pass(rest) >= 0:
 		return s, nil

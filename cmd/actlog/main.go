@@ -200,18 +200,19 @@ var limitSyntax = regexp.MustCompile(`(?i)^([0-9]+)(B|KB|MB|GB)?$`)
 
 // parseLimit reads a size such as 4096, 4096B or 10MB (1024-based). Zero
 // collects nothing.
+// maxLimit is the largest --limit, 1 TiB: far above any activation's logs,
+// and far below where sizes and timeouts derived from it overflow.
+const maxLimit = 1 << 40
+
 func parseLimit(s string) (int64, error) {
 	m := limitSyntax.FindStringSubmatch(s)
 	if m == nil {
 		return 0, fmt.Errorf("--limit %q is not a size such as 4096, 512KB or 10MB", s)
 	}
-	n, err := strconv.ParseInt(m[1], 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("--limit %q is too large", s)
-	}
 	shift := map[string]uint{"": 0, "B": 0, "KB": 10, "MB": 20, "GB": 30}[strings.ToUpper(m[2])]
-	if n > (1<<62)>>shift {
-		return 0, fmt.Errorf("--limit %q is too large", s)
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil || n > maxLimit>>shift {
+		return 0, fmt.Errorf("--limit %q is above 1 TiB", s)
 	}
 	if n == 0 {
 		return activation.NoLogs, nil

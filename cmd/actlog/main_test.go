@@ -182,12 +182,12 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 }
 
 func TestLimitSyntax(t *testing.T) {
-	for in, want := range map[string]int64{"4096": 4096, "4096B": 4096, "10MB": 10 << 20, "10mb": 10 << 20, "2KB": 2048, "1GB": 1 << 30, "0": -1} {
+	for in, want := range map[string]int64{"4096": 4096, "4096B": 4096, "10MB": 10 << 20, "10mb": 10 << 20, "2KB": 2048, "1GB": 1 << 30, "1024GB": 1 << 40, "0": -1} {
 		got, err := parseLimit(in)
 		require.NoError(t, err, in)
 		assert.Equal(t, want, got, in)
 	}
-	for _, in := range []string{"", "lots", "-1", "10 MB", "1TB", "99999999999999999999"} {
+	for _, in := range []string{"", "lots", "-1", "10 MB", "1TB", "1025GB", "1099511627777", "3323656525GB", "99999999999999999999"} {
 		_, err := parseLimit(in)
 		assert.Error(t, err, in)
 	}
