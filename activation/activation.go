@@ -40,6 +40,11 @@ const (
 	NoLogs int64 = -1
 )
 
+// ErrGone says that the lines at a cursor are no longer in the log: they
+// were rotated away and deleted. A source ends a collection with it, and
+// the collection ends with the failure notice, never silently later.
+var ErrGone = errors.New("activation: the lines at the cursor are gone")
+
 // FailureNotice is the log of the notice that ends an activation whose logs
 // could not all be collected.
 const FailureNotice = "There was an issue while collecting your logs. Data might be missing."
@@ -243,7 +248,7 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 // failure notice rather than an error: a timeout, missing sentinels,
 // transient errors that did not clear, or an unfinished last record.
 func isFailure(err error) bool {
-	for _, target := range []error{stages.ErrIdle, stages.ErrDeadline, sentinel.ErrMissing, stages.ErrGaveUp, stream.ErrIncomplete} {
+	for _, target := range []error{stages.ErrIdle, stages.ErrDeadline, sentinel.ErrMissing, stages.ErrGaveUp, stream.ErrIncomplete, ErrGone} {
 		if errors.Is(err, target) {
 			return true
 		}

@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/actlog/actlog/activation"
@@ -16,26 +16,22 @@ import (
 	"github.com/actlog/actlog/stream"
 )
 
-var (
-	// ErrTruncated says the file is now shorter than the cursor.
-	ErrTruncated = errors.New("logfile: file truncated under the cursor")
-	// ErrReplaced says another file now stands at the path.
-	ErrReplaced = errors.New("logfile: file replaced under the cursor")
-)
-
-// File is a log file with the cursor where the next activation begins. Its
-// methods are safe for concurrent use; collections run one at a time.
+// File is a log file with the cursor where the next activation begins. It
+// follows the file across rotation: when the file at its path is renamed
+// and replaced (the kubelet's 0.log to 0.log.<time>, Docker's ID-json.log
+// to ID-json.log.1, compressed or not), or truncated in place, the rest of
+// the old file is read, then the new one from its start. Its methods are
+// safe for concurrent use; collections run one at a time.
 type File struct {
 	path      string
 	o         Options
 	collector *activation.Collector
 
-	// fh stays open for the File's life: the file is read through it, and
-	// while it is held no other file can take its identity.
-	fh *os.File
-
 	mu     sync.Mutex
 	format logformat.Format
+	// segs are the files read since the last collection ended; while a
+	// File reads, a line's Offset holds its segment's index.
+	segs []*segment
 }
 
 // Open opens the File at path. It fails if the file cannot be read. Close
@@ -47,144 +43,438 @@ func Open(path string, o Options) (*File, error) {
 			return nil, err
 		}
 	}
-	fh, err := os.Open(path)
+	seg, err := openSegment(path)
 	if err != nil {
-		return nil, fmt.Errorf("logfile: %w", err)
+		return nil, err
 	}
-	f := &File{path: path, o: o, fh: fh, format: o.Format}
+	f := &File{path: path, o: o, format: o.Format, segs: []*segment{seg}}
 	f.collector = activation.NewCollector(f, o.Clock)
 	return f, nil
 }
 
-// Close releases the file.
-func (f *File) Close() error { return f.fh.Close() }
+// Close releases the files.
+func (f *File) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, s := range f.segs {
+		s.close()
+	}
+	f.segs = nil
+	return nil
+}
 
-// Collect collects the next activation and moves the cursor past it.
+// Collect collects the next activation and moves the cursor past it. When
+// the lines at the cursor are gone (rotated away and deleted), the
+// activation ends with the failure notice, its Cause says so
+// (activation.ErrGone), and the next one starts at the start of the file
+// now at the path.
 func (f *File) Collect(ctx context.Context, o activation.Options) (activation.Activation, error) {
-	return f.collector.Collect(ctx, o)
+	a, err := f.collector.Collect(ctx, o)
+	at := f.collector.Cursor()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if errors.Is(a.Cause, activation.ErrGone) {
+		if seg, serr := f.current(); serr == nil {
+			at.File, at.Offset = seg.id.String(), 0
+		}
+	}
+	f.collector.SetCursor(f.settle(at))
+	return a, err
+}
+
+// settle returns at with its file named by identity, and closes the files
+// it no longer needs.
+func (f *File) settle(at stream.Cursor) stream.Cursor {
+	keep := -1
+	if at.File == "" {
+		if seq := int(at.Offset >> offsetBits); seq < len(f.segs) {
+			keep = seq
+			seg := f.segs[seq]
+			if seg.id.first == 0 && !seg.gz {
+				_, _ = seg.rewritten(0)
+			}
+			at.File, at.Offset = seg.id.String(), at.Offset&maxOffset
+		}
+	}
+	var kept []*segment
+	open := map[*os.File]bool{}
+	for i, s := range f.segs {
+		if i == keep || s.id.String() == at.File && kept == nil {
+			s.seq = len(kept)
+			kept = append(kept, s)
+			open[s.fh] = true
+		}
+	}
+	for _, s := range f.segs {
+		if !open[s.fh] {
+			s.close()
+		}
+	}
+	f.segs = kept
+	return at
 }
 
 // Cursor returns where the next activation begins.
 func (f *File) Cursor() stream.Cursor { return f.collector.Cursor() }
 
 // SetCursor moves where the next activation begins, for an invoker that
-// restarts and resumes a cursor it saved.
+// restarts and resumes a cursor it saved. A cursor without a File is in the
+// file that was at the path when the File was opened.
 func (f *File) SetCursor(at stream.Cursor) { f.collector.SetCursor(at) }
 
-// Lines returns the file's lines after at; with o.Follow, the source waits
-// for the file to grow. It implements activation.Log.
-func (f *File) Lines(at stream.Cursor, o activation.ReadOptions) stream.Source {
-	if o.Follow {
-		return f.follow(at, o.MaxRecord)
-	}
-	return stages.Fetch(stages.FetchOptions{
-		Open:      f.open,
-		Decoder:   func() stream.Decoder { return f.decoder(o.MaxRecord) },
-		From:      at,
-		MaxRecord: o.MaxRecord,
-	})
-}
-
-// Skip moves at past the rest of an activation: to the file's last whole
-// record, found by reading backwards from its end, when n is zero; past n
-// sentinel lines, read and discarded, otherwise. It implements
+// Lines returns the file's lines after at: the rest of the file the cursor
+// is in, then the files that replaced it, in turn. With o.Follow, the
+// source waits for the file to grow, and for a new file after a rotation;
+// without, it ends at the end of the file at the path. It implements
 // activation.Log.
-func (f *File) Skip(ctx context.Context, at stream.Cursor, n int, o activation.ReadOptions) (activation.Skipped, error) {
-	if n > 0 {
-		return activation.ReadPast(ctx, f.Lines, at, n, o)
-	}
-	end, err := f.lastRecordEnd(at)
-	return activation.Skipped{At: end}, err
-}
-
-// follow reads the file from at on with one reader and one decoder, and at
-// its end polls for it to grow: a line that one stream leaves unfinished
-// stays pending in the decoder while the other stream's lines come out.
-func (f *File) follow(at stream.Cursor, maxRecord int) stream.Source {
+func (f *File) Lines(at stream.Cursor, o activation.ReadOptions) stream.Source {
 	return func(ctx context.Context) <-chan stream.Chunk {
 		out := make(chan stream.Chunk, 1)
 		go func() {
 			defer close(out)
-			if _, err := f.check(at); err != nil {
+			if err := f.read(ctx, at, o, stream.SendTo(ctx, out)); err != nil && ctx.Err() == nil {
 				stream.Send(ctx, out, stream.Chunk{Err: err})
-				return
-			}
-			rd := stream.NewReader(io.NewSectionReader(f.fh, at.Offset, math.MaxInt64-at.Offset), f.decoder(maxRecord),
-				stream.ReaderOptions{MaxRecord: maxRecord, Offset: at.Offset, PrevTime: at.Time})
-			var changed error
-			err := rd.Run(ctx, func(ctx context.Context, _ error) error {
-				if _, changed = f.check(stream.Cursor{Offset: rd.Offset()}); changed != nil {
-					return changed
-				}
-				if !stages.Sleep(ctx, f.o.Clock, f.o.Poll) {
-					return ctx.Err()
-				}
-				return nil
-			}, stream.SendTo(ctx, out))
-			switch {
-			case err == nil || ctx.Err() != nil:
-			case err == changed:
-				stream.Send(ctx, out, stream.Chunk{Err: err})
-			default:
-				stream.Send(ctx, out, stream.Chunk{Err: fmt.Errorf("logfile: %w", err)})
 			}
 		}()
 		return out
 	}
 }
 
-// open returns the file from the cursor's offset to its current size,
-// after checking that the path still names it and that it still reaches the
-// cursor.
-func (f *File) open(_ context.Context, at stream.Cursor) (io.ReadCloser, error) {
-	size, err := f.check(at)
+// Skip moves at past the rest of an activation: to the last whole record
+// of the file at the path, found by reading backwards from its end, when n
+// is zero; past n sentinel lines, read and discarded, otherwise. It
+// implements activation.Log.
+func (f *File) Skip(ctx context.Context, at stream.Cursor, n int, o activation.ReadOptions) (activation.Skipped, error) {
+	if n > 0 {
+		return activation.ReadPast(ctx, f.Lines, at, n, o)
+	}
+	f.mu.Lock()
+	seg, err := f.current()
+	f.mu.Unlock()
+	if err != nil {
+		return activation.Skipped{At: at}, err
+	}
+	end, err := lastRecordEnd(seg.fh)
+	if err != nil {
+		return activation.Skipped{At: at}, err
+	}
+	at.File, at.Offset = "", position(seg.seq, end)
+	return activation.Skipped{At: at}, nil
+}
+
+// errMoved ends the reading of a segment whose successor is known.
+var errMoved = errors.New("logfile: moved to the next file")
+
+// read sends the lines after at, segment after segment, with one decoder,
+// so that a line that one stream leaves unfinished stays pending while the
+// other stream's lines come out, across a rotation too.
+func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOptions, emit func([]stream.Line) error) error {
+	f.mu.Lock()
+	seg, off, err := f.locate(at)
+	f.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	dec := f.decoder(o.MaxRecord)
+	prev := at.Time
+	for {
+		r, release, err := seg.reader(off)
+		if err != nil {
+			return err
+		}
+		rd := stream.NewReader(r, dec, stream.ReaderOptions{MaxRecord: o.MaxRecord, Offset: position(seg.seq, off), PrevTime: prev})
+		var next *segment
+		draining := false
+		err = rd.Run(ctx, func(ctx context.Context, end error) error {
+			if draining {
+				off = 0
+				return errMoved
+			}
+			// Following, the file is looked at after the wait, right
+			// before it is read again: a truncation during the wait is
+			// seen before the reader reads what was written after it.
+			if o.Follow && !stages.Sleep(ctx, f.o.Clock, f.o.Poll) {
+				return ctx.Err()
+			}
+			f.mu.Lock()
+			n, noff, how, err := f.after(seg, rd.Offset()&maxOffset)
+			f.mu.Unlock()
+			switch {
+			case err != nil:
+				return err
+			case how == rotated && !seg.gz:
+				// The writer may have finished a last record in the old
+				// file after the rename: read it once more.
+				draining, next = true, n
+				return nil
+			case how != stay:
+				next, off = n, noff
+				return errMoved
+			case !o.Follow:
+				return end
+			}
+			return nil
+		}, func(lines []stream.Line) error {
+			prev = lines[len(lines)-1].Time
+			return emit(lines)
+		})
+		release()
+		if err != errMoved {
+			return err
+		}
+		seg = next
+	}
+}
+
+// locate returns the segment at's lines are in and the offset in it after
+// them. A file written anew from its start since is read from its start,
+// or, if a copy of it holds the rest (copytruncate), from the copy.
+func (f *File) locate(at stream.Cursor) (*segment, int64, error) {
+	var seg *segment
+	off := at.Offset
+	if at.File == "" {
+		seq := int(at.Offset >> offsetBits)
+		if seq >= len(f.segs) {
+			return nil, 0, fmt.Errorf("%w: offset %d", stream.ErrCursor, at.Offset)
+		}
+		seg, off = f.segs[seq], at.Offset&maxOffset
+	} else {
+		id, err := parseFileID(at.File)
+		if err != nil {
+			return nil, 0, err
+		}
+		if seg, err = f.find(id); err != nil {
+			return nil, 0, err
+		}
+		if seg == nil {
+			if cur, err := f.current(); err == nil && cur.id.sameFile(id) {
+				// The file at the path is the cursor's, written anew.
+				return f.again(cur), 0, nil
+			}
+			return nil, 0, fmt.Errorf("%w: %s no longer holds the file %s, nor does any file rotated from it", activation.ErrGone, f.path, at.File)
+		}
+	}
+	if seg.gz {
+		return seg, off, nil
+	}
+	rewritten, err := seg.rewritten(off)
+	if err != nil || !rewritten {
+		return seg, off, err
+	}
+	if cp := f.copyOf(seg.id, off); cp != nil {
+		return cp, off, nil
+	}
+	return f.again(seg), 0, nil
+}
+
+// How reading goes on after the end of a segment.
+type move int
+
+const (
+	// stay: the segment is still the file at the path, and holds what it
+	// held; it may grow.
+	stay move = iota
+	// rotated: another file stands at the path; the segment will not grow.
+	rotated
+	// rewritten: the file was truncated in place, and maybe written again.
+	rewritten
+)
+
+// after says what follows the end of seg at off, and where reading goes on
+// if it moves: the file that replaced seg at the path, or the copy of a
+// file truncated in place, or that file itself from its start.
+func (f *File) after(seg *segment, off int64) (next *segment, nextOff int64, how move, err error) {
+	if !seg.gz {
+		cur, err := os.Stat(f.path)
+		if err != nil {
+			// Between a rename and the new file, or deleted: the new file
+			// may come.
+			return nil, 0, stay, nil
+		}
+		if dev, ino := statID(cur); dev == seg.id.dev && ino == seg.id.ino {
+			changed, err := seg.rewritten(off)
+			if err != nil || !changed {
+				return nil, 0, stay, err
+			}
+			if cp := f.copyOf(seg.id, off); cp != nil {
+				return cp, off, rewritten, nil
+			}
+			return f.again(seg), 0, rewritten, nil
+		}
+	}
+	next, err = f.successor(seg)
+	if err != nil {
+		return nil, 0, stay, err
+	}
+	return next, 0, rotated, nil
+}
+
+// current returns the segment of the file at the path now.
+func (f *File) current() (*segment, error) {
+	fi, err := os.Stat(f.path)
+	if err != nil {
+		return nil, fmt.Errorf("logfile: %w", err)
+	}
+	dev, ino := statID(fi)
+	for _, s := range f.segs {
+		if !s.gz && s.id.dev == dev && s.id.ino == ino {
+			if rewritten, err := s.rewritten(0); err == nil && !rewritten {
+				return s, nil
+			}
+		}
+	}
+	return f.add(openSegment(f.path))
+}
+
+// find returns the segment of the file id names: among those read, or the
+// file at the path or beside it that is the same file on disk with the same
+// first line, or a copy of it (a compressed one too). It returns nil if
+// there is none.
+func (f *File) find(id fileID) (*segment, error) {
+	for _, s := range f.segs {
+		if s.id == id {
+			return s, nil
+		}
+	}
+	var copies []string
+	for _, name := range append([]string{f.path}, siblings(f.path)...) {
+		fi, err := os.Stat(name)
+		if err != nil {
+			continue
+		}
+		if dev, ino := statID(fi); dev == id.dev && ino == id.ino && !strings.HasSuffix(name, ".gz") {
+			seg, err := openSegment(name)
+			if err == nil && (id.first == 0 || seg.id.first == id.first) {
+				return f.add(seg, nil)
+			}
+			if seg != nil {
+				seg.close()
+			}
+			continue
+		}
+		copies = append(copies, name)
+	}
+	if id.first == 0 {
+		return nil, nil
+	}
+	for _, name := range copies {
+		seg, err := openSegment(name)
+		if err != nil {
+			continue
+		}
+		if seg.id.first == id.first {
+			return f.add(seg, nil)
+		}
+		seg.close()
+	}
+	return nil, nil
+}
+
+// copyOf returns a copy of the file id names, other than that file, that
+// reaches past off: what copytruncate leaves of a file it truncates.
+func (f *File) copyOf(id fileID, off int64) *segment {
+	if id.first == 0 {
+		return nil
+	}
+	for _, s := range f.segs {
+		if s.id.first == id.first && !s.id.sameFile(id) {
+			return s
+		}
+	}
+	for _, name := range siblings(f.path) {
+		seg, err := openSegment(name)
+		if err != nil {
+			continue
+		}
+		if seg.id.first == id.first && !seg.id.sameFile(id) && (seg.gz || sizeOf(seg) >= off) {
+			cp, _ := f.add(seg, nil)
+			return cp
+		}
+		seg.close()
+	}
+	return nil
+}
+
+func sizeOf(s *segment) int64 {
+	n, _ := s.size()
+	return n
+}
+
+// successor returns the file that follows seg in the rotation: of the
+// files beside the path and at it, the one whose first line comes first
+// after seg's; the file at the path if that cannot be told.
+func (f *File) successor(seg *segment) (*segment, error) {
+	var best *segment
+	for _, name := range siblings(f.path) {
+		s, err := openSegment(name)
+		if err != nil {
+			continue
+		}
+		later := s.firstTime > seg.firstTime && seg.firstTime != 0 && !s.id.sameFile(seg.id) && s.id.first != seg.id.first
+		if later && (best == nil || s.firstTime < best.firstTime) {
+			if best != nil {
+				best.close()
+			}
+			best = s
+			continue
+		}
+		s.close()
+	}
+	if best != nil {
+		if cur, err := os.Stat(f.path); err == nil {
+			// The file at the path follows every rotated one.
+			if dev, ino := statID(cur); best.id.dev == dev && best.id.ino == ino {
+				best.close()
+				best = nil
+			}
+		}
+	}
+	if best == nil {
+		return f.current()
+	}
+	return f.add(best, nil)
+}
+
+// again returns a new segment for the file of seg, written anew from its
+// start.
+func (f *File) again(seg *segment) *segment {
+	fresh := &segment{seq: len(f.segs), name: seg.name, fh: seg.fh, id: fileID{dev: seg.id.dev, ino: seg.id.ino}}
+	start := fresh.start()
+	fresh.id.first, fresh.firstTime = fingerprint(start), firstTime(start)
+	f.segs = append(f.segs, fresh)
+	return fresh
+}
+
+// add appends seg to the File's segments and returns it, or returns err.
+func (f *File) add(seg *segment, err error) (*segment, error) {
 	if err != nil {
 		return nil, err
 	}
-	return io.NopCloser(io.NewSectionReader(f.fh, at.Offset, size-at.Offset)), nil
+	seg.seq = len(f.segs)
+	f.segs = append(f.segs, seg)
+	return seg, nil
 }
 
-// check returns the file's size, or the error that says why it cannot be
-// read from at.
-func (f *File) check(at stream.Cursor) (int64, error) {
-	byPath, err := os.Stat(f.path)
+// lastRecordEnd returns the offset after the file's last whole record,
+// found by reading backwards from its end.
+func lastRecordEnd(fh *os.File) (int64, error) {
+	fi, err := fh.Stat()
 	if err != nil {
 		return 0, fmt.Errorf("logfile: %w", err)
-	}
-	held, err := f.fh.Stat()
-	if err != nil {
-		return 0, fmt.Errorf("logfile: %w", err)
-	}
-	switch {
-	case !os.SameFile(byPath, held):
-		return 0, fmt.Errorf("%w: %s", ErrReplaced, f.path)
-	case held.Size() < at.Offset:
-		return 0, fmt.Errorf("%w: %s is %d bytes, the cursor is at %d", ErrTruncated, f.path, held.Size(), at.Offset)
-	}
-	return held.Size(), nil
-}
-
-// lastRecordEnd returns the cursor after the file's last whole record,
-// found by reading backwards from its end, or at if none ends after it.
-func (f *File) lastRecordEnd(at stream.Cursor) (stream.Cursor, error) {
-	size, err := f.check(at)
-	if err != nil {
-		return at, err
 	}
 	buf := make([]byte, 64<<10)
-	for end := size; end > at.Offset; {
-		start := max(at.Offset, end-int64(len(buf)))
-		n, err := f.fh.ReadAt(buf[:end-start], start)
+	for end := fi.Size(); end > 0; {
+		start := max(0, end-int64(len(buf)))
+		n, err := fh.ReadAt(buf[:end-start], start)
 		if err != nil && err != io.EOF {
-			return at, fmt.Errorf("logfile: %w", err)
+			return 0, fmt.Errorf("logfile: %w", err)
 		}
 		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
-			at.Offset = start + int64(i) + 1
-			return at, nil
+			return start + int64(i) + 1, nil
 		}
 		end = start
 	}
-	return at, nil
+	return 0, nil
 }
 
 func (f *File) decoder(maxLine int) stream.Decoder {

@@ -230,28 +230,6 @@ func TestCRIJoinedLineOverTheCapIsATruncation(t *testing.T) {
 	assert.Len(t, a.Lines, 1, "only the notice")
 }
 
-func TestFileTruncatedOrReplacedUnderTheCursor(t *testing.T) {
-	d := newDockerFile(t)
-	d.add(0, stream.Stdout, "a")
-	d.add(0, stream.Stdout, "b")
-	f := open(t, d.path, logfile.Options{})
-	collect(t, f, blackbox)
-	require.NoError(t, os.Truncate(d.path, 10))
-	_, err := f.Collect(context.Background(), blackbox)
-	assert.ErrorIs(t, err, logfile.ErrTruncated)
-	assert.Contains(t, err.Error(), d.path)
-
-	g := open(t, d.path, logfile.Options{})
-	require.NoError(t, os.Remove(d.path))
-	require.NoError(t, os.WriteFile(d.path, []byte(dockerRecord(0, stream.Stdout, "new file")), 0o644))
-	_, err = g.Collect(context.Background(), blackbox)
-	assert.ErrorIs(t, err, logfile.ErrReplaced)
-
-	require.NoError(t, os.Remove(d.path))
-	_, err = g.Collect(context.Background(), blackbox)
-	assert.ErrorIs(t, err, os.ErrNotExist, "a file that vanished")
-}
-
 func TestBadDockerRecordsAreKept(t *testing.T) {
 	d := newDockerFile(t)
 	d.add(5e9, stream.Stdout, "good")

@@ -20,6 +20,10 @@ type Cursor struct {
 	Count int
 	// Offset is the byte offset after the last consumed line's record.
 	Offset int64
+	// File identifies the file Offset is in, for sources that follow a log
+	// across files (rotation); it is opaque text without '/' or '@', empty
+	// for other sources.
+	File string
 	// Sentinel says that the last activation ended after one of its two
 	// sentinels (a timeout cut it short): the next may begin with the other.
 	Sentinel bool
@@ -40,11 +44,15 @@ type timeCount struct {
 }
 
 // IsZero reports whether c is the start of the log.
-func (c Cursor) IsZero() bool { return c.Count == 0 && c.Offset == 0 && !c.Sentinel }
+func (c Cursor) IsZero() bool { return c.Count == 0 && c.Offset == 0 && c.File == "" && !c.Sentinel }
 
 // Advance moves c past l.
+//
+// A line's Offset is a position in its source's own terms, which may span
+// files: the cursor takes it, and forgets File until the source names the
+// file again.
 func (c *Cursor) Advance(l *Line) {
-	c.Offset = l.Offset
+	c.Offset, c.File = l.Offset, ""
 	if c.Count > 0 && l.Time == c.Time {
 		c.Count++
 		return
@@ -84,8 +92,9 @@ func (c Cursor) String() string {
 	return string(b)
 }
 
-// MarshalText writes "TIME/COUNT/OFFSET", with TIME canonical, and "/S"
-// after it when Sentinel is set; the zero Cursor is the empty text.
+// MarshalText writes "TIME/COUNT/OFFSET", with TIME canonical, "@FILE"
+// after OFFSET when File is set, and "/S" after it all when Sentinel is
+// set; the zero Cursor is the empty text.
 func (c Cursor) MarshalText() ([]byte, error) {
 	if c.IsZero() {
 		return []byte{}, nil
@@ -95,6 +104,13 @@ func (c Cursor) MarshalText() ([]byte, error) {
 	b = strconv.AppendInt(b, int64(c.Count), 10)
 	b = append(b, '/')
 	b = strconv.AppendInt(b, c.Offset, 10)
+	if c.File != "" {
+		if strings.ContainsAny(c.File, "/@") {
+			return nil, fmt.Errorf("%w: file %q holds '/' or '@'", ErrCursor, c.File)
+		}
+		b = append(b, '@')
+		b = append(b, c.File...)
+	}
 	if c.Sentinel {
 		b = append(b, "/S"...)
 	}
@@ -123,7 +139,11 @@ func (c *Cursor) UnmarshalText(text []byte) error {
 		return fmt.Errorf("%w: %q: %w", ErrCursor, text, err)
 	}
 	n, err1 := strconv.Atoi(parts[1])
-	off, err2 := strconv.ParseInt(parts[2], 10, 64)
+	offset, file, hasFile := strings.Cut(parts[2], "@")
+	off, err2 := strconv.ParseInt(offset, 10, 64)
+	if hasFile && (file == "" || strings.Contains(file, "@")) {
+		return fmt.Errorf("%w: %q", ErrCursor, text)
+	}
 	if err1 != nil || err2 != nil || n < 0 || off < 0 {
 		return fmt.Errorf("%w: %q", ErrCursor, text)
 	}
@@ -131,6 +151,6 @@ func (c *Cursor) UnmarshalText(text []byte) error {
 		// No line consumed: there is no time to resume after.
 		t = 0
 	}
-	*c = Cursor{Time: t, Count: n, Offset: off, Sentinel: sentinel}
+	*c = Cursor{Time: t, Count: n, Offset: off, File: file, Sentinel: sentinel}
 	return nil
 }

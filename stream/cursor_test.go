@@ -79,6 +79,7 @@ func FuzzCursorText(f *testing.F) {
 	f.Add("")
 	f.Add("1970-01-01T00:00:00Z/1/0")
 	f.Add("2026-11-22T05:00:00Z/2/10/S")
+	f.Add("2026-11-22T05:00:00Z/2/10@803:1a2b:9f8e7d6c5b4a3921/S")
 	f.Fuzz(func(t *testing.T, s string) {
 		var c stream.Cursor
 		if c.UnmarshalText([]byte(s)) != nil {

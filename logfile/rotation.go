@@ -1,0 +1,226 @@
+package logfile
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/actlog/actlog/logformat"
+	"github.com/actlog/actlog/stream"
+)
+
+// A line's Offset, while a File reads it, is a position: the index of the
+// segment it is in, above offsetBits, and its offset in that file below.
+// A File's cursor says the same with the file's identity in Cursor.File.
+const (
+	offsetBits = 44
+	maxOffset  = 1<<offsetBits - 1
+)
+
+func position(seq int, off int64) int64 { return int64(seq)<<offsetBits | off }
+
+// fileID identifies a file across renames: its device and inode, and a
+// fingerprint of its first line, which a copy keeps (copytruncate, gzip)
+// and a file written again from its start changes. first is zero while the
+// file has no whole first line.
+type fileID struct {
+	dev, ino, first uint64
+}
+
+func (id fileID) String() string {
+	return strconv.FormatUint(id.dev, 16) + ":" + strconv.FormatUint(id.ino, 16) + ":" + strconv.FormatUint(id.first, 16)
+}
+
+func parseFileID(s string) (fileID, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) == 3 {
+		var id fileID
+		var errs [3]error
+		id.dev, errs[0] = strconv.ParseUint(parts[0], 16, 64)
+		id.ino, errs[1] = strconv.ParseUint(parts[1], 16, 64)
+		id.first, errs[2] = strconv.ParseUint(parts[2], 16, 64)
+		if errs == [3]error{} {
+			return id, nil
+		}
+	}
+	return fileID{}, fmt.Errorf("%w: file %q", stream.ErrCursor, s)
+}
+
+// sameFile reports whether a and b are the same file on disk, whatever
+// their first lines.
+func (id fileID) sameFile(b fileID) bool { return id.dev == b.dev && id.ino == b.ino }
+
+// fingerprintLen is how much of a file's start its fingerprint covers, at
+// most: its first line, or this many bytes of a longer one.
+const fingerprintLen = 4 << 10
+
+// fingerprint returns the hash of the first line that start holds, or zero
+// if it holds no whole one and is shorter than fingerprintLen.
+func fingerprint(start []byte) uint64 {
+	if i := bytes.IndexByte(start, '\n'); i >= 0 {
+		start = start[:i+1]
+	} else if len(start) < fingerprintLen {
+		return 0
+	}
+	h := fnv.New64a()
+	h.Write(start)
+	return h.Sum64() | 1
+}
+
+// segment is a file a File reads: the file at its path, one of its rotated
+// predecessors, or the file at its path again after it was written anew
+// from its start.
+type segment struct {
+	seq  int
+	id   fileID
+	name string
+	// fh reads a plain file; a compressed one is opened by name and read
+	// from its start each time.
+	fh *os.File
+	gz bool
+	// firstTime is the time of the segment's first line, which orders
+	// rotated files whatever their names; zero if unknown.
+	firstTime int64
+}
+
+// reader returns the segment's bytes from off on, and what releases them.
+func (s *segment) reader(off int64) (io.Reader, func(), error) {
+	if !s.gz {
+		return io.NewSectionReader(s.fh, off, math.MaxInt64-off), func() {}, nil
+	}
+	fh, err := os.Open(s.name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("logfile: %w", err)
+	}
+	zr, err := gzip.NewReader(fh)
+	if err == nil {
+		_, err = io.CopyN(io.Discard, zr, off)
+	}
+	if err != nil {
+		fh.Close()
+		return nil, nil, fmt.Errorf("logfile: %s: %w", s.name, err)
+	}
+	return zr, func() { fh.Close() }, nil
+}
+
+// start returns the segment's first fingerprintLen bytes.
+func (s *segment) start() []byte {
+	r, release, err := s.reader(0)
+	if err != nil {
+		return nil
+	}
+	defer release()
+	b, _ := io.ReadAll(io.LimitReader(r, fingerprintLen))
+	return b
+}
+
+// size returns the plain segment's size now.
+func (s *segment) size() (int64, error) {
+	fi, err := s.fh.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("logfile: %w", err)
+	}
+	return fi.Size(), nil
+}
+
+// rewritten reports whether the plain segment no longer holds what it held
+// up to off: it is shorter, or its first line changed.
+func (s *segment) rewritten(off int64) (bool, error) {
+	size, err := s.size()
+	if err != nil {
+		return false, err
+	}
+	if size < off {
+		return true, nil
+	}
+	first := fingerprint(s.start())
+	if s.id.first == 0 {
+		s.id.first = first
+		s.firstTime = firstTime(s.start())
+	}
+	return first != s.id.first, nil
+}
+
+// firstTime returns the time of the first record in start, or zero.
+func firstTime(start []byte) int64 {
+	i := bytes.IndexByte(start, '\n')
+	if i < 0 {
+		return 0
+	}
+	rec := start[:i]
+	d, err := logformat.New(logformat.Detect(rec), 0)
+	if err != nil {
+		return 0
+	}
+	var l stream.Line
+	if _, err := d.Decode(rec, &l); err != nil {
+		return 0
+	}
+	return l.Time
+}
+
+// openSegment opens the file called name as a segment.
+func openSegment(name string) (*segment, error) {
+	s := &segment{name: name, gz: strings.HasSuffix(name, ".gz")}
+	if !s.gz {
+		fh, err := os.Open(name)
+		if err != nil {
+			return nil, fmt.Errorf("logfile: %w", err)
+		}
+		s.fh = fh
+	}
+	fi, err := os.Stat(name)
+	if s.fh != nil {
+		fi, err = s.fh.Stat()
+	}
+	if err != nil {
+		s.close()
+		return nil, fmt.Errorf("logfile: %w", err)
+	}
+	s.id.dev, s.id.ino = statID(fi)
+	start := s.start()
+	s.id.first, s.firstTime = fingerprint(start), firstTime(start)
+	return s, nil
+}
+
+func (s *segment) close() {
+	if s.fh != nil {
+		s.fh.Close()
+	}
+}
+
+func statID(fi os.FileInfo) (dev, ino uint64) {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Dev), st.Ino
+	}
+	return 0, 0
+}
+
+// siblings returns the names of the files that rotation leaves beside
+// path: path followed by a dot and anything, such as the kubelet's
+// 0.log.20261122-050000(.gz) and Docker's ID-json.log.1.
+func siblings(path string) []string {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), base+".") && e.Type().IsRegular() {
+			names = append(names, filepath.Join(dir, e.Name()))
+		}
+	}
+	return names
+}
