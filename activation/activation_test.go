@@ -232,17 +232,18 @@ func (p *pastSkipper) Skip(ctx context.Context, at stream.Cursor, n int, o activ
 type counted struct {
 	activation.Log
 	lines atomic.Int64
+	calls int
 }
 
 func (c *counted) Lines(at stream.Cursor, o activation.ReadOptions) stream.Source {
+	c.calls++
 	return stream.Via(c.Log.Lines(at, o), stream.Lift(stream.StepFunc(func(*stream.Line) bool { c.lines.Add(1); return true })))
 }
 
 func TestAWrappedLogKeepsItsSkip(t *testing.T) {
 	d := &dockerLog{}
 	d.add(epoch, stream.Stdout, "kept")
-	const over = 20000
-	for range over {
+	for range 1000 {
 		d.add(epoch+1, stream.Stdout, "over the limit")
 	}
 	d.sentinels(epoch + 2)
@@ -254,7 +255,7 @@ func TestAWrappedLogKeepsItsSkip(t *testing.T) {
 	a := collect(t, log, &at, activation.Options{Limit: stream.Line{Log: "kept"}.Weight(), WaitForSentinel: true})
 	assert.Equal(t, activation.Truncated, a.End)
 	assert.Equal(t, 2, skipper.n, "the wrapped log's own skip was asked for both sentinels")
-	assert.Less(t, log.lines.Load(), int64(over/2), "the rest of the activation was not read through the wrapper")
+	assert.Equal(t, 1, log.calls, "the rest of the activation was not read through the wrapper")
 	b := collect(t, log, &at, activation.Options{})
 	assert.Equal(t, []string{"next"}, linetest.Logs(b.Lines))
 }
