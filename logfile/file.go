@@ -49,6 +49,9 @@ func Open(path string, o Options) (*File, error) {
 	}
 	f := &File{path: path, o: o, format: o.Format, segs: []*segment{seg}}
 	f.collector = activation.NewCollector(f, o.Clock)
+	// The first activation starts at the start of this file, wherever
+	// rotation takes it.
+	f.collector.SetCursor(stream.Cursor{File: seg.id.String()})
 	return f, nil
 }
 
@@ -111,15 +114,40 @@ func (f *File) settle(at stream.Cursor) stream.Cursor {
 		}
 	}
 	f.segs = kept
-	return at
+	return f.named(at)
 }
 
 // Cursor returns where the next activation begins.
-func (f *File) Cursor() stream.Cursor { return f.collector.Cursor() }
+func (f *File) Cursor() stream.Cursor {
+	at := f.collector.Cursor()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.named(at)
+}
+
+// named returns at with its file's first line in its identity, if at was
+// taken before the file had one and the file has one now.
+func (f *File) named(at stream.Cursor) stream.Cursor {
+	id, err := parseFileID(at.File)
+	if err != nil || id.first != 0 {
+		return at
+	}
+	for _, s := range f.segs {
+		if s.id.sameFile(id) && !s.gz {
+			if s.id.first == 0 {
+				_, _ = s.rewritten(0)
+			}
+			at.File = s.id.String()
+			return at
+		}
+	}
+	return at
+}
 
 // SetCursor moves where the next activation begins, for an invoker that
 // restarts and resumes a cursor it saved. A cursor without a File is in the
-// file that was at the path when the File was opened.
+// file the File read last, or, before any collection, the file that was at
+// the path when it was opened.
 func (f *File) SetCursor(at stream.Cursor) { f.collector.SetCursor(at) }
 
 // Lines returns the file's lines after at: the rest of the file the cursor
@@ -284,13 +312,8 @@ const (
 // if it moves: the file that replaced seg at the path, or the copy of a
 // file truncated in place, or that file itself from its start.
 func (f *File) after(seg *segment, off int64) (next *segment, nextOff int64, how move, err error) {
-	if !seg.gz {
-		cur, err := os.Stat(f.path)
-		if err != nil {
-			// Between a rename and the new file, or deleted: the new file
-			// may come.
-			return nil, 0, stay, nil
-		}
+	cur, statErr := os.Stat(f.path)
+	if !seg.gz && statErr == nil {
 		if dev, ino := statID(cur); dev == seg.id.dev && ino == seg.id.ino {
 			changed, err := seg.rewritten(off)
 			if err != nil || !changed {
@@ -302,7 +325,15 @@ func (f *File) after(seg *segment, off int64) (next *segment, nextOff int64, how
 			return f.again(seg), 0, rewritten, nil
 		}
 	}
-	next, err = f.successor(seg)
+	if next = f.laterSibling(seg); next != nil {
+		return next, 0, rotated, nil
+	}
+	if statErr != nil {
+		// Between a rename and the new file, or deleted: the new file may
+		// come.
+		return nil, 0, stay, nil
+	}
+	next, err = f.current()
 	if err != nil {
 		return nil, 0, stay, err
 	}
@@ -332,7 +363,7 @@ func (f *File) current() (*segment, error) {
 // there is none.
 func (f *File) find(id fileID) (*segment, error) {
 	for _, s := range f.segs {
-		if s.id == id {
+		if s.id == id || s.id.sameFile(id) && id.first == 0 {
 			return s, nil
 		}
 	}
@@ -400,10 +431,10 @@ func sizeOf(s *segment) int64 {
 	return n
 }
 
-// successor returns the file that follows seg in the rotation: of the
-// files beside the path and at it, the one whose first line comes first
-// after seg's; the file at the path if that cannot be told.
-func (f *File) successor(seg *segment) (*segment, error) {
+// laterSibling returns the rotated file that follows seg: of the files
+// beside the path, the one whose first line comes first after seg's; nil
+// if there is none, and the file at the path comes next.
+func (f *File) laterSibling(seg *segment) *segment {
 	var best *segment
 	for _, name := range siblings(f.path) {
 		s, err := openSegment(name)
@@ -420,19 +451,18 @@ func (f *File) successor(seg *segment) (*segment, error) {
 		}
 		s.close()
 	}
-	if best != nil {
-		if cur, err := os.Stat(f.path); err == nil {
-			// The file at the path follows every rotated one.
-			if dev, ino := statID(cur); best.id.dev == dev && best.id.ino == ino {
-				best.close()
-				best = nil
-			}
+	if best == nil {
+		return nil
+	}
+	if cur, err := os.Stat(f.path); err == nil {
+		// The file at the path follows every rotated one.
+		if dev, ino := statID(cur); best.id.dev == dev && best.id.ino == ino {
+			best.close()
+			return nil
 		}
 	}
-	if best == nil {
-		return f.current()
-	}
-	return f.add(best, nil)
+	best, _ = f.add(best, nil)
+	return best
 }
 
 // again returns a new segment for the file of seg, written anew from its

@@ -91,10 +91,16 @@ var rotations = map[string]func(*rotatingLog){
 			gzipFile(l.t, fmt.Sprintf("%s.2026112205%04d", l.path, l.turns-1))
 		}
 	},
-	// Docker renames ID-json.log.1 to .2, ID-json.log to .1.
+	// Docker renames ID-json.log.1 to .2 (and so on), ID-json.log to .1.
 	"docker rename": func(l *rotatingLog) {
-		for i := 3; i >= 1; i-- {
-			_ = os.Rename(fmt.Sprintf("%s.%d", l.path, i), fmt.Sprintf("%s.%d", l.path, i+1))
+		n := 1
+		for ; ; n++ {
+			if _, err := os.Stat(fmt.Sprintf("%s.%d", l.path, n)); err != nil {
+				break
+			}
+		}
+		for i := n - 1; i >= 1; i-- {
+			require.NoError(l.t, os.Rename(fmt.Sprintf("%s.%d", l.path, i), fmt.Sprintf("%s.%d", l.path, i+1)))
 		}
 		require.NoError(l.t, os.Rename(l.path, l.path+".1"))
 	},
@@ -265,4 +271,74 @@ func TestADeletedFileIsReadToItsEnd(t *testing.T) {
 	a := collect(t, f, blackbox)
 	assert.Empty(t, a.Lines)
 	assert.Equal(t, activation.CurrentEnd, a.End)
+}
+
+// FuzzRotationSchedule drives a log file through a schedule that the input
+// spells, one byte a step: print a line, rotate (one way of rotating for
+// the whole schedule, chosen by the first byte), collect in blackbox mode,
+// or restore the cursor's text into a newly opened File. Whatever the
+// schedule, the collections hand over every line printed, once, in order.
+func FuzzRotationSchedule(f *testing.F) {
+	f.Add([]byte{0, 0, 1, 5, 2, 6, 3, 5, 0, 6, 7, 1, 5, 2, 6})
+	f.Add([]byte{1, 0, 0, 6, 5, 5, 1, 5, 7, 0, 6})
+	f.Add([]byte{2, 0, 6, 1, 5, 0, 5, 1, 7, 6})
+	f.Add([]byte{3, 0, 1, 6, 0, 5, 1, 0, 6, 5, 7, 0, 6})
+	kinds := []string{"kubelet rename", "kubelet rename, the previous one gzipped", "docker rename", "copytruncate"}
+	f.Fuzz(func(t *testing.T, schedule []byte) {
+		if len(schedule) == 0 || len(schedule) > 64 {
+			return
+		}
+		kind := kinds[int(schedule[0])%len(kinds)]
+		l := newRotatingLog(t, kind == "docker rename")
+		fl, err := logfile.Open(l.path, logfile.Options{})
+		require.NoError(t, err)
+		defer func() { fl.Close() }()
+		var printed, got []string
+		// known says that the File has seen the first line of the file at
+		// the path: copytruncate before that loses what it copied, to any
+		// reader.
+		known, lines := false, 0
+		collectAll := func() {
+			a, err := fl.Collect(context.Background(), activation.Options{})
+			require.NoError(t, err)
+			require.NotEqual(t, activation.Failed, a.End, "%v", a.Cause)
+			got = append(got, linetest.Logs(a.Lines)...)
+			known = known || lines > 0
+		}
+		for i, op := range schedule[1:] {
+			switch op % 8 {
+			case 5:
+				if lines == 0 || kind == "copytruncate" && !known {
+					// Rotators rotate files that grew: an empty one stays.
+					continue
+				}
+				rotations[kind](l)
+				known, lines = false, 0
+			case 6:
+				collectAll()
+			case 7:
+				if _, err := os.Stat(l.path); err != nil {
+					// Between a rotation and the next line there is no file
+					// to open.
+					continue
+				}
+				text, err := fl.Cursor().MarshalText()
+				require.NoError(t, err)
+				fl.Close()
+				fl, err = logfile.Open(l.path, logfile.Options{})
+				require.NoError(t, err)
+				var at stream.Cursor
+				require.NoError(t, at.UnmarshalText(text))
+				fl.SetCursor(at)
+				known = known || lines > 0
+			default:
+				msg := fmt.Sprintf("line %d", i)
+				printed = append(printed, msg)
+				l.print(stream.Output(op%2), msg)
+				lines++
+			}
+		}
+		collectAll()
+		assert.Equal(t, strings.Join(printed, "\n"), strings.Join(got, "\n"))
+	})
 }
