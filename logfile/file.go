@@ -43,6 +43,11 @@ func Open(path string, o Options) (*File, error) {
 			return nil, err
 		}
 	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode()&os.ModeNamedPipe != 0 {
+		// Opening it would wait for a writer, and it cannot be read at an
+		// offset.
+		return nil, fmt.Errorf("logfile: %s is a named pipe: read it with NewPipe", path)
+	}
 	seg, err := openSegment(path)
 	if err != nil {
 		return nil, err

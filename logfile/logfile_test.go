@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -440,4 +441,28 @@ func TestAPipeKeepsALineUnderTheLimitWholeWhateverItsLength(t *testing.T) {
 	assert.True(t, a.Lines[0].Log == long)
 	assert.Equal(t, "short", a.Lines[1].Log)
 	assert.Equal(t, activation.CurrentEnd, a.End)
+}
+
+func TestAFileThatNeverEndsALineEndsWithTheTimeouts(t *testing.T) {
+	f := open(t, "/dev/zero", logfile.Options{})
+	for _, o := range []activation.Options{
+		{WaitForSentinel: true, IdleTimeout: 100 * time.Millisecond, Timeout: time.Minute},
+		{WaitForSentinel: true, IdleTimeout: time.Minute, Timeout: 200 * time.Millisecond},
+	} {
+		begin := time.Now()
+		a := collect(t, f, o)
+		assert.Equal(t, activation.Failed, a.End)
+		assert.Less(t, time.Since(begin), 2*time.Second, "a read that returns bytes but no line holds neither timeout")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := f.Collect(ctx, activation.Options{WaitForSentinel: true, IdleTimeout: time.Minute, Timeout: time.Minute})
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "nor cancellation")
+}
+
+func TestANamedPipeIsNotOpenedAsAFile(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o644))
+	_, err := logfile.Open(fifo, logfile.Options{})
+	assert.ErrorContains(t, err, "named pipe")
 }

@@ -22,6 +22,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -40,9 +41,21 @@ const usage = `usage:
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	var caught atomic.Value
+	go func() {
+		sig := <-signals
+		caught.Store(sig)
+		cancel()
+	}()
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
+	// Interrupted, the command exits as a shell reports a process killed by
+	// the signal, 128 + its number, whatever the collection under way said.
+	if sig, ok := caught.Load().(syscall.Signal); ok {
+		code = 128 + int(sig)
+	}
 	os.Exit(code)
 }
 
@@ -78,6 +91,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		// Interrupted: what was written stays, and there is nothing to say.
+		return 1
 	}
 	fmt.Fprintf(stderr, "actlog: %v\n", oneLine(err))
 	return 1
@@ -256,26 +272,68 @@ func fileSource(c config, path string, stdin io.Reader) (collector, error) {
 	if path == "-" {
 		return logfile.NewPipe(stdin, o), nil
 	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode()&os.ModeNamedPipe != 0 {
+		// A named pipe is read as it comes, like standard input. Opened
+		// for writing too, it neither blocks in open until a writer comes
+		// nor ends when one leaves; non-blocking, its reads wait in the
+		// runtime's poller and end with the process.
+		fh, err := os.OpenFile(path, os.O_RDWR|syscall.O_NONBLOCK, 0)
+		if err != nil {
+			return nil, fmt.Errorf("logfile: %w", err)
+		}
+		return namedPipe{logfile.NewPipe(fh, o), fh}, nil
+	}
 	return logfile.Open(path, o)
+}
+
+// namedPipe is a Pipe read from a named pipe, which it closes.
+type namedPipe struct {
+	*logfile.Pipe
+	fh *os.File
+}
+
+func (p namedPipe) Close() error {
+	p.Pipe.Close()
+	return p.fh.Close()
 }
 
 func collectAll(ctx context.Context, c config, src collector, stdout io.Writer) error {
 	o := activation.Options{Limit: c.limit, WaitForSentinel: c.wait, IdleTimeout: c.idle, Timeout: c.timeout}
-	for i := 0; i < c.activations; i++ {
+	out := &checked{w: stdout}
+	for i := 0; i < c.activations && out.err == nil; i++ {
 		a, err := src.Collect(ctx, o)
 		if err != nil {
 			return err
 		}
 		if c.output == "json" {
-			fmt.Fprintf(stdout, "%s\n", a.AppendJSON(nil))
+			fmt.Fprintf(out, "%s\n", a.AppendJSON(nil))
 			continue
 		}
 		if i > 0 {
-			fmt.Fprintln(stdout)
+			fmt.Fprintln(out)
 		}
 		for _, l := range a.Text() {
-			fmt.Fprintln(stdout, l)
+			fmt.Fprintln(out, l)
 		}
 	}
+	if out.err != nil {
+		return fmt.Errorf("writing standard output: %w", out.err)
+	}
 	return nil
+}
+
+// checked is a writer that keeps the first error of the writer under it and
+// writes nothing after it.
+type checked struct {
+	w   io.Writer
+	err error
+}
+
+func (c *checked) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.w.Write(p)
+	c.err = err
+	return n, err
 }

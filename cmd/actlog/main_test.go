@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -238,4 +239,80 @@ func TestDemo(t *testing.T) {
 			assert.Contains(t, r.stdout, want)
 		}
 	}
+}
+
+// start starts the command and returns it running, with its output.
+func start(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return cmd, &out, &errb
+}
+
+func TestASignalStopsTheCommandWhateverItWaitsOn(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o644))
+	for name, c := range map[string]struct {
+		sig  syscall.Signal
+		args []string
+		code int
+	}{
+		"SIGINT, a file of NUL bytes":          {syscall.SIGINT, []string{"file", "--wait-for-sentinel", "--idle-timeout", "1m", "--timeout", "1m", "/dev/zero"}, 130},
+		"SIGTERM, a file of NUL bytes":         {syscall.SIGTERM, []string{"file", "--wait-for-sentinel", "--idle-timeout", "1m", "--timeout", "1m", "/dev/zero"}, 143},
+		"SIGTERM, a named pipe with no writer": {syscall.SIGTERM, []string{"file", "--wait-for-sentinel", "--idle-timeout", "1m", "--timeout", "1m", fifo}, 143},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cmd, _, stderr := start(t, c.args...)
+			time.Sleep(200 * time.Millisecond) // the command is under way
+			require.NoError(t, cmd.Process.Signal(c.sig))
+			sent := time.Now()
+			err := cmd.Wait()
+			var ee *exec.ExitError
+			require.ErrorAs(t, err, &ee)
+			assert.Equal(t, c.code, ee.ExitCode())
+			assert.Less(t, time.Since(sent), 500*time.Millisecond, "it stops within a few hundred milliseconds")
+			assert.Empty(t, stderr.String())
+		})
+	}
+}
+
+func TestTimeoutsEndAReadThatNeverEndsALine(t *testing.T) {
+	begin := time.Now()
+	r := actlog(t, "", nil, "file", "--wait-for-sentinel", "--idle-timeout", "1s", "--timeout", "2s", "/dev/zero")
+	assert.Equal(t, 0, r.code)
+	assert.Contains(t, r.stdout, "stderr: There was an issue while collecting your logs.")
+	assert.Less(t, time.Since(begin), 5*time.Second)
+}
+
+func TestANamedPipeIsReadAsItComes(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o644))
+	cmd, stdout, _ := start(t, "file", "--wait-for-sentinel", "--idle-timeout", "5s", fifo)
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = w.WriteString("2026-11-22T05:00:00Z hello\n2026-11-22T05:00:00Z " + sentinel.Marker + "\n2026-11-22T05:00:00Z " + sentinel.Marker + "\n")
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	require.NoError(t, cmd.Wait())
+	assert.Equal(t, "2026-11-22T05:00:00.000000000Z stdout: hello\n", stdout.String())
+}
+
+func TestAnOutputThatCannotBeWrittenExitsOne(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.log")
+	require.NoError(t, os.WriteFile(path, []byte("2026-11-22T05:00:00Z x\n"), 0o644))
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	require.NoError(t, err)
+	defer full.Close()
+	cmd := exec.Command(binary, "file", path)
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = full, &stderr
+	err = cmd.Run()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	assert.Equal(t, 1, ee.ExitCode())
+	assert.Contains(t, stderr.String(), "writing standard output")
+	assert.Contains(t, stderr.String(), "no space left on device")
 }
