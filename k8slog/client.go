@@ -1,6 +1,8 @@
 package k8slog
 
 import (
+	"net/http"
+
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 )
@@ -25,10 +27,16 @@ const (
 // the body of a follow stream; collections bound themselves with contexts),
 // and with DefaultQPS and DefaultBurst unless cfg sets its own rate limits.
 //
+// Under the client, a transport of its own keeps what a server says from
+// ever carrying the client's credentials into an error, and hands on a
+// Retry-After header that client-go would drop. A client built otherwise
+// works, without these.
+//
 // It builds only the core/v1 client, so that a program that needs no other
 // API group links none of the others' clients.
 func NewClient(cfg *rest.Config) (corev1client.CoreV1Interface, error) {
 	c := rest.CopyConfig(cfg)
+	c.Wrap(func(rt http.RoundTripper) http.RoundTripper { return guard{rt} })
 	c.Timeout = 0
 	if c.RateLimiter == nil {
 		if c.QPS == 0 {

@@ -133,6 +133,21 @@ func TestAnErrorAfterSomeLinesLeavesTheCursorBeforeThem(t *testing.T) {
 	assert.Equal(t, []string{"a1", "a2", "a3", "a4"}, linetest.Logs(a.Lines))
 }
 
+func TestARetryAfterHeaderOnAJSONStatusIsHonoured(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	p := e.s.AddPod("default", "p", "action")
+	c := p.Container("action")
+	c.PrintAt(at(1), stream.Stdout, "after the wait")
+	sentinelsAt(c, at(2))
+	p.Inject(k8slogtest.StatusRetryAfter(503, 3*time.Second))
+	src := e.source("p", k8slog.Options{})
+	a, passed := clocktest.Go(e.clk, 10*time.Millisecond, time.Minute, func() activation.Activation {
+		return collect(t, src, activation.Options{WaitForSentinel: true, IdleTimeout: 10 * time.Second})
+	})
+	assert.Equal(t, []string{"after the wait"}, linetest.Logs(a.Lines))
+	assert.GreaterOrEqual(t, passed, 3*time.Second, "the header's three seconds, not the backoff's 50 ms")
+}
+
 func TestConsecutiveActivationsResumeToTheNanosecond(t *testing.T) {
 	e := newEnv(t, k8slogtest.Options{})
 	c := e.s.AddPod("default", "p", "action").Container("action")

@@ -80,6 +80,9 @@ func TestErrorsNeverCarryCredentials(t *testing.T) {
 		if err != nil {
 			said = append(said, err.Error())
 		}
+		if r.Cause != nil {
+			said = append(said, r.Cause.Error())
+		}
 		said = append(said, r.Text()...)
 	}
 	forbidden := secretConfig(e.s.ConfigFor(""))
@@ -94,6 +97,21 @@ func TestErrorsNeverCarryCredentials(t *testing.T) {
 	p.Inject(k8slogtest.Status(500), k8slogtest.Status(500), k8slogtest.Status(500))
 	e.s.Grant(token, k8slogtest.GetLogs|k8slogtest.GetPods)
 	collect(secretConfig(e.s.ConfigFor("")), "p", k8slog.Options{Attempts: 2}, wait)
+	// Servers that echo the Authorization header back, in every kind of
+	// answer.
+	echoes := 0
+	for _, f := range []k8slogtest.Fault{k8slogtest.Echo(401, true), k8slogtest.Echo(403, true), k8slogtest.Echo(403, false),
+		k8slogtest.Echo(400, true), k8slogtest.Echo(404, true), k8slogtest.Echo(500, true), k8slogtest.Echo(502, false)} {
+		p.Inject(f, f)
+		before := len(said)
+		collect(secretConfig(e.s.ConfigFor("")), "p", k8slog.Options{Attempts: 2}, wait)
+		for _, s := range said[before:] {
+			if strings.Contains(s, "you sent") {
+				echoes++
+			}
+		}
+	}
+	assert.GreaterOrEqual(t, echoes, 7, "each echo reached an error or a cause, redacted")
 	refused := secretConfig(e.s.ConfigFor(""))
 	refused.Host = "https://127.0.0.1:1"
 	collect(refused, "p", k8slog.Options{Attempts: 2}, wait)

@@ -30,6 +30,9 @@ type faultKind int
 const (
 	none faultKind = iota
 	answer
+	headerOnly
+	echo
+	echoText
 	cut
 	cutMidLine
 	end
@@ -44,6 +47,22 @@ func Status(code int) Fault { return Fault{kind: answer, status: code} }
 // positive.
 func TooManyRequests(retryAfter time.Duration) Fault {
 	return Fault{kind: answer, status: http.StatusTooManyRequests, retryAfter: retryAfter}
+}
+
+// StatusRetryAfter answers code with a metav1.Status body and retryAfter in
+// the Retry-After header only, as a shutting-down apiserver answers.
+func StatusRetryAfter(code int, retryAfter time.Duration) Fault {
+	return Fault{kind: headerOnly, status: code, retryAfter: retryAfter}
+}
+
+// Echo answers code with a body that repeats the request's Authorization
+// header, as a careless server or proxy might: a metav1.Status when asJSON,
+// plain text otherwise.
+func Echo(code int, asJSON bool) Fault {
+	if asJSON {
+		return Fault{kind: echo, status: code}
+	}
+	return Fault{kind: echoText, status: code}
 }
 
 // CutAfter serves n lines, then breaks the connection.

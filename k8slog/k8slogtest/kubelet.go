@@ -28,7 +28,8 @@ func (s *Server) getLog(w http.ResponseWriter, r *http.Request, namespace, name 
 		return
 	}
 	f, _ := p.nextFault()
-	if f.kind == answer {
+	switch f.kind {
+	case answer:
 		st := status(f.status, metav1.StatusReason(http.StatusText(f.status)), "k8slogtest: injected "+http.StatusText(f.status))
 		if f.retryAfter > 0 {
 			// As the apiserver does, in the header and in the Status, where
@@ -38,6 +39,16 @@ func (s *Server) getLog(w http.ResponseWriter, r *http.Request, namespace, name 
 			st.Details = &metav1.StatusDetails{RetryAfterSeconds: int32(secs)}
 		}
 		writeJSON(w, f.status, st)
+		return
+	case headerOnly:
+		w.Header().Set("Retry-After", strconv.Itoa(int(f.retryAfter/time.Second)))
+		writeStatus(w, f.status, metav1.StatusReason(http.StatusText(f.status)), "k8slogtest: injected "+http.StatusText(f.status))
+		return
+	case echo:
+		writeStatus(w, f.status, metav1.StatusReason(http.StatusText(f.status)), "k8slogtest: you sent "+r.Header.Get("Authorization"))
+		return
+	case echoText:
+		http.Error(w, "k8slogtest: you sent "+r.Header.Get("Authorization"), f.status)
 		return
 	}
 	p.mu.Lock()
