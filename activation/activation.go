@@ -194,7 +194,7 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 	start := clk.Now()
 	deadline := start.Add(o.timeout())
 	limit := o.limit()
-	ro := ReadOptions{Follow: o.WaitForSentinel, MaxRecord: o.maxRecord(), Idle: o.idleTimeout(), Clock: clk}
+	ro := ReadOptions{Follow: o.WaitForSentinel, MaxRecord: o.maxRecord(), Idle: o.idleTimeout(), Deadline: deadline, Clock: clk}
 	cursor := *at
 	// Only after an activation cut short after one sentinel may the other
 	// one lead this one.

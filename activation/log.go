@@ -39,8 +39,14 @@ type ReadOptions struct {
 	// longer one is over the collection's limit whatever its escaping.
 	// Zero means stream.DefaultMaxRecord.
 	MaxRecord int
-	// Idle is the longest a skip waits for a new line; zero means no limit.
+	// Idle is the longest wait for a new line; zero means no limit. A
+	// collection's pipeline enforces it on Lines; a source may end sooner
+	// when it knows it will wait longer (a retry after a long
+	// Retry-After). A skip enforces it itself.
 	Idle time.Duration
+	// Deadline is when the collection's overall timeout passes; zero means
+	// none. A collection enforces it; a source may end sooner, as for Idle.
+	Deadline time.Time
 	// Clock is what a skip's waits read; nil means the real clock.
 	Clock clock.Clock
 }

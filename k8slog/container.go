@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -82,17 +83,39 @@ func (c *Container) SetCursor(at stream.Cursor) { c.collector.SetCursor(at) }
 // Lines returns the container's lines after at; with o.Follow, the source
 // waits for more until the container exits. Transient failures reopen the
 // log from the last line read. It implements activation.Log.
+//
+// When the trying ends without any request having had an answer from the
+// server, the stream ends with an *Error of kind ErrUnreachable naming the
+// last error, not with a failure.
 func (c *Container) Lines(at stream.Cursor, o activation.ReadOptions) stream.Source {
 	follow := o.Follow
+	var reached atomic.Bool
+	retry := c.retry
+	retry.Final = func(err error) error {
+		if reached.Load() || errors.Is(err, context.Canceled) {
+			return err
+		}
+		var gaveUp *stages.GaveUpError
+		if errors.As(err, &gaveUp) {
+			err = gaveUp.Err
+		}
+		return &Error{Namespace: c.namespace, Pod: c.pod, Container: c.o.Container, Kind: ErrUnreachable, Err: err}
+	}
 	return stages.Fetch(stages.FetchOptions{
 		Open: func(ctx context.Context, at stream.Cursor) (io.ReadCloser, error) {
-			return c.open(ctx, at, follow && c.o.Poll == 0)
+			rc, err := c.open(ctx, at, follow && c.o.Poll == 0)
+			if err == nil || answered(err) {
+				reached.Store(true)
+			}
+			return rc, err
 		},
 		Decoder:   logformat.NewTimestamped,
 		From:      at,
 		Replays:   true,
 		AtEnd:     func(ctx context.Context, err error) error { return c.atEnd(ctx, err, follow) },
-		Retry:     c.retry,
+		Retry:     retry,
+		Idle:      o.Idle,
+		Deadline:  o.Deadline,
 		MaxRecord: o.MaxRecord,
 	})
 }

@@ -24,6 +24,9 @@ var (
 	ErrContainerWaiting  = errors.New("k8slog: container waiting to start")
 	ErrNoPrevious        = errors.New("k8slog: no previous container instance")
 	ErrRequest           = errors.New("k8slog: request failed")
+	// ErrUnreachable: no attempt of a collection got an answer from the
+	// server (connection refused, no route, a TLS failure).
+	ErrUnreachable = errors.New("k8slog: server unreachable")
 )
 
 // Error is a failure to read a container's log at all.
@@ -79,6 +82,12 @@ func kindOf(err error) error {
 		}
 	}
 	return nil
+}
+
+// answered reports whether err came with an HTTP response.
+func answered(err error) bool {
+	var status apierrors.APIStatus
+	return errors.As(err, &status)
 }
 
 // errStreamBroken says that a stream ended while the container runs.

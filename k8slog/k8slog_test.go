@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
 	"github.com/actlog/actlog/activation"
@@ -146,6 +148,53 @@ func TestARetryAfterHeaderOnAJSONStatusIsHonoured(t *testing.T) {
 	})
 	assert.Equal(t, []string{"after the wait"}, linetest.Logs(a.Lines))
 	assert.GreaterOrEqual(t, passed, 3*time.Second, "the header's three seconds, not the backoff's 50 ms")
+}
+
+func TestAnUnreachableServerIsAnError(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	cfg := e.s.Config()
+	cfg.Host = "http://127.0.0.1:1"
+	client, err := k8slog.NewClient(cfg)
+	require.NoError(t, err)
+	src := k8slog.New(client, "default", "p", k8slog.Options{Clock: e.clk})
+	for _, o := range []activation.Options{wait, blackbox} {
+		a, err := e.drive(t, src, o)
+		require.ErrorIs(t, err, k8slog.ErrUnreachable, "%v: %v", a.End, a.Cause)
+		assert.ErrorIs(t, err, syscall.ECONNREFUSED, "the cause is named")
+		assert.Contains(t, err.Error(), "connection refused")
+		assert.Contains(t, err.Error(), "default/p")
+		assert.Empty(t, a.Lines)
+	}
+}
+
+func TestAFailureNamesTheLastUnderlyingError(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	p := e.s.AddPod("default", "p", "action")
+	p.Container("action").PrintAt(at(1), stream.Stdout, "never read")
+	for range 200 {
+		p.Inject(k8slogtest.Status(503))
+	}
+	a, err := e.drive(t, e.source("p", k8slog.Options{}), wait)
+	require.NoError(t, err, "the server answered: a failure, not an error")
+	assert.Equal(t, activation.Failed, a.End)
+	assert.ErrorIs(t, a.Cause, stages.ErrGaveUp)
+	var status apierrors.APIStatus
+	require.ErrorAs(t, a.Cause, &status, "the cause is the server's last answer: %v", a.Cause)
+	assert.EqualValues(t, 503, status.Status().Code)
+}
+
+func TestARetryAfterLongerThanTheIdleTimeoutEndsTheActivationAtOnce(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	p := e.s.AddPod("default", "p", "action")
+	p.Container("action").PrintAt(at(1), stream.Stdout, "after the wait")
+	p.Inject(k8slogtest.TooManyRequests(30 * time.Second))
+	src := e.source("p", k8slog.Options{})
+	a, passed := clocktest.Go(e.clk, 10*time.Millisecond, time.Minute, func() activation.Activation {
+		return collect(t, src, activation.Options{WaitForSentinel: true, IdleTimeout: 2 * time.Second})
+	})
+	assert.Equal(t, activation.Failed, a.End)
+	assert.Less(t, passed, 2*time.Second, "the activation does not wait for a retry it cannot make")
+	assert.Contains(t, a.Cause.Error(), "Too Many Requests")
 }
 
 func TestConsecutiveActivationsResumeToTheNanosecond(t *testing.T) {
@@ -469,11 +518,14 @@ func TestWithoutPermissionToGetThePodTheIdleTimeoutDecides(t *testing.T) {
 	p := e.s.AddPod("default", "p", "action")
 	p.Container("action").Print(stream.Stdout, "x")
 	p.Container("action").Exit(0)
-	src := k8slog.New(client, "default", "p", k8slog.Options{Clock: e.clk})
-	a, err := e.drive(t, src, wait)
+	// On the real clock: a mock clock driven ahead of the requests would
+	// reach the idle timeout while a request is under way.
+	src := k8slog.New(client, "default", "p", k8slog.Options{})
+	a, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: true, IdleTimeout: 500 * time.Millisecond})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"x", activation.FailureNotice}, linetest.Logs(a.Lines))
-	assert.ErrorIs(t, a.Cause, stages.ErrIdle)
+	assert.ErrorIs(t, a.Cause, stages.ErrGaveUp, "the next retry would outlast the idle timeout")
+	assert.Contains(t, a.Cause.Error(), "log stream ended while the container runs", "the cause names the last error")
 }
 
 func TestPollingMode(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/benbjohnson/clock"
+
 	"github.com/actlog/actlog/stream"
 )
 
@@ -38,6 +40,12 @@ type FetchOptions struct {
 	// Retry decides which errors reopen the log, and when. A line read
 	// resets its count of consecutive failures.
 	Retry Retry
+	// Idle and Deadline bound the waits between attempts as they bound the
+	// collection: a wait that would outlast Idle since the last line, or
+	// pass Deadline, ends the stream at once with a GaveUpError that names
+	// the last error. Zero values bound nothing.
+	Idle     time.Duration
+	Deadline time.Time
 	// MaxRecord is the longest record kept whole (stream.ReaderOptions).
 	MaxRecord int
 }
@@ -58,7 +66,8 @@ func Fetch(o FetchOptions) stream.Source {
 		out := make(chan stream.Chunk, 1)
 		go func() {
 			defer close(out)
-			f := &fetcher{o: o, out: out, cursor: o.From}
+			clk := o.Retry.clock()
+			f := &fetcher{o: o, out: out, cursor: o.From, clock: clk, lastLine: clk.Now()}
 			failures := 0
 			for {
 				err := f.read(ctx)
@@ -75,7 +84,11 @@ func Fetch(o FetchOptions) stream.Source {
 				} else {
 					failures++
 					var final error
-					if wait, final = o.Retry.Next(err, failures); final != nil {
+					wait, final = o.Retry.Next(err, failures)
+					if final == nil && o.outlasts(clk.Now().Add(wait), f.lastLine) {
+						final = o.Retry.GiveUp(err, failures)
+					}
+					if final != nil {
 						stream.Send(ctx, out, stream.Chunk{Err: final})
 						return
 					}
@@ -89,11 +102,20 @@ func Fetch(o FetchOptions) stream.Source {
 	}
 }
 
+// outlasts reports whether a retry at would come after the idle timeout
+// counted from lastLine, or after the deadline.
+func (o FetchOptions) outlasts(at, lastLine time.Time) bool {
+	return o.Idle > 0 && at.After(lastLine.Add(o.Idle)) || !o.Deadline.IsZero() && at.After(o.Deadline)
+}
+
 type fetcher struct {
 	o        FetchOptions
 	out      chan<- stream.Chunk
 	cursor   stream.Cursor
 	progress bool
+	clock    clock.Clock
+	// lastLine is when the last lines were sent, or the fetch started.
+	lastLine time.Time
 }
 
 // read opens the log once and sends its lines until the stream ends. It
@@ -156,7 +178,7 @@ func (f *fetcher) send(ctx context.Context, lines []stream.Line) error {
 		}
 		f.cursor.Advance(&lines[i])
 	}
-	f.progress = true
+	f.progress, f.lastLine = true, f.clock.Now()
 	if !stream.Send(ctx, f.out, stream.Chunk{Lines: lines}) {
 		return ctx.Err()
 	}

@@ -58,11 +58,16 @@ type Retry struct {
 	Attempts int
 	// Clock is what every wait reads; nil means the real clock.
 	Clock clock.Clock
+	// Final, when set, turns the error that ends the trying into the one
+	// returned: a source that knows more than the classifier can say so
+	// (that no attempt reached the server, say).
+	Final func(error) error
 }
 
 // Next decides what follows the failures-th consecutive failure, err: the
 // wait before the next attempt, or the error that ends the trying — err
-// itself if it is permanent, a *GaveUpError if the attempts are used up.
+// itself if it is permanent, a *GaveUpError if the attempts are used up,
+// either through Final.
 func (r Retry) Next(err error, failures int) (wait time.Duration, final error) {
 	transient, after := false, time.Duration(0)
 	if r.Classify != nil {
@@ -70,11 +75,25 @@ func (r Retry) Next(err error, failures int) (wait time.Duration, final error) {
 	}
 	switch {
 	case !transient:
-		return 0, err
+		return 0, r.final(err)
 	case r.Attempts > 0 && failures >= r.Attempts:
-		return 0, &GaveUpError{Attempts: failures, Err: err}
+		return 0, r.GiveUp(err, failures)
 	}
 	return max(r.Backoff.Delay(failures), after), nil
+}
+
+// GiveUp returns the error that ends the trying after the failures-th
+// consecutive failure, err, when the caller stops before the policy
+// would: a *GaveUpError, through Final.
+func (r Retry) GiveUp(err error, failures int) error {
+	return r.final(&GaveUpError{Attempts: failures, Err: err})
+}
+
+func (r Retry) final(err error) error {
+	if r.Final == nil {
+		return err
+	}
+	return r.Final(err)
 }
 
 // Sleep waits for d on the policy's clock, and reports false if ctx ended
