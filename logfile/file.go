@@ -208,7 +208,7 @@ func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 	if err != nil {
 		return err
 	}
-	dec := f.decoder(o.MaxRecord)
+	dec := f.decoderAt(seg, off, o.MaxRecord)
 	prev := at.Time
 	for {
 		r, release, err := seg.reader(off)
@@ -256,6 +256,51 @@ func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 			return err
 		}
 		seg = next
+	}
+}
+
+// warmWindow is how much of a file before a cursor decoderAt reads first.
+const warmWindow = 4 << 10
+
+// decoderAt returns the decoder to read seg with from off on: one that
+// holds the lines that records before off leave unfinished. A line split
+// by its stream (a CRI P record, a Docker record whose log does not end a
+// line) ends after the cursor when the activation before ended on the
+// other stream's line: its first records are read again, so that it comes
+// whole, with its own time. The records before off are decoded, and the
+// lines they complete dropped, reading further back, up to twice the
+// longest line kept whole, while a line is unfinished at the start of
+// what was read.
+func (f *File) decoderAt(seg *segment, off int64, maxRecord int) stream.Decoder {
+	if off == 0 || seg.gz {
+		return f.decoder(maxRecord)
+	}
+	if maxRecord <= 0 {
+		maxRecord = stream.DefaultMaxRecord
+	}
+	var scratch stream.Line
+	for size := int64(warmWindow); ; size *= 2 {
+		dec := f.decoder(maxRecord)
+		start := max(0, off-size)
+		buf := make([]byte, off-start)
+		if _, err := seg.fh.ReadAt(buf, start); err != nil {
+			return f.decoder(maxRecord)
+		}
+		if start > 0 {
+			// The first record may be cut: start at the next.
+			buf = buf[bytes.IndexByte(buf, '\n')+1:]
+		}
+		for {
+			i := bytes.IndexByte(buf, '\n')
+			if i < 0 {
+				break
+			}
+			_, _ = dec.Decode(bytes.TrimSuffix(buf[:i], []byte("\r")), &scratch)
+			buf = buf[i+1:]
+		}
+		if !dec.Pending() || start == 0 || size >= 2*int64(maxRecord) {
+			return dec
+		}
 	}
 }
 

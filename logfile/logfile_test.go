@@ -466,3 +466,31 @@ func TestANamedPipeIsNotOpenedAsAFile(t *testing.T) {
 	_, err := logfile.Open(fifo, logfile.Options{})
 	assert.ErrorContains(t, err, "named pipe")
 }
+
+func TestALinePendingOnOneStreamWhenTheOtherEndsTheActivationComesWhole(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "0.log")
+	write := func(recs ...string) {
+		fh, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+		require.NoError(t, err)
+		defer fh.Close()
+		_, err = fh.WriteString(strings.Join(recs, "\n") + "\n")
+		require.NoError(t, err)
+	}
+	write("2026-11-22T05:00:01Z stdout F first",
+		"2026-11-22T05:00:02Z stdout F "+S,
+		"2026-11-22T05:00:03Z stdout P the next activation's line, begun",
+		"2026-11-22T05:00:04Z stderr F "+S)
+	f := open(t, path, logfile.Options{})
+	a := collect(t, f, wait)
+	assert.Equal(t, []string{"first"}, linetest.Logs(a.Lines))
+	write("2026-11-22T05:00:05Z stdout F  and ended",
+		"2026-11-22T05:00:06Z stderr F "+S,
+		"2026-11-22T05:00:06Z stdout F "+S)
+	after := f.Cursor()
+	for name, g := range map[string]*logfile.File{"the same File": f, "a File with the cursor restored": open(t, path, logfile.Options{})} {
+		g.SetCursor(after)
+		b := collect(t, g, wait)
+		require.Len(t, b.Lines, 1, name)
+		assert.Equal(t, "2026-11-22T05:00:03.000000000Z stdout: the next activation's line, begun and ended", b.Lines[0].String(), name)
+	}
+}
