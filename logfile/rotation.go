@@ -132,7 +132,10 @@ func (s *segment) size() (int64, error) {
 }
 
 // rewritten reports whether the plain segment no longer holds what it held
-// up to off: it is shorter, or its first line changed.
+// up to off: it is shorter, or its first line changed. The first line is
+// read at every look, also when the size is unchanged: a file truncated
+// and written again to the same size is no rarity when an action prints
+// the same lines each time.
 func (s *segment) rewritten(off int64) (bool, error) {
 	size, err := s.size()
 	if err != nil {

@@ -112,6 +112,10 @@ var rotations = map[string]func(*rotatingLog){
 		l.turns++
 		require.NoError(l.t, os.Truncate(l.path, 0))
 	},
+	// The file deleted; the runtime's next line starts a new one.
+	"deletion": func(l *rotatingLog) {
+		require.NoError(l.t, os.Remove(l.path))
+	},
 	// A new file renamed over the old one.
 	"replacement": func(l *rotatingLog) {
 		tmp := l.path + "-new"
@@ -188,8 +192,8 @@ func TestRotationWhileFollowing(t *testing.T) {
 
 func TestARestoredCursorFindsItsFileAmongTheRotated(t *testing.T) {
 	for name, rotate := range rotations {
-		if name == "replacement" {
-			// The replaced file is gone: TestLinesRotatedAwayEndWithTheFailureNotice.
+		if name == "replacement" || name == "deletion" {
+			// The old file is gone: TestLinesRotatedAwayEndWithTheFailureNotice.
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
