@@ -194,7 +194,11 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 	start := clk.Now()
 	deadline := start.Add(o.timeout())
 	limit := o.limit()
-	ro := ReadOptions{Follow: o.WaitForSentinel, MaxRecord: o.maxRecord(), Idle: o.idleTimeout(), Deadline: deadline, Clock: clk}
+	// The last transient error the log met, named in the cause of a
+	// timeout that ends the wait it caused.
+	var retrying error
+	ro := ReadOptions{Follow: o.WaitForSentinel, MaxRecord: o.maxRecord(), Idle: o.idleTimeout(), Deadline: deadline, Clock: clk,
+		Retrying: func(err error) { retrying = err }}
 	cursor := *at
 	// Only after an activation cut short after one sentinel may the other
 	// one lead this one.
@@ -231,6 +235,9 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 		a.End = CurrentEnd
 	case errors.As(err, &recovered):
 		a.Cause = recovered.Err
+		if retrying != nil && (errors.Is(a.Cause, stages.ErrIdle) || errors.Is(a.Cause, stages.ErrDeadline)) {
+			a.Cause = fmt.Errorf("%w, retrying after: %w", a.Cause, retrying)
+		}
 		a.End = Failed
 		if errors.Is(a.Cause, limits.ErrTruncated) {
 			a.End = Truncated

@@ -49,6 +49,10 @@ type ReadOptions struct {
 	Deadline time.Time
 	// Clock is what a skip's waits read; nil means the real clock.
 	Clock clock.Clock
+	// Retrying, when set, is told each transient error a source meets and
+	// will try again after, so that a collection a timeout ends can name
+	// the error behind the wait.
+	Retrying func(err error)
 }
 
 // Skipped is where a skip stopped.

@@ -116,6 +116,7 @@ func (c *Container) Lines(at stream.Cursor, o activation.ReadOptions) stream.Sou
 		Retry:     retry,
 		Idle:      o.Idle,
 		Deadline:  o.Deadline,
+		Retrying:  o.Retrying,
 		MaxRecord: o.MaxRecord,
 	})
 }

@@ -183,6 +183,22 @@ func TestAFailureNamesTheLastUnderlyingError(t *testing.T) {
 	assert.EqualValues(t, 503, status.Status().Code)
 }
 
+func TestAnIdleTimeoutDuringARequestNamesTheErrorBeforeIt(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	p := e.s.AddPod("default", "p", "action")
+	p.Container("action").PrintAt(at(1), stream.Stdout, "never sent")
+	release := make(chan struct{})
+	defer close(release)
+	p.Inject(k8slogtest.Status(503), k8slogtest.StallAfter(0, release))
+	a, err := e.drive(t, e.source("p", k8slog.Options{}), wait)
+	require.NoError(t, err)
+	assert.Equal(t, activation.Failed, a.End)
+	assert.ErrorIs(t, a.Cause, stages.ErrIdle, "the second request, stalled, met the idle timeout")
+	var status apierrors.APIStatus
+	require.ErrorAs(t, a.Cause, &status, "and the cause names the 503 before it: %v", a.Cause)
+	assert.EqualValues(t, 503, status.Status().Code)
+}
+
 func TestARetryAfterLongerThanTheIdleTimeoutEndsTheActivationAtOnce(t *testing.T) {
 	e := newEnv(t, k8slogtest.Options{})
 	p := e.s.AddPod("default", "p", "action")

@@ -46,6 +46,9 @@ type FetchOptions struct {
 	// the last error. Zero values bound nothing.
 	Idle     time.Duration
 	Deadline time.Time
+	// Retrying, when set, is told each transient error before the wait
+	// to try again.
+	Retrying func(err error)
 	// MaxRecord is the longest record kept whole (stream.ReaderOptions).
 	MaxRecord int
 }
@@ -91,6 +94,9 @@ func Fetch(o FetchOptions) stream.Source {
 					if final != nil {
 						stream.Send(ctx, out, stream.Chunk{Err: final})
 						return
+					}
+					if o.Retrying != nil {
+						o.Retrying(err)
 					}
 				}
 				if !o.Retry.Sleep(ctx, wait) {
