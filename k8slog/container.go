@@ -54,7 +54,9 @@ type Container struct {
 }
 
 // New returns the Container of a container's log in namespace/pod, read
-// through pods: a client from NewClient, or a clientset's CoreV1().
+// through pods: a client from NewClient, or a clientset's CoreV1(). Only a
+// client from NewClient keeps the credentials a server may echo out of
+// errors, and honours a Retry-After header on a JSON Status.
 func New(pods corev1client.PodsGetter, namespace, pod string, o Options) *Container {
 	if o.Clock == nil {
 		o.Clock = clock.New()
