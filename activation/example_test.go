@@ -59,3 +59,19 @@ func ExampleNewCollector() {
 	// 2 failed
 	// 428
 }
+
+func ExampleReadPast() {
+	// A log that cannot find the end of an activation without reading it
+	// skips the rest of a truncated one with ReadPast, as LogFunc does.
+	log := activation.LogFunc(func(at stream.Cursor, _ activation.ReadOptions) stream.Source {
+		return stream.FromReader(strings.NewReader(twoActivations[at.Offset:]), logformat.NewDocker(0), stream.ReaderOptions{Offset: at.Offset})
+	})
+	var at stream.Cursor
+	a, _ := activation.Collect(context.Background(), log, &at, activation.Options{WaitForSentinel: true, Limit: 100})
+	fmt.Println(a.End, len(a.Lines))
+	b, _ := activation.Collect(context.Background(), log, &at, activation.Options{})
+	fmt.Println(b.Text())
+	// Output:
+	// truncated 2
+	// [2026-11-22T05:00:01.000000000Z stdout: second activation]
+}

@@ -90,3 +90,18 @@ func ExampleTrack() {
 	fmt.Println(c.Time, c.Count)
 	// Output: 3 2
 }
+
+func ExampleRetry_Do() {
+	r := stages.Retry{
+		Classify: func(err error) (bool, time.Duration) { return err.Error() == "503", 0 },
+		Backoff:  stages.Backoff{Initial: time.Millisecond},
+		Attempts: 3,
+	}
+	calls := 0
+	err := r.Do(context.Background(), func(context.Context) error {
+		calls++
+		return errors.New("503")
+	})
+	fmt.Println(calls, errors.Is(err, stages.ErrGaveUp), err)
+	// Output: 3 true stages: gave up after 3 attempts: 503
+}

@@ -93,3 +93,28 @@ func ExampleCursor() {
 	fmt.Println(c.Count, c.String())
 	// Output: 2 1970-01-01T00:00:00.000000007Z/2/0
 }
+
+func ExampleReader_Run() {
+	// A log that grows once after its first end, as a followed file does.
+	log := strings.NewReader("2026-11-22T05:00:00Z first\n")
+	more := []string{"2026-11-22T05:00:01Z second\n"}
+	rd := stream.NewReader(log, logformat.NewTimestamped(), stream.ReaderOptions{})
+	err := rd.Run(context.Background(), func(_ context.Context, end error) error {
+		if len(more) == 0 {
+			return end // io.EOF: a clean end
+		}
+		log.Reset(more[0])
+		more = more[1:]
+		return nil // read on
+	}, func(lines []stream.Line) error {
+		for _, l := range lines {
+			fmt.Println(l.Log)
+		}
+		return nil
+	})
+	fmt.Println(err, rd.Offset())
+	// Output:
+	// first
+	// second
+	// <nil> 55
+}
