@@ -50,8 +50,8 @@ type ReadOptions struct {
 	// Clock is what a skip's waits read; nil means the real clock.
 	Clock clock.Clock
 	// Retrying, when set, is told each transient error a source meets and
-	// will try again after, so that a collection a timeout ends can name
-	// the error behind the wait.
+	// will try again after, and nil once lines come again, so that a
+	// collection a timeout ends can name the error behind the wait.
 	Retrying func(err error)
 }
 

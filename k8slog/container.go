@@ -92,6 +92,9 @@ func (c *Container) SetCursor(at stream.Cursor) { c.collector.SetCursor(at) }
 func (c *Container) Lines(at stream.Cursor, o activation.ReadOptions) stream.Source {
 	follow := o.Follow
 	var reached atomic.Bool
+	// exited says that the container was seen terminated: one more read
+	// takes what it wrote after the last one, and its end is the log's.
+	exited := false
 	retry := c.retry
 	retry.Final = func(err error) error {
 		if reached.Load() || errors.Is(err, context.Canceled) {
@@ -114,7 +117,7 @@ func (c *Container) Lines(at stream.Cursor, o activation.ReadOptions) stream.Sou
 		Decoder:   logformat.NewTimestamped,
 		From:      at,
 		Replays:   true,
-		AtEnd:     func(ctx context.Context, err error) error { return c.atEnd(ctx, err, follow) },
+		AtEnd:     func(ctx context.Context, err error) error { return c.atEnd(ctx, err, follow, &exited) },
 		Retry:     retry,
 		Idle:      o.Idle,
 		Deadline:  o.Deadline,
@@ -156,11 +159,16 @@ func (c *Container) wrap(err error) error {
 // atEnd decides what the end of a stream means. Without follow, the end of
 // a whole record is the current end, and an unfinished record a broken
 // stream. With follow, the container's state decides, read with a get on
-// the pod: exited, or the pod gone, is the end of the log; running means
-// the stream broke; not yet scheduled or waiting to (re)start means asking
-// again shortly. Without permission to get the pod, the stream is reopened
-// and the collection's timeouts decide.
-func (c *Container) atEnd(ctx context.Context, err error, follow bool) error {
+// the pod: the pod gone is the end of the log; exited is too, after one
+// more read for what the container wrote after the stream ended (a stream
+// a proxy cut, a poll); running means the stream broke; not yet scheduled
+// or waiting to (re)start means asking again shortly. Without permission
+// to get the pod, the stream is reopened and the collection's timeouts
+// decide.
+func (c *Container) atEnd(ctx context.Context, err error, follow bool, exited *bool) error {
+	if *exited {
+		return nil
+	}
 	if !follow {
 		if errors.Is(err, stream.ErrIncomplete) {
 			return errStreamBroken
@@ -186,7 +194,8 @@ func (c *Container) atEnd(ctx context.Context, err error, follow bool) error {
 		}
 		return errStreamBroken
 	}
-	return nil
+	*exited = true
+	return stages.ReopenAfter(0)
 }
 
 func (c *Container) poll() time.Duration {

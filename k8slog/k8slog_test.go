@@ -2,6 +2,7 @@ package k8slog_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"syscall"
@@ -197,6 +198,34 @@ func TestAnIdleTimeoutDuringARequestNamesTheErrorBeforeIt(t *testing.T) {
 	var status apierrors.APIStatus
 	require.ErrorAs(t, a.Cause, &status, "and the cause names the 503 before it: %v", a.Cause)
 	assert.EqualValues(t, 503, status.Status().Code)
+}
+
+func TestAnErrorThatClearedIsNotTheCauseOfALaterTimeout(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	p := e.s.AddPod("default", "p", "action")
+	p.Container("action").PrintAt(at(1), stream.Stdout, "came after the 503")
+	p.Inject(k8slogtest.Status(503))
+	a, err := e.drive(t, e.source("p", k8slog.Options{}), wait)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"came after the 503", activation.FailureNotice}, linetest.Logs(a.Lines))
+	assert.ErrorIs(t, a.Cause, stages.ErrIdle)
+	var status apierrors.APIStatus
+	assert.False(t, errors.As(a.Cause, &status), "the 503 cleared before the wait: %v", a.Cause)
+}
+
+func TestAnExitedContainerIsReadOnceMoreAfterItsStreamEnded(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	p := e.s.AddPod("default", "p", "action")
+	c := p.Container("action")
+	c.PrintAt(at(1), stream.Stdout, "last words")
+	sentinelsAt(c, at(2))
+	c.Exit(0)
+	// A proxy ends the first stream before a line: the container has exited
+	// by the time the stream's end is looked at.
+	p.Inject(k8slogtest.EndAfter(0))
+	a := collect(t, e.source("p", k8slog.Options{}), wait)
+	assert.Equal(t, []string{"last words"}, linetest.Logs(a.Lines))
+	assert.Equal(t, activation.Sentinels, a.End)
 }
 
 func TestARetryAfterLongerThanTheIdleTimeoutEndsTheActivationAtOnce(t *testing.T) {

@@ -23,15 +23,19 @@ import (
 // the old file is read, then the new one from its start. Its methods are
 // safe for concurrent use; collections run one at a time.
 type File struct {
-	path      string
-	o         Options
-	collector *activation.Collector
+	path string
+	o    Options
+	// turn is held by the collection under way, from its start to its
+	// settled cursor.
+	turn chan struct{}
 
 	mu     sync.Mutex
 	format logformat.Format
 	// segs are the files read since the last collection ended; while a
 	// File reads, a line's Offset holds its segment's index.
 	segs []*segment
+	// cursor is where the next activation begins, its file named.
+	cursor stream.Cursor
 }
 
 // Open opens the File at path. It fails if the file cannot be read. Close
@@ -52,11 +56,10 @@ func Open(path string, o Options) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &File{path: path, o: o, format: o.Format, segs: []*segment{seg}}
-	f.collector = activation.NewCollector(f, o.Clock)
 	// The first activation starts at the start of this file, wherever
 	// rotation takes it.
-	f.collector.SetCursor(stream.Cursor{File: seg.id.String()})
+	f := &File{path: path, o: o, format: o.Format, segs: []*segment{seg}, turn: make(chan struct{}, 1),
+		cursor: stream.Cursor{File: seg.id.String()}}
 	return f, nil
 }
 
@@ -76,9 +79,23 @@ func (f *File) Close() error {
 // activation ends with the failure notice, its Cause says so
 // (activation.ErrGone), and the next one starts at the start of the file
 // now at the path.
+//
+// Collections run one at a time; one waiting for another to end gives up
+// when ctx ends.
 func (f *File) Collect(ctx context.Context, o activation.Options) (activation.Activation, error) {
-	a, err := f.collector.Collect(ctx, o)
-	at := f.collector.Cursor()
+	select {
+	case f.turn <- struct{}{}:
+	case <-ctx.Done():
+		return activation.Activation{}, ctx.Err()
+	}
+	defer func() { <-f.turn }()
+	if o.Clock == nil {
+		o.Clock = f.o.Clock
+	}
+	f.mu.Lock()
+	at := f.cursor
+	f.mu.Unlock()
+	a, err := activation.Collect(ctx, f, &at, o)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if errors.Is(a.Cause, activation.ErrGone) {
@@ -86,7 +103,7 @@ func (f *File) Collect(ctx context.Context, o activation.Options) (activation.Ac
 			at.File, at.Offset = seg.id.String(), 0
 		}
 	}
-	f.collector.SetCursor(f.settle(at))
+	f.cursor = f.settle(at)
 	return a, err
 }
 
@@ -124,10 +141,9 @@ func (f *File) settle(at stream.Cursor) stream.Cursor {
 
 // Cursor returns where the next activation begins.
 func (f *File) Cursor() stream.Cursor {
-	at := f.collector.Cursor()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.named(at)
+	return f.named(f.cursor)
 }
 
 // named returns at with its file's first line in its identity, if at was
@@ -153,7 +169,13 @@ func (f *File) named(at stream.Cursor) stream.Cursor {
 // restarts and resumes a cursor it saved. A cursor without a File is in the
 // file the File read last, or, before any collection, the file that was at
 // the path when it was opened.
-func (f *File) SetCursor(at stream.Cursor) { f.collector.SetCursor(at) }
+//
+// A collection under way sets the cursor when it ends.
+func (f *File) SetCursor(at stream.Cursor) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cursor = at
+}
 
 // Lines returns the file's lines after at: the rest of the file the cursor
 // is in, then the files that replaced it, in turn. With o.Follow, the
@@ -458,7 +480,7 @@ func (f *File) copyOf(id fileID, off int64) *segment {
 		return nil
 	}
 	for _, s := range f.segs {
-		if s.id.first == id.first && !s.id.sameFile(id) {
+		if s.id.first == id.first && !s.id.sameFile(id) && (s.gz || sizeOf(s) >= off) {
 			return s
 		}
 	}

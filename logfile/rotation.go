@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/actlog/actlog/activation"
 	"github.com/actlog/actlog/logformat"
 	"github.com/actlog/actlog/stream"
 )
@@ -82,8 +83,8 @@ type segment struct {
 	seq  int
 	id   fileID
 	name string
-	// fh reads a plain file; a compressed one is opened by name and read
-	// from its start each time.
+	// fh reads the file; a compressed one is decompressed from its start
+	// each time.
 	fh *os.File
 	gz bool
 	// firstTime is the time of the segment's first line, which orders
@@ -96,19 +97,18 @@ func (s *segment) reader(off int64) (io.Reader, func(), error) {
 	if !s.gz {
 		return io.NewSectionReader(s.fh, off, math.MaxInt64-off), func() {}, nil
 	}
-	fh, err := os.Open(s.name)
-	if err != nil {
-		return nil, nil, fmt.Errorf("logfile: %w", err)
-	}
-	zr, err := gzip.NewReader(fh)
+	zr, err := gzip.NewReader(io.NewSectionReader(s.fh, 0, math.MaxInt64))
 	if err == nil {
 		_, err = io.CopyN(io.Discard, zr, off)
 	}
-	if err != nil {
-		fh.Close()
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		// A copy made before the cursor's lines were written.
+		return nil, nil, fmt.Errorf("%w: %s holds less than the cursor's %d bytes", activation.ErrGone, s.name, off)
+	case err != nil:
 		return nil, nil, fmt.Errorf("logfile: %s: %w", s.name, err)
 	}
-	return zr, func() { fh.Close() }, nil
+	return zr, func() {}, nil
 }
 
 // start returns the segment's first fingerprintLen bytes.
@@ -152,38 +152,41 @@ func (s *segment) rewritten(off int64) (bool, error) {
 	return first != s.id.first, nil
 }
 
-// firstTime returns the time of the first record in start, or zero.
+// firstTime returns the time of the first line in start, whole or begun
+// there (a line split into records takes its first record's time), or
+// zero.
 func firstTime(start []byte) int64 {
 	i := bytes.IndexByte(start, '\n')
 	if i < 0 {
 		return 0
 	}
-	rec := start[:i]
-	d, err := logformat.New(logformat.Detect(rec), 0)
+	d, err := logformat.New(logformat.Detect(start[:i]), 0)
 	if err != nil {
 		return 0
 	}
 	var l stream.Line
-	if _, err := d.Decode(rec, &l); err != nil {
-		return 0
+	for ; i >= 0; i = bytes.IndexByte(start, '\n') {
+		complete, err := d.Decode(start[:i], &l)
+		switch {
+		case err != nil:
+			return 0
+		case complete:
+			return l.Time
+		}
+		start = start[i+1:]
 	}
-	return l.Time
+	return 0
 }
 
 // openSegment opens the file called name as a segment.
 func openSegment(name string) (*segment, error) {
 	s := &segment{name: name, gz: strings.HasSuffix(name, ".gz")}
-	if !s.gz {
-		fh, err := os.Open(name)
-		if err != nil {
-			return nil, fmt.Errorf("logfile: %w", err)
-		}
-		s.fh = fh
+	fh, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("logfile: %w", err)
 	}
-	fi, err := os.Stat(name)
-	if s.fh != nil {
-		fi, err = s.fh.Stat()
-	}
+	s.fh = fh
+	fi, err := s.fh.Stat()
 	if err != nil {
 		s.close()
 		return nil, fmt.Errorf("logfile: %w", err)
@@ -194,11 +197,7 @@ func openSegment(name string) (*segment, error) {
 	return s, nil
 }
 
-func (s *segment) close() {
-	if s.fh != nil {
-		s.fh.Close()
-	}
-}
+func (s *segment) close() { s.fh.Close() }
 
 func statID(fi os.FileInfo) (dev, ino uint64) {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {

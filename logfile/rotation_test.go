@@ -346,3 +346,53 @@ func FuzzRotationSchedule(f *testing.F) {
 		assert.Equal(t, strings.Join(printed, "\n"), strings.Join(got, "\n"))
 	})
 }
+
+func TestCollectionsAndCursorsOnOneFileDoNotRace(t *testing.T) {
+	l := newRotatingLog(t, false)
+	f := open(t, l.path, logfile.Options{Poll: time.Millisecond})
+	l.activation(1, 2, -1, nil)
+	collect(t, f, wait)
+	settled := f.Cursor()
+	running := make(chan activation.Activation)
+	go func() {
+		a, err := f.Collect(context.Background(), activation.Options{WaitForSentinel: true, IdleTimeout: 5 * time.Second})
+		assert.NoError(t, err)
+		running <- a
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 20 {
+		_, err := f.Collect(ctx, wait)
+		assert.ErrorIs(t, err, context.Canceled, "a queued collection gives up with its context")
+		assert.Equal(t, settled, f.Cursor(), "the cursor of a collection under way is not seen half-settled")
+	}
+	want := l.activation(2, 3, 1, rotations["kubelet rename"])
+	assert.Equal(t, want, linetest.Logs((<-running).Lines))
+	assert.NotEqual(t, settled, f.Cursor())
+	assert.NotContains(t, f.Cursor().String(), "@0:", "the settled cursor names its file")
+}
+
+func TestACompressedFileDeletedUnderTheCursorEndsWithTheFailureNotice(t *testing.T) {
+	l := newRotatingLog(t, false)
+	rotate := rotations["kubelet rename, the previous one gzipped"]
+	l.activation(1, 2, -1, nil)
+	f := open(t, l.path, logfile.Options{})
+	collect(t, f, wait)
+	l.activation(2, 2, 1, rotate)
+	l.activation(3, 2, 1, rotate)
+	// The cursor is in the first file, now compressed: a new File finds it.
+	g := open(t, l.path, logfile.Options{})
+	g.SetCursor(f.Cursor())
+	assert.Equal(t, []string{"activation 2 line 0", "activation 2 line 1"}, linetest.Logs(collect(t, g, wait).Lines))
+	l.activation(4, 2, 1, rotate)
+	for _, name := range siblingsOf(t, l.path) {
+		if strings.HasSuffix(name, ".gz") {
+			require.NoError(t, os.Remove(name))
+		}
+	}
+	h := open(t, l.path, logfile.Options{})
+	h.SetCursor(f.Cursor())
+	a := collect(t, h, wait)
+	assert.Equal(t, activation.Failed, a.End)
+	assert.ErrorIs(t, a.Cause, activation.ErrGone)
+}

@@ -47,7 +47,7 @@ type FetchOptions struct {
 	Idle     time.Duration
 	Deadline time.Time
 	// Retrying, when set, is told each transient error before the wait
-	// to try again.
+	// to try again, and nil once lines come again.
 	Retrying func(err error)
 	// MaxRecord is the longest record kept whole (stream.ReaderOptions).
 	MaxRecord int
@@ -97,6 +97,7 @@ func Fetch(o FetchOptions) stream.Source {
 					}
 					if o.Retrying != nil {
 						o.Retrying(err)
+						f.retrying = true
 					}
 				}
 				if !o.Retry.Sleep(ctx, wait) {
@@ -122,6 +123,8 @@ type fetcher struct {
 	clock    clock.Clock
 	// lastLine is when the last lines were sent, or the fetch started.
 	lastLine time.Time
+	// retrying says that Retrying was told an error no line has followed.
+	retrying bool
 }
 
 // read opens the log once and sends its lines until the stream ends. It
@@ -185,6 +188,11 @@ func (f *fetcher) send(ctx context.Context, lines []stream.Line) error {
 		f.cursor.Advance(&lines[i])
 	}
 	f.progress, f.lastLine = true, f.clock.Now()
+	if f.retrying {
+		// Lines came: the errors before them are over.
+		f.retrying = false
+		f.o.Retrying(nil)
+	}
 	if !stream.Send(ctx, f.out, stream.Chunk{Lines: lines}) {
 		return ctx.Err()
 	}
