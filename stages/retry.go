@@ -39,7 +39,11 @@ func (b Backoff) Delay(n int) time.Duration {
 	for i := 1; i < n && d < float64(max); i++ {
 		d *= factor
 	}
-	return min(time.Duration(d), max)
+	if d >= float64(max) {
+		// Also where d is beyond what a Duration holds.
+		return max
+	}
+	return time.Duration(d)
 }
 
 // Retry is the policy for trying an operation again after an error: which

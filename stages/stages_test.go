@@ -155,6 +155,8 @@ func TestBackoff(t *testing.T) {
 		[]time.Duration{b.Delay(1), b.Delay(2), b.Delay(3), b.Delay(4), b.Delay(5), b.Delay(6), b.Delay(60)})
 	b = stages.Backoff{Initial: time.Second, Max: 3 * time.Second, Factor: 3}
 	assert.Equal(t, 3*time.Second, b.Delay(2))
+	b = stages.Backoff{Initial: time.Hour, Max: 1<<63 - 1, Factor: 1e9}
+	assert.Equal(t, time.Duration(1<<63-1), b.Delay(3), "no overflow past the largest Duration")
 }
 
 // log is a timestamped log in memory that a test opener serves, with
