@@ -177,10 +177,17 @@ func TestAFailureNamesTheLastUnderlyingError(t *testing.T) {
 	}
 	a, err := e.drive(t, e.source("p", k8slog.Options{}), wait)
 	require.NoError(t, err, "the server answered: a failure, not an error")
+	assertFailedAfter503(t, a, stages.ErrGaveUp)
+}
+
+// assertFailedAfter503 asserts that a failed with a cause that is end and
+// wraps the 503 the server answered.
+func assertFailedAfter503(t *testing.T, a activation.Activation, end error) {
+	t.Helper()
 	assert.Equal(t, activation.Failed, a.End)
-	assert.ErrorIs(t, a.Cause, stages.ErrGaveUp)
+	assert.ErrorIs(t, a.Cause, end)
 	var status apierrors.APIStatus
-	require.ErrorAs(t, a.Cause, &status, "the cause is the server's last answer: %v", a.Cause)
+	require.ErrorAs(t, a.Cause, &status, "the cause names the server's 503: %v", a.Cause)
 	assert.EqualValues(t, 503, status.Status().Code)
 }
 
@@ -193,11 +200,8 @@ func TestAnIdleTimeoutDuringARequestNamesTheErrorBeforeIt(t *testing.T) {
 	p.Inject(k8slogtest.Status(503), k8slogtest.StallAfter(0, release))
 	a, err := e.drive(t, e.source("p", k8slog.Options{}), wait)
 	require.NoError(t, err)
-	assert.Equal(t, activation.Failed, a.End)
-	assert.ErrorIs(t, a.Cause, stages.ErrIdle, "the second request, stalled, met the idle timeout")
-	var status apierrors.APIStatus
-	require.ErrorAs(t, a.Cause, &status, "and the cause names the 503 before it: %v", a.Cause)
-	assert.EqualValues(t, 503, status.Status().Code)
+	// The second request, stalled, met the idle timeout.
+	assertFailedAfter503(t, a, stages.ErrIdle)
 }
 
 func TestAnErrorThatClearedIsNotTheCauseOfALaterTimeout(t *testing.T) {
