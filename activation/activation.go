@@ -19,7 +19,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -81,6 +83,12 @@ func (e End) String() string {
 	return endNames[e]
 }
 
+// LogValue is the end as a log record holds it, one word: "sentinels",
+// "current-end", "truncated", "failed".
+func (e End) LogValue() slog.Value {
+	return slog.StringValue(strings.ReplaceAll(e.String(), " ", "-"))
+}
+
 // Options configure a collection. The zero value is blackbox mode with the
 // default limit and timeouts on the real clock.
 type Options struct {
@@ -99,6 +107,10 @@ type Options struct {
 	Timeout time.Duration
 	// Clock is what every timeout and notice reads; nil means the real clock.
 	Clock clock.Clock
+	// Logger, when set, gets one record at the end of the collection, at
+	// level Info, and the log's records of what it did (requests, retries,
+	// skips, rotations), at level Debug. Nil is silent, and costs nothing.
+	Logger *slog.Logger
 }
 
 func (o Options) limit() int64 {
@@ -155,6 +167,12 @@ type Activation struct {
 	Cause error
 	// Took is how long the collection took, on the options' clock.
 	Took time.Duration
+	// Bytes is the weight of the user's lines, the notice left out: what
+	// the limit counted.
+	Bytes int64
+	// Retries is how many transient errors the log met and tried again
+	// after.
+	Retries int
 }
 
 // Text returns the formatted lines, notice included.
@@ -197,18 +215,25 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 	// The last transient error the log met, named in the cause of a
 	// timeout that ends the wait it caused.
 	var retrying error
+	retries := 0
 	ro := ReadOptions{Follow: o.WaitForSentinel, MaxRecord: o.maxRecord(), Idle: o.idleTimeout(), Deadline: deadline, Clock: clk,
-		Retrying: func(err error) { retrying = err }}
+		Logger: o.Logger,
+		Retrying: func(err error) {
+			if retrying = err; err != nil {
+				retries++
+			}
+		}}
 	cursor := *at
 	// Only after an activation cut short after one sentinel may the other
 	// one lead this one.
 	complete := sentinel.Complete(sentinel.Options{Require: o.WaitForSentinel, SkipLeading: at.Sentinel})
+	meter := limits.Weighted(limit, limits.Options{Quiet: o.Limit < 0})
 	src := stream.Via(log.Lines(*at, ro),
 		stages.Timeouts(clk, ro.Idle, deadline.Sub(start)),
 		stream.Lift(stream.Steps(
 			stages.Track(&cursor),
 			complete,
-			limits.Weighted(limit, limits.Options{Quiet: o.Limit < 0}),
+			meter,
 		)),
 		stages.Recover(notices(clk, limit)),
 	)
@@ -226,7 +251,7 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 		cancel()
 		cursor, found = skipped.At, found+skipped.Sentinels
 	}
-	a := Activation{Lines: lines, Took: clk.Since(start)}
+	a := Activation{Lines: lines, Took: clk.Since(start), Bytes: meter.Total(), Retries: retries}
 	var recovered *stages.RecoveredError
 	switch {
 	case err == nil && found >= 2:
@@ -244,11 +269,32 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 		}
 	default:
 		// No line was handed over: the cursor stays where it was.
+		if o.Logger != nil {
+			o.Logger.LogAttrs(ctx, slog.LevelInfo, "collection failed", slog.Any("error", err),
+				slog.Duration("took", clk.Since(start)), slog.Int("retries", retries), slog.Any("cursor", *at))
+		}
 		return Activation{}, err
 	}
 	cursor.Sentinel = found == 1
 	*at = cursor
+	if o.Logger != nil {
+		a.log(ctx, o.Logger, cursor)
+	}
 	return a, nil
+}
+
+// log writes the record of a collection's end.
+func (a Activation) log(ctx context.Context, logger *slog.Logger, cursor stream.Cursor) {
+	lines := len(a.Lines)
+	if a.End == Truncated || a.End == Failed {
+		lines--
+	}
+	attrs := []slog.Attr{slog.Any("end", a.End), slog.Int("lines", lines), slog.Int64("bytes", a.Bytes),
+		slog.Duration("took", a.Took), slog.Int("retries", a.Retries), slog.Any("cursor", cursor)}
+	if a.Cause != nil {
+		attrs = append(attrs, slog.Any("cause", a.Cause))
+	}
+	logger.LogAttrs(ctx, slog.LevelInfo, "collection ended", attrs...)
 }
 
 // isFailure reports whether err is one that ends an activation with the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -349,4 +350,50 @@ func TestSentinelsAreStrippedAndWeighNothing(t *testing.T) {
 		assert.Equal(t, []string{"the line"}, linetest.Logs(a.Lines))
 		assert.Equal(t, activation.Sentinels, a.End)
 	}
+}
+
+func TestTheEndOfACollectionIsOneLogRecord(t *testing.T) {
+	d := &dockerLog{}
+	d.add(epoch, stream.Stdout, "one")
+	d.add(epoch+1, stream.Stderr, "two")
+	d.sentinels(epoch + 2)
+	var records bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&records, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	var at stream.Cursor
+	a := collect(t, d, &at, activation.Options{WaitForSentinel: true, Logger: logger})
+	assert.Equal(t, a.Lines[0].Weight()+a.Lines[1].Weight(), a.Bytes, "the weight the limit counted")
+	line := strings.TrimSpace(records.String())
+	assert.NotContains(t, line, "\n", "one record")
+	for _, kv := range []string{`msg="collection ended"`, "end=sentinels", "lines=2", fmt.Sprintf("bytes=%d", a.Bytes), "retries=0", "cursor=" + at.String()} {
+		assert.Contains(t, line, kv)
+	}
+
+	d.add(epoch+3, stream.Stdout, "no sentinels")
+	records.Reset()
+	b := collect(t, d, &at, activation.Options{WaitForSentinel: true, Logger: logger})
+	assert.Equal(t, activation.Failed, b.End)
+	for _, kv := range []string{"end=failed", "lines=1", `cause="sentinel: only 0 of 2 sentinels found"`} {
+		assert.Contains(t, records.String(), kv)
+	}
+}
+
+func TestALoggerThatIsOffCostsNothingPerLine(t *testing.T) {
+	lines := make([]stream.Line, 5000)
+	for i := range lines {
+		lines[i] = stream.Line{Time: int64(i), Log: "a line of the activation"}
+	}
+	off := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
+	allocs := func(n int, logger *slog.Logger) float64 {
+		some := lines[:n]
+		log := activation.LogFunc(func(stream.Cursor, activation.ReadOptions) stream.Source { return stream.FromSlice(some) })
+		return testing.AllocsPerRun(20, func() {
+			var at stream.Cursor
+			_, _ = activation.Collect(context.Background(), log, &at, activation.Options{Logger: logger})
+		})
+	}
+	for name, logger := range map[string]*slog.Logger{"nil": nil, "off": off} {
+		perLine := (allocs(5000, logger) - allocs(50, logger)) / 4950
+		assert.Less(t, perLine, 0.01, "%s logger: allocations per line", name)
+	}
+	assert.InDelta(t, allocs(5000, nil), allocs(5000, off), 3, "a logger that is off adds no allocation beyond a few per collection")
 }

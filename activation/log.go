@@ -3,6 +3,7 @@ package activation
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -49,6 +50,9 @@ type ReadOptions struct {
 	Deadline time.Time
 	// Clock is what a skip's waits read; nil means the real clock.
 	Clock clock.Clock
+	// Logger, when set, gets the source's records of what it did, at level
+	// Debug: requests, retries, skips, rotations. Nil is silent.
+	Logger *slog.Logger
 	// Retrying, when set, is told each transient error a source meets and
 	// will try again after, and nil once lines come again, so that a
 	// collection a timeout ends can name the error behind the wait.

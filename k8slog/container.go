@@ -122,6 +122,7 @@ func (c *Container) Lines(at stream.Cursor, o activation.ReadOptions) stream.Sou
 		Idle:      o.Idle,
 		Deadline:  o.Deadline,
 		Retrying:  o.Retrying,
+		Logger:    o.Logger,
 		MaxRecord: o.MaxRecord,
 	})
 }

@@ -1,9 +1,11 @@
 package k8slog_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"syscall"
 	"testing"
@@ -640,4 +642,24 @@ func TestBadMessagesThroughTheAPI(t *testing.T) {
 		assert.True(t, a.Lines[i].Log == tc.want, "%s: got %d bytes", tc.name, len(a.Lines[i].Log))
 		assert.Equal(t, at(i).UnixNano(), a.Lines[i].Time, tc.name)
 	}
+}
+
+func TestACollectionTellsItsLoggerWhatItDid(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	p := e.s.AddPod("default", "p", "action")
+	c := p.Container("action")
+	c.PrintAt(at(1), stream.Stdout, "x")
+	sentinelsAt(c, at(2))
+	p.Inject(k8slogtest.Status(503))
+	var records bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&records, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	a, err := e.drive(t, e.source("p", k8slog.Options{}), activation.Options{WaitForSentinel: true, Logger: logger})
+	require.NoError(t, err)
+	assert.Equal(t, 1, a.Retries)
+	got := records.String()
+	for _, want := range []string{`level=DEBUG msg="opening the log"`, `level=DEBUG msg=retrying error="k8slogtest: injected Service Unavailable" attempt=1`,
+		`level=INFO msg="collection ended" end=sentinels lines=1`, "retries=1"} {
+		assert.Contains(t, got, want)
+	}
+	assert.Equal(t, 2, strings.Count(got, `msg="opening the log"`), "one request refused, one served")
 }

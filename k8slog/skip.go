@@ -3,6 +3,7 @@ package k8slog
 import (
 	"context"
 	"errors"
+	"log/slog"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -41,10 +42,18 @@ var errNoSkip = errors.New("k8slog: the log's tail cannot place the cursor")
 // have more of them before it), the log is read from the cursor on, with
 // activation.ReadPast. Tail requests are retried as reads are.
 func (c *Container) Skip(ctx context.Context, at stream.Cursor, n int, o activation.ReadOptions) (activation.Skipped, error) {
+	skip := c.skipPast
 	if n == 0 {
-		return c.skipToEnd(ctx, at, o)
+		skip = func(ctx context.Context, at stream.Cursor, _ int, o activation.ReadOptions) (activation.Skipped, error) {
+			return c.skipToEnd(ctx, at, o)
+		}
 	}
-	return c.skipPast(ctx, at, n, o)
+	s, err := skip(ctx, at, n, o)
+	if o.Logger != nil {
+		o.Logger.LogAttrs(ctx, slog.LevelDebug, "skipped through the tail", slog.Int("sentinels", n),
+			slog.Any("from", at), slog.Any("to", s.At), slog.Int("passed", s.Sentinels), slog.Any("error", err))
+	}
+	return s, err
 }
 
 func (c *Container) skipToEnd(ctx context.Context, at stream.Cursor, o activation.ReadOptions) (activation.Skipped, error) {

@@ -37,16 +37,22 @@ type Options struct {
 
 // Weighted returns the step that passes lines while their running weight is
 // at most limit. A total equal to the limit passes.
-func Weighted(limit int64, o Options) stream.Step {
-	return &weighted{limit: limit, o: o}
+func Weighted(limit int64, o Options) *Meter {
+	return &Meter{limit: limit, o: o}
 }
 
-type weighted struct {
+// Meter is the step Weighted returns. It keeps the weight of the lines it
+// passed.
+type Meter struct {
 	limit, total int64
 	o            Options
 }
 
-func (w *weighted) Line(l *stream.Line) (bool, error) {
+// Total returns the weight of the lines the step passed so far.
+func (w *Meter) Total() int64 { return w.total }
+
+// Line implements stream.Step.
+func (w *Meter) Line(l *stream.Line) (bool, error) {
 	var wt int64
 	if w.o.Weigh != nil {
 		wt = w.o.Weigh(l)
@@ -63,4 +69,5 @@ func (w *weighted) Line(l *stream.Line) (bool, error) {
 	return false, &TruncatedError{Limit: w.limit}
 }
 
-func (w *weighted) End(err error) error { return err }
+// End implements stream.Step.
+func (w *Meter) End(err error) error { return err }

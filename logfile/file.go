@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -217,6 +218,15 @@ func (f *File) Skip(ctx context.Context, at stream.Cursor, n int, o activation.R
 	return activation.Skipped{At: at}, nil
 }
 
+// logMove writes a Debug record of reading going on from seg in next, at
+// off, if there is a logger.
+func logMove(ctx context.Context, logger *slog.Logger, why string, seg, next *segment, off int64) {
+	if logger != nil {
+		logger.LogAttrs(ctx, slog.LevelDebug, "following the file", slog.String("why", why),
+			slog.String("from", seg.name), slog.String("to", next.name), slog.Int64("offset", off))
+	}
+}
+
 // errMoved ends the reading of a segment whose successor is known.
 var errMoved = errors.New("logfile: moved to the next file")
 
@@ -261,9 +271,11 @@ func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 				// The writer may have finished a last record in the old
 				// file after the rename: read it once more.
 				draining, next = true, n
+				logMove(ctx, o.Logger, how.String(), seg, n, 0)
 				return nil
 			case how != stay:
 				next, off = n, noff
+				logMove(ctx, o.Logger, how.String(), seg, n, noff)
 				return errMoved
 			case !o.Follow:
 				return end
@@ -379,6 +391,10 @@ const (
 	// rewritten: the file was truncated in place, and maybe written again.
 	rewritten
 )
+
+func (m move) String() string {
+	return [...]string{stay: "stayed", rotated: "rotated", rewritten: "truncated in place"}[m]
+}
 
 // after says what follows the end of seg at off, and where reading goes on
 // if it moves: the file that replaced seg at the path, or the copy of a

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -49,6 +50,9 @@ type FetchOptions struct {
 	// Retrying, when set, is told each transient error before the wait
 	// to try again, and nil once lines come again.
 	Retrying func(err error)
+	// Logger, when set, gets a Debug record for each time the log is
+	// opened, each retry and each reopening; nil is silent.
+	Logger *slog.Logger
 	// MaxRecord is the longest record kept whole (stream.ReaderOptions).
 	MaxRecord int
 }
@@ -84,6 +88,7 @@ func Fetch(o FetchOptions) stream.Source {
 				var again *reopenError
 				if errors.As(err, &again) {
 					wait = again.after
+					o.debug(ctx, "reopening", slog.Duration("after", wait))
 				} else {
 					failures++
 					var final error
@@ -92,9 +97,11 @@ func Fetch(o FetchOptions) stream.Source {
 						final = o.Retry.GiveUp(err, failures)
 					}
 					if final != nil {
+						o.debug(ctx, "giving up", slog.Any("error", final), slog.Int("attempts", failures))
 						stream.Send(ctx, out, stream.Chunk{Err: final})
 						return
 					}
+					o.debug(ctx, "retrying", slog.Any("error", err), slog.Int("attempt", failures), slog.Duration("after", wait))
 					if o.Retrying != nil {
 						o.Retrying(err)
 						f.retrying = true
@@ -106,6 +113,13 @@ func Fetch(o FetchOptions) stream.Source {
 			}
 		}()
 		return out
+	}
+}
+
+// debug writes a Debug record, if there is a logger.
+func (o FetchOptions) debug(ctx context.Context, msg string, attrs ...slog.Attr) {
+	if o.Logger != nil {
+		o.Logger.LogAttrs(ctx, slog.LevelDebug, msg, attrs...)
 	}
 }
 
@@ -131,6 +145,7 @@ type fetcher struct {
 // returns nil at the end of the log, or the error that ended the stream.
 func (f *fetcher) read(ctx context.Context) error {
 	f.progress = false
+	f.o.debug(ctx, "opening the log", slog.Any("cursor", f.cursor))
 	rc, err := f.o.Open(ctx, f.cursor)
 	if err != nil {
 		return err

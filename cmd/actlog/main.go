@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"regexp"
@@ -112,6 +113,7 @@ type config struct {
 	idle        time.Duration
 	timeout     time.Duration
 	output      string
+	verbose     bool
 
 	kubeconfig, context, namespace, container string
 	format                                    string
@@ -128,6 +130,8 @@ func collectCommand(ctx context.Context, cmd string, args []string, stdin io.Rea
 	fs.DurationVar(&c.timeout, "timeout", 0, "the longest one activation's collection may take (default max(limit in MiB, 5) × 2s)")
 	fs.StringVar(&c.output, "output", "text", "text or json")
 	fs.StringVar(&c.output, "o", "text", "short for --output")
+	fs.BoolVar(&c.verbose, "verbose", false, "after each activation, one logfmt record on standard error: activation, end, lines, bytes, took, retries, cursor, and a failure's cause")
+	fs.BoolVar(&c.verbose, "v", false, "short for --verbose")
 	if cmd == "k8s" {
 		fs.StringVar(&c.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default $KUBECONFIG or ~/.kube/config)")
 		fs.StringVar(&c.context, "context", "", "the kubeconfig context to use")
@@ -188,7 +192,7 @@ func collectCommand(ctx context.Context, cmd string, args []string, stdin io.Rea
 		return err
 	}
 	defer src.Close()
-	return collectAll(ctx, c, src, stdout)
+	return collectAll(ctx, c, src, stdout, stderr)
 }
 
 // parseInterspersed parses flags that may stand before or after the
@@ -297,10 +301,17 @@ func (p namedPipe) Close() error {
 	return p.fh.Close()
 }
 
-func collectAll(ctx context.Context, c config, src collector, stdout io.Writer) error {
+func collectAll(ctx context.Context, c config, src collector, stdout, stderr io.Writer) error {
 	o := activation.Options{Limit: c.limit, WaitForSentinel: c.wait, IdleTimeout: c.idle, Timeout: c.timeout}
+	var verbose *slog.Logger
+	if c.verbose {
+		verbose = slog.New(slog.NewTextHandler(stderr, nil))
+	}
 	out := &checked{w: stdout}
 	for i := 0; i < c.activations && out.err == nil; i++ {
+		if verbose != nil {
+			o.Logger = verbose.With("activation", i+1)
+		}
 		a, err := src.Collect(ctx, o)
 		if err != nil {
 			return err

@@ -316,3 +316,18 @@ func TestAnOutputThatCannotBeWrittenExitsOne(t *testing.T) {
 	assert.Contains(t, stderr.String(), "writing standard output")
 	assert.Contains(t, stderr.String(), "no space left on device")
 }
+
+func TestVerboseWritesOneRecordPerActivation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.log")
+	require.NoError(t, os.WriteFile(path, []byte("2026-11-22T05:00:00Z one\n2026-11-22T05:00:00Z "+sentinel.Marker+"\n2026-11-22T05:00:00Z "+sentinel.Marker+"\n2026-11-22T05:00:01Z two\n"), 0o644))
+	r := actlog(t, "", nil, "file", "-v", "--wait-for-sentinel", "--idle-timeout", "200ms", "--activations", "2", path)
+	assert.Equal(t, 0, r.code)
+	records := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	require.Len(t, records, 2, r.stderr)
+	for _, kv := range []string{"activation=1", "end=sentinels", "lines=1", "bytes=", "took=", "retries=0", "cursor=2026-11-22T05:00:00.000000000Z/3/"} {
+		assert.Contains(t, records[0], kv)
+	}
+	for _, kv := range []string{"activation=2", "end=failed", "lines=1", "cause="} {
+		assert.Contains(t, records[1], kv)
+	}
+}
