@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -133,11 +134,20 @@ func BenchmarkStage(b *testing.B) {
 
 // BenchmarkPipeline collects the whole activation: fetch, decode, timeouts,
 // cursor, sentinels, limit, recover.
-func BenchmarkPipeline(b *testing.B) {
+func BenchmarkPipeline(b *testing.B) { pipeline(b, nil) }
+
+// BenchmarkPipelineLogged is BenchmarkPipeline with a logger that writes
+// every record, Debug ones too, as text into io.Discard: the cost of the
+// records beside the pipeline without them.
+func BenchmarkPipelineLogged(b *testing.B) {
+	pipeline(b, slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug})))
+}
+
+func pipeline(b *testing.B, logger *slog.Logger) {
 	report(b, lines)
 	for b.Loop() {
 		var at stream.Cursor
-		a, err := activation.Collect(context.Background(), memLog, &at, activation.Options{Limit: 1 << 30, WaitForSentinel: true})
+		a, err := activation.Collect(context.Background(), memLog, &at, activation.Options{Limit: 1 << 30, WaitForSentinel: true, Logger: logger})
 		if err != nil || len(a.Lines) != lines || a.End != activation.Sentinels {
 			b.Fatalf("%d lines, %v, %v", len(a.Lines), a.End, err)
 		}
