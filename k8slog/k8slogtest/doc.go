@@ -15,6 +15,8 @@
 // state.
 //
 // Faults are scripted per pod and consumed one per log request: an error
-// status (500, 503, 429 with or without Retry-After), a connection cut after
-// N lines or in the middle of a line, a stall, a slow drip.
+// status (500, 503, 429 with or without Retry-After, in the Status or in the
+// header only), a body that echoes the request's credentials, a connection
+// cut after N lines or in the middle of a line, a response ended early, a
+// stall, a slow drip.
 package k8slogtest
