@@ -39,7 +39,16 @@ func (g guard) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	body = redact(body, credentials(req.Header.Get("Authorization")))
+	secrets := credentials(req.Header.Get("Authorization"))
+	body = redact(body, secrets)
+	if len(body) >= maxErrorBody {
+		// Cut short, the body may end with the start of a secret.
+		longest := 0
+		for _, s := range secrets {
+			longest = max(longest, len(s))
+		}
+		body = body[:max(0, len(body)-longest)]
+	}
 	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
 		body = withRetryAfter(body, int32(secs))
 	}

@@ -2,6 +2,9 @@ package k8slog
 
 import (
 	"encoding/base64"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -33,3 +36,21 @@ func TestWithRetryAfterFillsAStatusThatSaysNone(t *testing.T) {
 	assert.Equal(t, said, string(withRetryAfter([]byte(said), 2)), "the Status's own value stands")
 	assert.Equal(t, "busy", string(withRetryAfter([]byte("busy"), 2)), "plain text is left to client-go")
 }
+
+func TestAnErrorBodyCutShortKeepsNoPartOfASecret(t *testing.T) {
+	secret := "tok-0123456789"
+	body := strings.Repeat("x", maxErrorBody-5) + secret
+	rt := guard{roundTripFunc(func(*http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 500, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body))}, nil
+	})}
+	req, _ := http.NewRequest("GET", "http://example.invalid/", nil)
+	req.Header.Set("Authorization", "Bearer "+secret)
+	resp, err := rt.RoundTrip(req)
+	assert.NoError(t, err)
+	got, _ := io.ReadAll(resp.Body)
+	assert.NotContains(t, string(got), secret[:5], "the secret's first bytes, where the body was cut")
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
