@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -266,7 +267,10 @@ func TestASignalStopsTheCommandWhateverItWaitsOn(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			cmd, _, stderr := start(t, c.args...)
-			time.Sleep(200 * time.Millisecond) // the command is under way
+			// Under way: the command has opened what it reads, after it
+			// began to catch signals.
+			read := c.args[len(c.args)-1]
+			require.Eventually(t, func() bool { return holds(cmd.Process.Pid, read) }, 10*time.Second, 5*time.Millisecond)
 			require.NoError(t, cmd.Process.Signal(c.sig))
 			sent := time.Now()
 			err := cmd.Wait()
@@ -330,4 +334,19 @@ func TestVerboseWritesOneRecordPerActivation(t *testing.T) {
 	for _, kv := range []string{"activation=2", "end=failed", "lines=1", "cause="} {
 		assert.Contains(t, records[1], kv)
 	}
+}
+
+// holds reports whether process pid has path open.
+func holds(pid int, path string) bool {
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	fds, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, fd := range fds {
+		if target, err := os.Readlink(filepath.Join(dir, fd.Name())); err == nil && target == path {
+			return true
+		}
+	}
+	return false
 }
