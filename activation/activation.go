@@ -107,6 +107,8 @@ type Options struct {
 	Timeout time.Duration
 	// Clock is what every timeout and notice reads; nil means the real clock.
 	Clock clock.Clock
+	// Metrics, when set, are told what the collection and its log did.
+	Metrics *Metrics
 	// Logger, when set, gets one record at the end of the collection, at
 	// level Info, and the log's records of what it did (requests, retries,
 	// skips, rotations), at level Debug. Nil is silent, and costs nothing.
@@ -217,7 +219,7 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 	var retrying error
 	retries := 0
 	ro := ReadOptions{Follow: o.WaitForSentinel, MaxRecord: o.maxRecord(), Idle: o.idleTimeout(), Deadline: deadline, Clock: clk,
-		Logger: o.Logger,
+		Logger: o.Logger, Metrics: o.Metrics,
 		Retrying: func(err error) {
 			if retrying = err; err != nil {
 				retries++
@@ -226,7 +228,9 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 	cursor := *at
 	// Only after an activation cut short after one sentinel may the other
 	// one lead this one.
-	complete := sentinel.Complete(sentinel.Options{Require: o.WaitForSentinel, SkipLeading: at.Sentinel})
+	var completed time.Time
+	complete := sentinel.Complete(sentinel.Options{Require: o.WaitForSentinel, SkipLeading: at.Sentinel,
+		Completed: func() { completed = clk.Now() }})
 	meter := limits.Weighted(limit, limits.Options{Quiet: o.Limit < 0})
 	src := stream.Via(log.Lines(*at, ro),
 		stages.Timeouts(clk, ro.Idle, deadline.Sub(start)),
@@ -280,16 +284,31 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 	if o.Logger != nil {
 		a.log(ctx, o.Logger, cursor)
 	}
+	if o.Metrics != nil && o.Metrics.Collected != nil {
+		c := Collection{End: a.End, Lines: a.userLines(), Bytes: a.Bytes, Retries: a.Retries, Took: a.Took}
+		if a.End == Failed {
+			c.Cause = causeKind(a.Cause)
+		}
+		if a.End == Sentinels && !completed.IsZero() {
+			c.SentinelToReturn = clk.Since(completed)
+		}
+		o.Metrics.Collected(c)
+	}
 	return a, nil
+}
+
+// userLines returns how many of the lines are the user's: all but a
+// notice.
+func (a Activation) userLines() int {
+	if a.End == Truncated || a.End == Failed {
+		return len(a.Lines) - 1
+	}
+	return len(a.Lines)
 }
 
 // log writes the record of a collection's end.
 func (a Activation) log(ctx context.Context, logger *slog.Logger, cursor stream.Cursor) {
-	lines := len(a.Lines)
-	if a.End == Truncated || a.End == Failed {
-		lines--
-	}
-	attrs := []slog.Attr{slog.Any("end", a.End), slog.Int("lines", lines), slog.Int64("bytes", a.Bytes),
+	attrs := []slog.Attr{slog.Any("end", a.End), slog.Int("lines", a.userLines()), slog.Int64("bytes", a.Bytes),
 		slog.Duration("took", a.Took), slog.Int("retries", a.Retries), slog.Any("cursor", cursor)}
 	if a.Cause != nil {
 		attrs = append(attrs, slog.Any("cause", a.Cause))

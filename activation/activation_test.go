@@ -397,3 +397,34 @@ func TestALoggerThatIsOffCostsNothingPerLine(t *testing.T) {
 	}
 	assert.InDelta(t, allocs(5000, nil), allocs(5000, off), 3, "a logger that is off adds no allocation beyond a few per collection")
 }
+
+func TestMetricsAreToldOfEachCollection(t *testing.T) {
+	d := &dockerLog{}
+	d.add(epoch, stream.Stdout, "one")
+	d.sentinels(epoch + 1)
+	d.add(epoch+2, stream.Stdout, strings.Repeat("over the limit ", 10))
+	d.add(epoch+3, stream.Stdout, "skipped")
+	d.sentinels(epoch + 4)
+	d.add(epoch+5, stream.Stdout, "no sentinels")
+	var got []activation.Collection
+	var skipped int64
+	m := &activation.Metrics{
+		Collected: func(c activation.Collection) { got = append(got, c) },
+		Skipped:   func(n int64) { skipped += n },
+	}
+	var at stream.Cursor
+	a := collect(t, d, &at, activation.Options{WaitForSentinel: true, Metrics: m})
+	collect(t, d, &at, activation.Options{WaitForSentinel: true, Limit: 100, Metrics: m})
+	collect(t, d, &at, activation.Options{WaitForSentinel: true, Metrics: m})
+	require.Len(t, got, 3)
+	assert.Equal(t, activation.Sentinels, got[0].End)
+	assert.Equal(t, 1, got[0].Lines)
+	assert.Equal(t, a.Bytes, got[0].Bytes)
+	assert.Positive(t, got[0].SentinelToReturn, "the second sentinel came before the return")
+	assert.Equal(t, activation.Truncated, got[1].End)
+	assert.Zero(t, got[1].Lines)
+	assert.Equal(t, stream.Line{Log: "skipped"}.Weight(), skipped, "the skip read one line past the one over the limit")
+	assert.Equal(t, activation.Failed, got[2].End)
+	assert.Equal(t, "sentinels", got[2].Cause)
+	assert.Zero(t, got[2].SentinelToReturn)
+}

@@ -53,6 +53,9 @@ type ReadOptions struct {
 	// Logger, when set, gets the source's records of what it did, at level
 	// Debug: requests, retries, skips, rotations. Nil is silent.
 	Logger *slog.Logger
+	// Metrics, when set, are told what the source did: requests, retries,
+	// bytes read and skipped, streams.
+	Metrics *Metrics
 	// Retrying, when set, is told each transient error a source meets and
 	// will try again after, and nil once lines come again, so that a
 	// collection a timeout ends can name the error behind the wait.
@@ -80,17 +83,29 @@ func ReadPast(ctx context.Context, lines func(stream.Cursor, ReadOptions) stream
 		clk = clock.New()
 	}
 	s := Skipped{At: at}
+	var skipped func(int64)
+	if o.Metrics != nil {
+		skipped = o.Metrics.Skipped
+	}
+	var weight int64
 	err := stream.Each(ctx, stream.Via(lines(at, o), stages.Idle(clk, o.Idle)), func(ls []stream.Line) error {
 		for i := range ls {
 			s.At.Advance(&ls[i])
-			if sentinel.Is(&ls[i]) {
-				if s.Sentinels++; s.Sentinels == n {
-					return stream.ErrComplete
+			if !sentinel.Is(&ls[i]) {
+				if skipped != nil {
+					weight += ls[i].Weight()
 				}
+				continue
+			}
+			if s.Sentinels++; s.Sentinels == n {
+				return stream.ErrComplete
 			}
 		}
 		return nil
 	})
+	if skipped != nil {
+		skipped(weight)
+	}
 	switch {
 	case errors.Is(err, stream.ErrComplete):
 		err = nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -106,11 +107,34 @@ func (c *Container) Lines(at stream.Cursor, o activation.ReadOptions) stream.Sou
 		}
 		return &Error{Namespace: c.namespace, Pod: c.pod, Container: c.o.Container, Kind: ErrUnreachable, Err: err}
 	}
+	m := o.Metrics
+	if m == nil {
+		m = &activation.Metrics{}
+	}
+	retrying := o.Retrying
+	if m.Retried != nil {
+		retrying = func(err error) {
+			if o.Retrying != nil {
+				o.Retrying(err)
+			}
+			if err != nil {
+				m.Retried(reason(err))
+			}
+		}
+	}
 	return stages.Fetch(stages.FetchOptions{
 		Open: func(ctx context.Context, at stream.Cursor) (io.ReadCloser, error) {
-			rc, err := c.open(ctx, at, follow && c.o.Poll == 0)
+			following := follow && c.o.Poll == 0
+			if m.Requested != nil {
+				m.Requested("log")
+			}
+			rc, err := c.open(ctx, at, following)
 			if err == nil || answered(err) {
 				reached.Store(true)
+			}
+			if err == nil && following && m.Streams != nil {
+				rc = &counted{ReadCloser: rc, streams: m.Streams}
+				m.Streams(1)
 			}
 			return rc, err
 		},
@@ -121,10 +145,23 @@ func (c *Container) Lines(at stream.Cursor, o activation.ReadOptions) stream.Sou
 		Retry:     retry,
 		Idle:      o.Idle,
 		Deadline:  o.Deadline,
-		Retrying:  o.Retrying,
+		Retrying:  retrying,
 		Logger:    o.Logger,
+		Read:      m.Read,
 		MaxRecord: o.MaxRecord,
 	})
+}
+
+// counted is a follow stream that tells Metrics.Streams when it closes.
+type counted struct {
+	io.ReadCloser
+	streams func(int)
+	once    sync.Once
+}
+
+func (c *counted) Close() error {
+	c.once.Do(func() { c.streams(-1) })
+	return c.ReadCloser.Close()
 }
 
 // logs opens a pods/log request with opts, timestamps on and client-go's

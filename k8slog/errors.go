@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -82,6 +83,21 @@ func kindOf(err error) error {
 		}
 	}
 	return nil
+}
+
+// reason returns the kind of a transient error, for Metrics.Retried: the
+// HTTP status code, "stream ended", "connection" or "other".
+func reason(err error) string {
+	var status apierrors.APIStatus
+	switch {
+	case errors.As(err, &status) && status.Status().Code != 0:
+		return strconv.Itoa(int(status.Status().Code))
+	case errors.Is(err, errStreamBroken), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, stream.ErrIncomplete):
+		return "stream ended"
+	case utilnet.IsConnectionReset(err), utilnet.IsConnectionRefused(err), utilnet.IsTimeout(err), utilnet.IsProbableEOF(err):
+		return "connection"
+	}
+	return "other"
 }
 
 // answered reports whether err came with an HTTP response.

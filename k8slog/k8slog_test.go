@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -662,4 +664,42 @@ func TestACollectionTellsItsLoggerWhatItDid(t *testing.T) {
 		assert.Contains(t, got, want)
 	}
 	assert.Equal(t, 2, strings.Count(got, `msg="opening the log"`), "one request refused, one served")
+}
+
+func TestMetricsAreToldOfRequestsRetriesBytesAndStreams(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	var body atomic.Int64
+	client := countingClient(t, e.s, &body)
+	p := e.s.AddPod("default", "p", "action")
+	c := p.Container("action")
+	c.PrintAt(at(1), stream.Stdout, "x")
+	sentinelsAt(c, at(2))
+	p.Inject(k8slogtest.Status(503))
+	var mu sync.Mutex
+	requested, retried := map[string]int{}, map[string]int{}
+	var read atomic.Int64
+	streams, most := 0, 0
+	m := &activation.Metrics{
+		Requested: func(kind string) { mu.Lock(); requested[kind]++; mu.Unlock() },
+		Retried:   func(reason string) { mu.Lock(); retried[reason]++; mu.Unlock() },
+		Read:      func(n int64) { read.Add(n) },
+		Streams: func(d int) {
+			mu.Lock()
+			streams += d
+			most = max(most, streams)
+			mu.Unlock()
+		},
+	}
+	src := k8slog.New(client, "default", "p", k8slog.Options{Clock: e.clk})
+	a, err := e.drive(t, src, activation.Options{WaitForSentinel: true, Metrics: m})
+	require.NoError(t, err)
+	assert.Equal(t, activation.Sentinels, a.End)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, map[string]int{"log": 2}, requested)
+	assert.Equal(t, map[string]int{"503": 1}, retried)
+	assert.Equal(t, 0, streams, "every stream opened was closed")
+	assert.Equal(t, 1, most)
+	assert.Positive(t, read.Load())
+	assert.LessOrEqual(t, read.Load(), body.Load(), "no more than the bodies held")
 }

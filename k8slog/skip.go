@@ -60,7 +60,7 @@ func (c *Container) skipToEnd(ctx context.Context, at stream.Cursor, o activatio
 	for _, size := range tails {
 		var t tail
 		err := c.retry.Do(ctx, func(ctx context.Context) (err error) {
-			t, err = c.tail(ctx, size, o.MaxRecord)
+			t, err = c.tail(ctx, size, o)
 			return err
 		})
 		if err != nil {
@@ -80,7 +80,7 @@ func (c *Container) skipPast(ctx context.Context, at stream.Cursor, n int, o act
 	s, failures := activation.Skipped{At: at}, 0
 	lastNew := c.o.Clock.Now()
 	for {
-		end, sentinels, err := c.lookPast(ctx, s.At, n-s.Sentinels, o.MaxRecord)
+		end, sentinels, err := c.lookPast(ctx, s.At, n-s.Sentinels, o)
 		wait := c.poll()
 		switch {
 		case errors.Is(err, errNoSkip):
@@ -115,9 +115,9 @@ func (c *Container) skipPast(ctx context.Context, at stream.Cursor, n int, o act
 
 // lookPast reads the log's tail once, a longer one if it cannot tell, and
 // returns what tail.past says of it.
-func (c *Container) lookPast(ctx context.Context, at stream.Cursor, n, maxRecord int) (stream.Cursor, int, error) {
+func (c *Container) lookPast(ctx context.Context, at stream.Cursor, n int, o activation.ReadOptions) (stream.Cursor, int, error) {
 	for i, size := range tails {
-		t, err := c.tail(ctx, size, maxRecord)
+		t, err := c.tail(ctx, size, o)
 		if err != nil {
 			return at, 0, err
 		}
@@ -131,7 +131,11 @@ func (c *Container) lookPast(ctx context.Context, at stream.Cursor, n, maxRecord
 // tail reads the last n lines of the container's log; a record longer than
 // maxRecord keeps the time it starts with, and an unfinished last record is
 // left out.
-func (c *Container) tail(ctx context.Context, n int64, maxRecord int) (tail, error) {
+func (c *Container) tail(ctx context.Context, n int64, o activation.ReadOptions) (tail, error) {
+	if m := o.Metrics; m != nil && m.Requested != nil {
+		m.Requested("tail")
+	}
+	maxRecord := o.MaxRecord
 	rc, err := c.logs(ctx, &corev1.PodLogOptions{TailLines: &n})
 	if err != nil {
 		return tail{}, err
@@ -139,7 +143,8 @@ func (c *Container) tail(ctx context.Context, n int64, maxRecord int) (tail, err
 	defer rc.Close()
 	t := tail{marks: make([]mark, 0, n)}
 	split := false
-	err = stream.NewReader(rc, logformat.NewTimestamped(), stream.ReaderOptions{MaxRecord: maxRecord}).Run(ctx, nil, func(lines []stream.Line) error {
+	rd := stream.NewReader(rc, logformat.NewTimestamped(), stream.ReaderOptions{MaxRecord: maxRecord})
+	err = rd.Run(ctx, nil, func(lines []stream.Line) error {
 		for i := range lines {
 			t.marks = append(t.marks, mark{lines[i].Time, sentinel.Is(&lines[i])})
 			split = split || lines[i].Overflow || len(lines[i].Log) > splitAt
@@ -148,6 +153,9 @@ func (c *Container) tail(ctx context.Context, n int64, maxRecord int) (tail, err
 	})
 	if errors.Is(err, stream.ErrIncomplete) {
 		err = nil
+	}
+	if m := o.Metrics; m != nil && m.Read != nil {
+		m.Read(rd.Offset())
 	}
 	t.full = len(t.marks) == int(n) || split
 	return t, err

@@ -248,6 +248,7 @@ func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 			return err
 		}
 		rd := stream.NewReader(r, dec, stream.ReaderOptions{MaxRecord: o.MaxRecord, Offset: position(seg.seq, off), PrevTime: prev})
+		read := rd.Offset()
 		var next *segment
 		draining := false
 		err = rd.Run(ctx, func(ctx context.Context, end error) error {
@@ -283,6 +284,10 @@ func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 			return nil
 		}, func(lines []stream.Line) error {
 			prev = lines[len(lines)-1].Time
+			if o.Metrics != nil && o.Metrics.Read != nil {
+				o.Metrics.Read(rd.Offset() - read)
+				read = rd.Offset()
+			}
 			return emit(lines)
 		})
 		release()

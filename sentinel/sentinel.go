@@ -47,6 +47,9 @@ type Options struct {
 	// SkipLeading drops one match if it is the very first line: the late
 	// second sentinel of an activation that ended after its first.
 	SkipLeading bool
+	// Completed, when set, is called once, when the N-th match completes
+	// the stream.
+	Completed func()
 }
 
 // Complete returns the step that drops matching lines and completes the
@@ -83,6 +86,9 @@ func (c *Completer) Line(l *stream.Line) (bool, error) {
 	}
 	c.found++
 	if c.found >= c.o.N {
+		if c.o.Completed != nil {
+			c.o.Completed()
+		}
 		return false, stream.ErrComplete
 	}
 	return false, nil

@@ -53,6 +53,9 @@ type FetchOptions struct {
 	// Logger, when set, gets a Debug record for each time the log is
 	// opened, each retry and each reopening; nil is silent.
 	Logger *slog.Logger
+	// Read, when set, is told the bytes read from each opened stream, as
+	// they are read.
+	Read func(bytes int64)
 	// MaxRecord is the longest record kept whole (stream.ReaderOptions).
 	MaxRecord int
 }
@@ -160,7 +163,12 @@ func (f *fetcher) read(ctx context.Context) error {
 	if f.o.Replays {
 		filter = newResumeFilter(f.cursor)
 	}
+	read := rd.Offset()
 	err = rd.Run(ctx, f.atEnd, func(lines []stream.Line) error {
+		if f.o.Read != nil {
+			f.o.Read(rd.Offset() - read)
+			read = rd.Offset()
+		}
 		if filter != nil {
 			lines = filter.filter(lines)
 		}
