@@ -76,13 +76,34 @@ func BenchmarkK8sBareRead(b *testing.B) {
 
 // BenchmarkK8sPipeline collects the same log as one activation: client-go,
 // the resume filter, decoding, timeouts, cursor, sentinels, limit.
-func BenchmarkK8sPipeline(b *testing.B) {
+func BenchmarkK8sPipeline(b *testing.B) { k8sPipeline(b, nil) }
+
+// BenchmarkK8sPipelineMetered is BenchmarkK8sPipeline with every metric
+// counted as an adapter would, with atomic counters: the cost of the
+// metrics beside the pipeline without them.
+func BenchmarkK8sPipelineMetered(b *testing.B) {
+	var collections, requests, retries, read, skipped, streams atomic.Int64
+	var took atomic.Int64
+	k8sPipeline(b, &activation.Metrics{
+		Collected: func(c activation.Collection) { collections.Add(1); took.Add(int64(c.Took)) },
+		Requested: func(string) { requests.Add(1) },
+		Retried:   func(string) { retries.Add(1) },
+		Read:      func(n int64) { read.Add(n) },
+		Skipped:   func(n int64) { skipped.Add(n) },
+		Streams:   func(d int) { streams.Add(int64(d)) },
+	})
+	if read.Load() == 0 || collections.Load() == 0 {
+		b.Fatal("the metrics were not called")
+	}
+}
+
+func k8sPipeline(b *testing.B, m *activation.Metrics) {
 	s, _ := loopback(b)
 	client, _ := k8slog.NewClient(s.Config())
 	reportLines(b, k8sLines)
 	for b.Loop() {
 		src := k8slog.New(client, "bench", "p", k8slog.Options{})
-		a, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: true, Limit: 1 << 40, Timeout: time.Hour})
+		a, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: true, Limit: 1 << 40, Timeout: time.Hour, Metrics: m})
 		if err != nil || len(a.Lines) != k8sLines {
 			b.Fatalf("%d lines, %v", len(a.Lines), err)
 		}
