@@ -30,14 +30,19 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
+# prom is a module of its own (Prometheus stays out of the library's
+# go.mod): each check runs there too.
 vet:
 	$(GO) vet ./...
+	cd prom && $(GO) vet ./...
 
 lint: $(STATICCHECK)
 	$(STATICCHECK) ./...
+	cd prom && $(STATICCHECK) ./...
 
 unit:
 	$(GO) test -race -count=1 ./...
+	cd prom && $(GO) test -race -count=1 ./...
 
 # Each benchmark with its baseline, BENCHCOUNT times, then a benchstat summary.
 bench: $(BENCHSTAT)
