@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/actlog/actlog/activation"
@@ -71,7 +72,8 @@ func demo(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	src := k8slog.New(client, "openwhisk", "wskinvoker-00-1-nodejs-demo", k8slog.Options{})
-	o := activation.Options{Limit: 2 << 10, WaitForSentinel: true, IdleTimeout: 500 * time.Millisecond}
+	var m demoMetrics
+	o := activation.Options{Limit: 2 << 10, WaitForSentinel: true, IdleTimeout: 500 * time.Millisecond, Metrics: m.hook()}
 
 	fmt.Fprintf(w, "actlog demo: a simulated action container in an in-process pod-log server\n")
 	fmt.Fprintf(w, "(k8slogtest, TLS and HTTP/2), collected through client-go with follow streams.\n")
@@ -95,7 +97,63 @@ func demo(ctx context.Context, w io.Writer) error {
 	}
 	cursor, _ := src.Cursor().MarshalText()
 	fmt.Fprintf(w, "\nThe next activation would start after %s (time/lines with that time/offset).\n", cursor)
+	m.print(w)
 	return nil
+}
+
+// demoMetrics counts what activation.Metrics report during the demo, as a
+// Prometheus adapter (package prom) would.
+type demoMetrics struct {
+	mu                sync.Mutex
+	ends              map[string]int
+	lines, requests   int
+	bytes, read, skip int64
+	streams, retries  int
+	sentinelToReturn  []time.Duration
+}
+
+func (m *demoMetrics) hook() *activation.Metrics {
+	m.ends = map[string]int{}
+	locked := func(f func()) { m.mu.Lock(); defer m.mu.Unlock(); f() }
+	return &activation.Metrics{
+		Collected: func(c activation.Collection) {
+			locked(func() {
+				m.ends[c.End.LogValue().String()]++
+				m.lines += c.Lines
+				m.bytes += c.Bytes
+				if c.End == activation.Sentinels {
+					m.sentinelToReturn = append(m.sentinelToReturn, c.SentinelToReturn)
+				}
+			})
+		},
+		Requested: func(string) { locked(func() { m.requests++ }) },
+		Retried:   func(string) { locked(func() { m.retries++ }) },
+		Read:      func(n int64) { locked(func() { m.read += n }) },
+		Skipped:   func(n int64) { locked(func() { m.skip += n }) },
+		Streams:   func(d int) { locked(func() { m.streams += max(d, 0) }) },
+	}
+}
+
+// print writes the run's metrics as a short table.
+func (m *demoMetrics) print(w io.Writer) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var ends []string
+	for _, end := range []string{"sentinels", "current-end", "truncated", "failed"} {
+		if n := m.ends[end]; n > 0 {
+			ends = append(ends, fmt.Sprintf("%s %d", end, n))
+		}
+	}
+	slowest := time.Duration(0)
+	for _, d := range m.sentinelToReturn {
+		slowest = max(slowest, d)
+	}
+	fmt.Fprintf(w, "\nWhat the collections reported through activation.Metrics:\n")
+	fmt.Fprintf(w, "  collections          %s\n", strings.Join(ends, ", "))
+	fmt.Fprintf(w, "  lines, bytes         %d lines, %d bytes collected\n", m.lines, m.bytes)
+	fmt.Fprintf(w, "  requests, streams    %d requests, %d follow streams, %d retries\n", m.requests, m.streams, m.retries)
+	fmt.Fprintf(w, "  read                 %d bytes read from the log\n", m.read)
+	fmt.Fprintf(w, "  sentinel to return   at most %v\n", slowest.Round(time.Microsecond))
 }
 
 func count(n int, noun string) string {

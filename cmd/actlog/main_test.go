@@ -236,7 +236,8 @@ func TestDemo(t *testing.T) {
 	for _, args := range [][]string{nil, {"demo"}} {
 		r := actlog(t, "", nil, args...)
 		assert.Equal(t, 0, r.code, r.stderr)
-		for _, want := range []string{"activation 1", "sentinels", "truncated", "failed", "the next activation starts clean"} {
+		for _, want := range []string{"activation 1", "sentinels", "truncated", "failed", "the next activation starts clean",
+			"What the collections reported", "collections          sentinels 3, truncated 1, failed 1", "sentinel to return"} {
 			assert.Contains(t, r.stdout, want)
 		}
 	}
