@@ -30,19 +30,18 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-# prom is a module of its own (Prometheus stays out of the library's
-# go.mod): each check runs there too.
+# prom and examples/invoker are modules of their own (Prometheus stays out
+# of the library's go.mod): each check runs in every module.
+MODULES := . prom examples/invoker
+
 vet:
-	$(GO) vet ./...
-	cd prom && $(GO) vet ./...
+	@set -e; for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO) vet ./...); done
 
 lint: $(STATICCHECK)
-	$(STATICCHECK) ./...
-	cd prom && $(STATICCHECK) ./...
+	@set -e; for m in $(MODULES); do (cd $$m && $(STATICCHECK) ./...); done
 
 unit:
-	$(GO) test -race -count=1 ./...
-	cd prom && $(GO) test -race -count=1 ./...
+	@set -e; for m in $(MODULES); do (cd $$m && $(GO) test -race -count=1 ./...); done
 
 # Each benchmark with its baseline, BENCHCOUNT times, then a benchstat summary.
 bench: $(BENCHSTAT)
