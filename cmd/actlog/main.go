@@ -5,10 +5,13 @@
 //	actlog [demo]                 built-in demo (the default with no arguments)
 //	actlog k8s  [flags] POD       one pod's logs through the Kubernetes API
 //	actlog file [flags] PATH      a log file; PATH "-" reads standard input
+//	actlog --version              the module version, and the Go version it was built with
 //
-// Run "actlog k8s -h" or "actlog file -h" for the flags. Exit status: 0 when
-// every requested activation was collected, 1 when the source could not be
-// read at all, 2 when the command line is wrong.
+// Run "actlog k8s --help" or "actlog file --help" for the flags. Exit
+// status: 0 when every requested activation was collected, 1 when the
+// source could not be read at all or standard output not written, 2 when
+// the command line is wrong, 3 when an activation ended with the failure
+// notice, 130 and 143 when interrupted by SIGINT and SIGTERM.
 package main
 
 import (
@@ -21,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -39,6 +43,9 @@ const usage = `usage:
   actlog [demo]                 built-in demo (the default with no arguments)
   actlog k8s  [flags] POD       one pod's logs through the Kubernetes API
   actlog file [flags] PATH      a log file; PATH "-" reads standard input
+  actlog --version              the module version, and the Go version it was built with
+
+Run 'actlog k8s --help' or 'actlog file --help' for their flags.
 `
 
 func main() {
@@ -60,6 +67,26 @@ func main() {
 	os.Exit(code)
 }
 
+// exitStatuses is what --help says of the exit statuses.
+const exitStatuses = `
+exit status:
+  0    every activation was collected (a truncated one too)
+  1    the source could not be read, or standard output not written
+  2    the command line is wrong
+  3    an activation ended with the failure notice (said on standard error)
+  130  interrupted by SIGINT; 143 by SIGTERM
+`
+
+// version returns the module's version and the Go version it was built
+// with, from the build information.
+func version() string {
+	v, goVersion := "(unknown)", "(unknown)"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v, goVersion = bi.Main.Version, bi.GoVersion
+	}
+	return "actlog " + v + " " + goVersion
+}
+
 // errUsage marks a wrong command line: exit status 2.
 var errUsage = errors.New("usage")
 
@@ -72,17 +99,20 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch cmd {
 	case "demo":
 		if len(args) > 0 {
-			fmt.Fprintf(stderr, "actlog: demo takes no arguments\n%s", usage)
+			fmt.Fprintf(stderr, "actlog: demo takes no arguments\nRun 'actlog --help' for usage.\n")
 			return 2
 		}
 		err = demo(ctx, stdout)
 	case "k8s", "file":
 		err = collectCommand(ctx, cmd, args, stdin, stdout, stderr)
 	case "-h", "--help", "help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage, exitStatuses)
+		return 0
+	case "--version", "version":
+		fmt.Fprintln(stdout, version())
 		return 0
 	default:
-		fmt.Fprintf(stderr, "actlog: unknown command %q\n%s", cmd, usage)
+		fmt.Fprintf(stderr, "actlog: unknown command %q\nRun 'actlog --help' for usage.\n", cmd)
 		return 2
 	}
 	switch {
@@ -92,6 +122,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
+	case errors.Is(err, errFailed):
+		return 3
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		// Interrupted: what was written stays, and there is nothing to say.
 		return 1
@@ -114,6 +146,8 @@ type config struct {
 	timeout     time.Duration
 	output      string
 	verbose     bool
+	// source names the pod or file in messages.
+	source string
 
 	kubeconfig, context, namespace, container string
 	format                                    string
@@ -122,7 +156,8 @@ type config struct {
 func collectCommand(ctx context.Context, cmd string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var c config
 	fs := flag.NewFlagSet("actlog "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// Parse errors are said in one line below; the flag list is for --help.
+	fs.SetOutput(io.Discard)
 	limit := fs.String("limit", "10MB", "per-activation log limit: a byte count with an optional B, KB, MB or GB (1024-based); 0 collects nothing")
 	fs.BoolVar(&c.wait, "wait-for-sentinel", false, "end each activation at its second sentinel (managed runtimes); without it, at the current end of the log")
 	fs.IntVar(&c.activations, "activations", 1, "collect N activations, each starting where the previous one ended")
@@ -142,25 +177,24 @@ func collectCommand(ctx context.Context, cmd string, args []string, stdin io.Rea
 	} else {
 		fs.StringVar(&c.format, "format", "auto", "auto, docker, cri or timestamped")
 	}
-	fs.Usage = func() {
-		what := "POD"
-		if cmd == "file" {
-			what = "PATH"
-		}
-		fmt.Fprintf(stderr, "usage: actlog %s [flags] %s\n", cmd, what)
-		fs.PrintDefaults()
+	bad := func(format string, a ...any) error {
+		fmt.Fprintf(stderr, "actlog %s: "+format+"\nRun 'actlog %s --help' for usage.\n", append(append([]any{cmd}, a...), cmd)...)
+		return errUsage
 	}
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			what := "POD"
+			if cmd == "file" {
+				what = "PATH"
+			}
+			fmt.Fprintf(stdout, "usage: actlog %s [flags] %s\n\nflags:\n", cmd, what)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			fmt.Fprint(stdout, exitStatuses)
 			return err
 		}
-		return errUsage
-	}
-	bad := func(format string, a ...any) error {
-		fmt.Fprintf(stderr, "actlog %s: "+format+"\n", append([]any{cmd}, a...)...)
-		fs.Usage()
-		return errUsage
+		return bad("%v", err)
 	}
 	if len(positional) != 1 {
 		return bad("want exactly one %s, got %d arguments", map[string]string{"k8s": "POD", "file": "PATH"}[cmd], len(positional))
@@ -185,8 +219,10 @@ func collectCommand(ctx context.Context, cmd string, args []string, stdin io.Rea
 	var src collector
 	if cmd == "k8s" {
 		src, err = podSource(c, positional[0])
+		c.source = "pod " + positional[0]
 	} else {
 		src, err = fileSource(c, positional[0], stdin)
+		c.source = "file " + positional[0]
 	}
 	if err != nil {
 		return err
@@ -308,6 +344,7 @@ func collectAll(ctx context.Context, c config, src collector, stdout, stderr io.
 		verbose = slog.New(slog.NewTextHandler(stderr, nil))
 	}
 	out := &checked{w: stdout}
+	failed := 0
 	for i := 0; i < c.activations && out.err == nil; i++ {
 		if verbose != nil {
 			o.Logger = verbose.With("activation", i+1)
@@ -315,6 +352,10 @@ func collectAll(ctx context.Context, c config, src collector, stdout, stderr io.
 		a, err := src.Collect(ctx, o)
 		if err != nil {
 			return err
+		}
+		if a.End == activation.Failed {
+			failed++
+			fmt.Fprintf(stderr, "actlog: activation %d from %s failed: %s\n", i+1, c.source, oneLine(a.Cause))
 		}
 		if c.output == "json" {
 			fmt.Fprintf(out, "%s\n", a.AppendJSON(nil))
@@ -330,8 +371,15 @@ func collectAll(ctx context.Context, c config, src collector, stdout, stderr io.
 	if out.err != nil {
 		return fmt.Errorf("writing standard output: %w", out.err)
 	}
+	if failed > 0 {
+		return errFailed
+	}
 	return nil
 }
+
+// errFailed marks a run in which an activation ended with the failure
+// notice: exit status 3.
+var errFailed = errors.New("an activation failed")
 
 // checked is a writer that keeps the first error of the writer under it and
 // writes nothing after it.

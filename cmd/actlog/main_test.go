@@ -111,7 +111,9 @@ func TestK8sTruncationAndFailureAreCollected(t *testing.T) {
 	c.PrintAt(base, stream.Stdout, sentinel.Marker)
 	c.PrintAt(base.Add(time.Second), stream.Stdout, "no sentinels follow")
 	r := actlog(t, "", nil, "k8s", "action-1", "--kubeconfig", kubeconfig, "--wait-for-sentinel", "--limit", "256B", "--activations", "2", "--idle-timeout", "200ms")
-	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, 3, r.code, "a failed activation: %s", r.stderr)
+	assert.Equal(t, "actlog: activation 2 from pod action-1 failed: stages: no line within the idle timeout\n", r.stderr,
+		"one line for the failed activation, none for the truncated one")
 	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
 	require.Len(t, lines, 4)
 	assert.Contains(t, lines[0], "stderr: Logs were truncated because the total bytes size exceeds the limit of 256 bytes.")
@@ -178,7 +180,9 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r := actlog(t, "", nil, args...)
 			assert.Equal(t, 2, r.code)
-			assert.Contains(t, r.stderr, "usage")
+			lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+			require.Len(t, lines, 2, "one line naming the problem, one pointing at --help: %s", r.stderr)
+			assert.Regexp(t, `^Run 'actlog( k8s| file)? --help' for usage\.$`, lines[1])
 		})
 	}
 }
@@ -287,7 +291,7 @@ func TestASignalStopsTheCommandWhateverItWaitsOn(t *testing.T) {
 func TestTimeoutsEndAReadThatNeverEndsALine(t *testing.T) {
 	begin := time.Now()
 	r := actlog(t, "", nil, "file", "--wait-for-sentinel", "--idle-timeout", "1s", "--timeout", "2s", "/dev/zero")
-	assert.Equal(t, 0, r.code)
+	assert.Equal(t, 3, r.code)
 	assert.Contains(t, r.stdout, "stderr: There was an issue while collecting your logs.")
 	assert.Less(t, time.Since(begin), 5*time.Second)
 }
@@ -326,9 +330,10 @@ func TestVerboseWritesOneRecordPerActivation(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "f.log")
 	require.NoError(t, os.WriteFile(path, []byte("2026-11-22T05:00:00Z one\n2026-11-22T05:00:00Z "+sentinel.Marker+"\n2026-11-22T05:00:00Z "+sentinel.Marker+"\n2026-11-22T05:00:01Z two\n"), 0o644))
 	r := actlog(t, "", nil, "file", "-v", "--wait-for-sentinel", "--idle-timeout", "200ms", "--activations", "2", path)
-	assert.Equal(t, 0, r.code)
+	assert.Equal(t, 3, r.code, "the second activation failed")
 	records := strings.Split(strings.TrimSpace(r.stderr), "\n")
-	require.Len(t, records, 2, r.stderr)
+	require.Len(t, records, 3, r.stderr)
+	assert.Contains(t, records[2], "actlog: activation 2 from file "+path+" failed: ")
 	for _, kv := range []string{"activation=1", "end=sentinels", "lines=1", "bytes=", "took=", "retries=0", "cursor=2026-11-22T05:00:00.000000000Z/3/"} {
 		assert.Contains(t, records[0], kv)
 	}
@@ -350,4 +355,17 @@ func holds(pid int, path string) bool {
 		}
 	}
 	return false
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	r := actlog(t, "", nil, "--version")
+	assert.Equal(t, 0, r.code)
+	assert.Regexp(t, `^actlog \S+ go1\.\d+`, r.stdout)
+	for _, cmd := range []string{"k8s", "file"} {
+		r := actlog(t, "", nil, cmd, "--help")
+		assert.Equal(t, 0, r.code)
+		for _, want := range []string{"usage: actlog " + cmd, "-limit", "exit status:", "130"} {
+			assert.Contains(t, r.stdout, want)
+		}
+	}
 }
