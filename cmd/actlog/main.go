@@ -25,12 +25,15 @@ import (
 	"os/signal"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/actlog/actlog/activation"
@@ -218,7 +221,7 @@ func collectCommand(ctx context.Context, cmd string, args []string, stdin io.Rea
 	}
 	var src collector
 	if cmd == "k8s" {
-		src, err = podSource(c, positional[0])
+		src, err = podSource(ctx, c, positional[0], stderr)
 		c.source = "pod " + positional[0]
 	} else {
 		src, err = fileSource(c, positional[0], stdin)
@@ -254,12 +257,12 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 
 var limitSyntax = regexp.MustCompile(`(?i)^([0-9]+)(B|KB|MB|GB)?$`)
 
-// parseLimit reads a size such as 4096, 4096B or 10MB (1024-based). Zero
-// collects nothing.
 // maxLimit is the largest --limit, 1 TiB: far above any activation's logs,
 // and far below where sizes and timeouts derived from it overflow.
 const maxLimit = 1 << 40
 
+// parseLimit reads a size such as 4096, 4096B or 10MB (1024-based). Zero
+// collects nothing.
 func parseLimit(s string) (int64, error) {
 	m := limitSyntax.FindStringSubmatch(s)
 	if m == nil {
@@ -286,7 +289,7 @@ type pod struct{ *k8slog.Container }
 
 func (pod) Close() error { return nil }
 
-func podSource(c config, name string) (collector, error) {
+func podSource(ctx context.Context, c config, name string, stderr io.Writer) (collector, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = c.kubeconfig
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: c.context}
@@ -304,7 +307,40 @@ func podSource(c config, name string) (collector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
-	return pod{k8slog.New(client, ns, name, k8slog.Options{Container: c.container})}, nil
+	container := c.container
+	if container == "" {
+		if container, err = defaultContainer(ctx, client, ns, name, stderr); err != nil {
+			return nil, err
+		}
+	}
+	return pod{k8slog.New(client, ns, name, k8slog.Options{Container: container})}, nil
+}
+
+// defaultContainerAnnotation names the container kubectl uses when none is
+// given.
+const defaultContainerAnnotation = "kubectl.kubernetes.io/default-container"
+
+// defaultContainer returns the container to read when none is named: a pod
+// with one uses it; a pod with several, the one its annotation names, said
+// on stderr as kubectl says it. Without the annotation it is an error that
+// lists them: an activation read from the wrong container is worse than an
+// error. If the pod cannot be read here, "" leaves it to the log request.
+func defaultContainer(ctx context.Context, client corev1client.PodsGetter, ns, name string, stderr io.Writer) (string, error) {
+	p, err := client.Pods(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil || len(p.Spec.Containers) < 2 {
+		return "", nil
+	}
+	names := make([]string, len(p.Spec.Containers))
+	for i, c := range p.Spec.Containers {
+		names[i] = c.Name
+	}
+	chosen := p.Annotations[defaultContainerAnnotation]
+	if !slices.Contains(names, chosen) {
+		return "", fmt.Errorf("pod %s/%s has several containers, and no %s annotation: name one with -c: %s",
+			ns, name, defaultContainerAnnotation, strings.Join(names, ", "))
+	}
+	fmt.Fprintf(stderr, "Defaulted container %q out of: %s\n", chosen, strings.Join(names, ", "))
+	return chosen, nil
 }
 
 func fileSource(c config, path string, stdin io.Reader) (collector, error) {

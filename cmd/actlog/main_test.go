@@ -131,7 +131,7 @@ func TestK8sUnreadableSourcesExitOne(t *testing.T) {
 		says string
 	}{
 		{"pod not found", []string{"missing"}, "openwhisk/missing"},
-		{"container required", []string{"two"}, "a container name is required"},
+		{"container required", []string{"two"}, "has several containers, and no kubectl.kubernetes.io/default-container annotation: name one with -c: a, b"},
 		{"unknown namespace's pod", []string{"-n", "elsewhere", "two"}, "elsewhere/two"},
 	}
 	for _, c := range cases {
@@ -368,4 +368,20 @@ func TestVersionAndHelp(t *testing.T) {
 			assert.Contains(t, r.stdout, want)
 		}
 	}
+}
+
+func TestAPodWithSeveralContainersUsesItsDefaultContainer(t *testing.T) {
+	s, kubeconfig := cluster(t)
+	p := s.AddPod("openwhisk", "two", "sidecar", "user-action")
+	p.Container("sidecar").PrintAt(base, stream.Stdout, "from the sidecar")
+	p.Container("user-action").PrintAt(base, stream.Stdout, "from the action")
+	r := actlog(t, "", nil, "k8s", "--kubeconfig", kubeconfig, "two")
+	assert.Equal(t, 1, r.code, "without the annotation")
+	assert.Equal(t, "actlog: pod openwhisk/two has several containers, and no kubectl.kubernetes.io/default-container annotation: name one with -c: sidecar, user-action\n", r.stderr)
+
+	p.Annotate("kubectl.kubernetes.io/default-container", "user-action")
+	r = actlog(t, "", nil, "k8s", "--kubeconfig", kubeconfig, "two")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "Defaulted container \"user-action\" out of: sidecar, user-action\n", r.stderr)
+	assert.Equal(t, "2026-11-22T05:00:00.000000000Z stdout: from the action\n", r.stdout)
 }

@@ -2,6 +2,7 @@ package k8slogtest
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -16,11 +17,23 @@ type Pod struct {
 	s               *Server
 	namespace, name string
 
-	mu         sync.Mutex
-	scheduled  bool
-	deleted    bool
-	containers []*Container
-	faults     []Fault
+	mu          sync.Mutex
+	scheduled   bool
+	deleted     bool
+	containers  []*Container
+	faults      []Fault
+	annotations map[string]string
+}
+
+// Annotate sets an annotation on the pod, as kubectl's
+// kubectl.kubernetes.io/default-container.
+func (p *Pod) Annotate(key, value string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.annotations == nil {
+		p.annotations = map[string]string{}
+	}
+	p.annotations[key] = value
 }
 
 // Container returns the pod's container called name, or nil.
@@ -89,7 +102,7 @@ func (p *Pod) object() *corev1.Pod {
 	defer p.mu.Unlock()
 	pod := &corev1.Pod{
 		TypeMeta:   metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"},
-		ObjectMeta: metav1.ObjectMeta{Name: p.name, Namespace: p.namespace, UID: types.UID("uid-" + p.namespace + "-" + p.name)},
+		ObjectMeta: metav1.ObjectMeta{Name: p.name, Namespace: p.namespace, UID: types.UID("uid-" + p.namespace + "-" + p.name), Annotations: maps.Clone(p.annotations)},
 		Status:     corev1.PodStatus{Phase: corev1.PodPending},
 	}
 	if p.scheduled {
