@@ -380,7 +380,7 @@ func collectAll(ctx context.Context, c config, src collector, stdout, stderr io.
 		verbose = slog.New(slog.NewTextHandler(stderr, nil))
 	}
 	out := &checked{w: stdout}
-	failed := 0
+	failed, warned := 0, false
 	for i := 0; i < c.activations && out.err == nil; i++ {
 		if verbose != nil {
 			o.Logger = verbose.With("activation", i+1)
@@ -388,6 +388,10 @@ func collectAll(ctx context.Context, c config, src collector, stdout, stderr io.
 		a, err := src.Collect(ctx, o)
 		if err != nil {
 			return err
+		}
+		if !warned && untimed(a) {
+			warned = true
+			fmt.Fprintf(stderr, "actlog: %s: records without a timestamp are stamped 1970-01-01: pipe the output of 'kubectl logs --timestamps', or name the format with --format\n", c.source)
 		}
 		if a.End == activation.Failed {
 			failed++
@@ -411,6 +415,18 @@ func collectAll(ctx context.Context, c config, src collector, stdout, stderr io.
 		return errFailed
 	}
 	return nil
+}
+
+// untimed reports whether a holds a user line stamped with the Unix epoch:
+// a record without a timestamp, before any with one, such as 'kubectl logs'
+// prints without --timestamps.
+func untimed(a activation.Activation) bool {
+	for _, l := range a.Lines {
+		if l.Time == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // errFailed marks a run in which an activation ended with the failure

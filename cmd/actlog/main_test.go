@@ -385,3 +385,14 @@ func TestAPodWithSeveralContainersUsesItsDefaultContainer(t *testing.T) {
 	assert.Equal(t, "Defaulted container \"user-action\" out of: sidecar, user-action\n", r.stderr)
 	assert.Equal(t, "2026-11-22T05:00:00.000000000Z stdout: from the action\n", r.stdout)
 }
+
+func TestLinesWithoutTimestampsAreWarnedOfOnce(t *testing.T) {
+	r := actlog(t, "hello\nworld\n", nil, "file", "-")
+	assert.Equal(t, 0, r.code)
+	assert.Equal(t, "1970-01-01T00:00:00.000000000Z stdout: hello\n1970-01-01T00:00:00.000000000Z stdout: world\n", r.stdout)
+	assert.Equal(t, 1, strings.Count(r.stderr, "\n"), r.stderr)
+	assert.Contains(t, r.stderr, "kubectl logs --timestamps")
+
+	r = actlog(t, "2026-11-22T05:00:00Z stamped\n", nil, "file", "-")
+	assert.Empty(t, r.stderr, "no warning for stamped lines")
+}
