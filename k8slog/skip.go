@@ -42,13 +42,13 @@ var errNoSkip = errors.New("k8slog: the log's tail cannot place the cursor")
 // have more of them before it), the log is read from the cursor on, with
 // activation.ReadPast. Tail requests are retried as reads are.
 func (c *Container) Skip(ctx context.Context, at stream.Cursor, n int, o activation.ReadOptions) (activation.Skipped, error) {
-	skip := c.skipPast
+	var s activation.Skipped
+	var err error
 	if n == 0 {
-		skip = func(ctx context.Context, at stream.Cursor, _ int, o activation.ReadOptions) (activation.Skipped, error) {
-			return c.skipToEnd(ctx, at, o)
-		}
+		s, err = c.skipToEnd(ctx, at, o)
+	} else {
+		s, err = c.skipPast(ctx, at, n, o)
 	}
-	s, err := skip(ctx, at, n, o)
 	if o.Logger != nil {
 		o.Logger.LogAttrs(ctx, slog.LevelDebug, "skipped through the tail", slog.Int("sentinels", n),
 			slog.Any("from", at), slog.Any("to", s.At), slog.Int("passed", s.Sentinels), slog.Any("error", err))

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +30,8 @@ type rotatingLog struct {
 	docker bool
 	next   int64
 	turns  int
+	// written counts the bytes printed.
+	written int64
 }
 
 func newRotatingLog(t *testing.T, docker bool) *rotatingLog {
@@ -52,6 +55,7 @@ func (l *rotatingLog) print(s stream.Output, msg string) {
 	_, err = fh.WriteString(rec)
 	require.NoError(l.t, err)
 	require.NoError(l.t, fh.Close())
+	l.written += int64(len(rec))
 }
 
 // activation prints n lines and the sentinels of activation id, rotating
@@ -173,13 +177,19 @@ func TestRotationWhileFollowing(t *testing.T) {
 			f := open(t, l.path, logfile.Options{Poll: time.Millisecond})
 			for id := 1; id <= 3; id++ {
 				done := make(chan activation.Activation)
+				var read atomic.Int64
+				o := activation.Options{WaitForSentinel: true, IdleTimeout: 5 * time.Second,
+					Metrics: &activation.Metrics{Read: func(n int64) { read.Add(n) }}}
 				go func() {
-					a, err := f.Collect(context.Background(), activation.Options{WaitForSentinel: true, IdleTimeout: 5 * time.Second})
+					a, err := f.Collect(context.Background(), o)
 					assert.NoError(t, err)
 					done <- a
 				}()
+				before := l.written
 				want := l.activation(id, 6, 3, func(l *rotatingLog) {
-					time.Sleep(5 * time.Millisecond)
+					// The follower has read the lines printed so far: the
+					// rotation comes while it waits for more.
+					require.Eventually(t, func() bool { return read.Load() >= l.written-before }, 5*time.Second, time.Millisecond)
 					rotate(l)
 				})
 				a := <-done

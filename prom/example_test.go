@@ -15,10 +15,21 @@ func ExampleNew() {
 	if err != nil {
 		panic(err)
 	}
-	// Every collection counts: activation.Collect, or a source's Collect.
-	o := activation.Options{WaitForSentinel: true, Metrics: metrics}
-	metrics.Collected(activation.Collection{End: activation.Sentinels, Lines: 2})
+	// Pass them to every collection: activation.Options{Metrics: metrics}.
+	// Here, one collection's report stands for a collection.
+	metrics.Collected(activation.Collection{End: activation.CurrentEnd, Lines: 2, Bytes: 170})
 	families, _ := reg.Gather()
-	fmt.Println(len(families) > 0, o.Metrics == metrics)
-	// Output: true true
+	for _, f := range families {
+		if f.GetName() == "actlog_collections_total" || f.GetName() == "actlog_collected_lines_total" {
+			m := f.GetMetric()[0]
+			fmt.Print(f.GetName())
+			for _, l := range m.GetLabel() {
+				fmt.Printf(" %s=%q", l.GetName(), l.GetValue())
+			}
+			fmt.Println("", m.GetCounter().GetValue())
+		}
+	}
+	// Output:
+	// actlog_collected_lines_total 2
+	// actlog_collections_total cause="" end="current-end" 1
 }

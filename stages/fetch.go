@@ -91,7 +91,9 @@ func Fetch(o FetchOptions) stream.Source {
 				var again *reopenError
 				if errors.As(err, &again) {
 					wait = again.after
-					o.debug(ctx, "reopening", slog.Duration("after", wait))
+					if o.Logger != nil {
+						o.debug(ctx, "reopening", slog.Duration("after", wait))
+					}
 				} else {
 					failures++
 					var final error
@@ -100,11 +102,15 @@ func Fetch(o FetchOptions) stream.Source {
 						final = o.Retry.GiveUp(err, failures)
 					}
 					if final != nil {
-						o.debug(ctx, "giving up", slog.Any("error", final), slog.Int("attempts", failures))
+						if o.Logger != nil {
+							o.debug(ctx, "giving up", slog.Any("error", final), slog.Int("attempts", failures))
+						}
 						stream.Send(ctx, out, stream.Chunk{Err: final})
 						return
 					}
-					o.debug(ctx, "retrying", slog.Any("error", err), slog.Int("attempt", failures), slog.Duration("after", wait))
+					if o.Logger != nil {
+						o.debug(ctx, "retrying", slog.Any("error", err), slog.Int("attempt", failures), slog.Duration("after", wait))
+					}
 					if o.Retrying != nil {
 						o.Retrying(err)
 						f.retrying = true
@@ -119,11 +125,10 @@ func Fetch(o FetchOptions) stream.Source {
 	}
 }
 
-// debug writes a Debug record, if there is a logger.
+// debug writes a Debug record. Callers check for a logger first, so that
+// without one the attributes are not even built.
 func (o FetchOptions) debug(ctx context.Context, msg string, attrs ...slog.Attr) {
-	if o.Logger != nil {
-		o.Logger.LogAttrs(ctx, slog.LevelDebug, msg, attrs...)
-	}
+	o.Logger.LogAttrs(ctx, slog.LevelDebug, msg, attrs...)
 }
 
 // outlasts reports whether a retry at would come after the idle timeout
@@ -148,7 +153,9 @@ type fetcher struct {
 // returns nil at the end of the log, or the error that ended the stream.
 func (f *fetcher) read(ctx context.Context) error {
 	f.progress = false
-	f.o.debug(ctx, "opening the log", slog.Any("cursor", f.cursor))
+	if f.o.Logger != nil {
+		f.o.debug(ctx, "opening the log", slog.Any("cursor", f.cursor))
+	}
 	rc, err := f.o.Open(ctx, f.cursor)
 	if err != nil {
 		return err
