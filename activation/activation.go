@@ -113,6 +113,12 @@ type Options struct {
 	// level Info, and the log's records of what it did (requests, retries,
 	// skips, rotations), at level Debug. Nil is silent, and costs nothing.
 	Logger *slog.Logger
+	// Sink, when set, is handed the user's lines as they are collected, in
+	// order, in batches it may keep; the collection then holds none of
+	// them, whatever their weight, and Activation.Lines holds only the
+	// notice, if the collection ends with one. An error Sink returns ends
+	// the collection.
+	Sink func(lines []stream.Line) error
 }
 
 func (o Options) limit() int64 {
@@ -161,8 +167,11 @@ func (o Options) clock() clock.Clock {
 // Activation is one activation's collected logs.
 type Activation struct {
 	// Lines are the user's lines in order, then the notice, if End is
-	// Truncated or Failed.
+	// Truncated or Failed. With Options.Sink, the user's lines went to the
+	// sink, and Lines holds only the notice.
 	Lines []stream.Line
+	// Count is how many user lines were collected, the notice left out.
+	Count int
 	// End says how the collection ended.
 	End End
 	// Cause is the error behind a Truncated or Failed end.
@@ -202,9 +211,11 @@ func (a Activation) AppendJSON(dst []byte) []byte {
 }
 
 // Collect collects one activation from log, starting at *at, and leaves *at
-// where the next activation begins. It returns an error, and no activation,
-// only when the log cannot be read at all; every other end is an
-// Activation whose End says which.
+// where the next activation begins. It returns an error only when the log
+// cannot be read at all, when ctx ends, or when o.Sink fails; every other
+// end is an Activation whose End says which. With an error, *at stays where
+// it was, unless lines went to o.Sink: then it moves past them, and the
+// Activation returned says what was handed over.
 //
 // The rest of a truncated activation is skipped with log.Skip, within the
 // same overall timeout: in wait-for-sentinel mode past its sentinels, in
@@ -232,17 +243,33 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 	complete := sentinel.Complete(sentinel.Options{Require: o.WaitForSentinel, SkipLeading: at.Sentinel,
 		Completed: func() { completed = clk.Now() }})
 	meter := limits.Weighted(limit, limits.Options{Quiet: o.Limit < 0})
-	src := stream.Via(log.Lines(*at, ro),
-		stages.Timeouts(clk, ro.Idle, deadline.Sub(start)),
-		stream.Lift(stream.Steps(
-			stages.Track(&cursor),
-			complete,
-			meter,
-		)),
-		stages.Recover(notices(clk, limit)),
-	)
-	lines, err := stream.ReadAll(ctx, src)
+	var held lineBatches
+	hand := held.add
+	if o.Sink != nil {
+		hand = func(ls []stream.Line) error {
+			held.n += len(ls)
+			return o.Sink(ls)
+		}
+	}
+	src := stream.Via(log.Lines(*at, ro), stages.Timeouts(clk, ro.Idle, deadline.Sub(start)))
+	err := stream.EachStep(ctx, src, stream.Steps(stages.Track(&cursor), complete, meter), hand)
 	found := complete.Found()
+	a := Activation{Count: held.n, Bytes: meter.Total(), Retries: retries}
+	notice, recovered := notices(clk, limit)(err)
+	if err != nil && !recovered {
+		a.Took = clk.Since(start)
+		if o.Logger != nil {
+			o.Logger.LogAttrs(ctx, slog.LevelInfo, "collection failed", slog.Any("error", err),
+				slog.Int("lines", a.Count), slog.Duration("took", a.Took), slog.Int("retries", retries), slog.Any("cursor", cursor))
+		}
+		if o.Sink == nil || a.Count == 0 {
+			// No line was handed over: the cursor stays where it was.
+			return Activation{}, err
+		}
+		cursor.Sentinel = found == 1
+		*at = cursor
+		return a, err
+	}
 	if errors.Is(err, limits.ErrTruncated) || o.Limit < 0 && err == nil && found < 2 {
 		// A skip that fails or times out leaves the cursor where it
 		// stopped, and the notice stays the truncation notice.
@@ -255,29 +282,23 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 		cancel()
 		cursor, found = skipped.At, found+skipped.Sentinels
 	}
-	a := Activation{Lines: lines, Took: clk.Since(start), Bytes: meter.Total(), Retries: retries}
-	var recovered *stages.RecoveredError
+	a.Lines = held.join()
+	a.Took = clk.Since(start)
 	switch {
 	case err == nil && found >= 2:
 		a.End = Sentinels
 	case err == nil:
 		a.End = CurrentEnd
-	case errors.As(err, &recovered):
-		a.Cause = recovered.Err
-		if retrying != nil && (errors.Is(a.Cause, stages.ErrIdle) || errors.Is(a.Cause, stages.ErrDeadline)) {
-			a.Cause = fmt.Errorf("%w, retrying after: %w", a.Cause, retrying)
+	default:
+		a.Lines = append(a.Lines, notice)
+		a.Cause = err
+		if retrying != nil && (errors.Is(err, stages.ErrIdle) || errors.Is(err, stages.ErrDeadline)) {
+			a.Cause = fmt.Errorf("%w, retrying after: %w", err, retrying)
 		}
 		a.End = Failed
-		if errors.Is(a.Cause, limits.ErrTruncated) {
+		if errors.Is(err, limits.ErrTruncated) {
 			a.End = Truncated
 		}
-	default:
-		// No line was handed over: the cursor stays where it was.
-		if o.Logger != nil {
-			o.Logger.LogAttrs(ctx, slog.LevelInfo, "collection failed", slog.Any("error", err),
-				slog.Duration("took", clk.Since(start)), slog.Int("retries", retries), slog.Any("cursor", *at))
-		}
-		return Activation{}, err
 	}
 	cursor.Sentinel = found == 1
 	*at = cursor
@@ -285,7 +306,7 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 		a.log(ctx, o.Logger, cursor)
 	}
 	if o.Metrics != nil && o.Metrics.Collected != nil {
-		c := Collection{End: a.End, Lines: a.userLines(), Bytes: a.Bytes, Retries: a.Retries, Took: a.Took}
+		c := Collection{End: a.End, Lines: a.Count, Bytes: a.Bytes, Retries: a.Retries, Took: a.Took}
 		if a.End == Failed {
 			c.Cause = causeKind(a.Cause)
 		}
@@ -297,18 +318,37 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 	return a, nil
 }
 
-// userLines returns how many of the lines are the user's: all but a
-// notice.
-func (a Activation) userLines() int {
-	if a.End == Truncated || a.End == Failed {
-		return len(a.Lines) - 1
+// lineBatches holds the batches of a collection without a sink, joined
+// once, at the end, into a slice of the exact size.
+type lineBatches struct {
+	batches [][]stream.Line
+	n       int
+}
+
+func (b *lineBatches) add(ls []stream.Line) error {
+	b.batches = append(b.batches, ls)
+	b.n += len(ls)
+	return nil
+}
+
+// join returns the lines held, with room for a notice.
+func (b *lineBatches) join() []stream.Line {
+	switch {
+	case len(b.batches) == 0:
+		return nil
+	case len(b.batches) == 1 && cap(b.batches[0]) > len(b.batches[0]):
+		return b.batches[0]
 	}
-	return len(a.Lines)
+	lines := make([]stream.Line, 0, b.n+1)
+	for _, ls := range b.batches {
+		lines = append(lines, ls...)
+	}
+	return lines
 }
 
 // log writes the record of a collection's end.
 func (a Activation) log(ctx context.Context, logger *slog.Logger, cursor stream.Cursor) {
-	attrs := []slog.Attr{slog.Any("end", a.End), slog.Int("lines", a.userLines()), slog.Int64("bytes", a.Bytes),
+	attrs := []slog.Attr{slog.Any("end", a.End), slog.Int("lines", a.Count), slog.Int64("bytes", a.Bytes),
 		slog.Duration("took", a.Took), slog.Int("retries", a.Retries), slog.Any("cursor", cursor)}
 	if a.Cause != nil {
 		attrs = append(attrs, slog.Any("cause", a.Cause))

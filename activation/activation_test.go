@@ -428,3 +428,125 @@ func TestMetricsAreToldOfEachCollection(t *testing.T) {
 	assert.Equal(t, "sentinels", got[2].Cause)
 	assert.Zero(t, got[2].SentinelToReturn)
 }
+
+// stepwise is a log that sends its batches one at a time, each when the
+// test lets it, then waits for its context to end.
+type stepwise struct {
+	batches [][]stream.Line
+	next    chan struct{}
+	// sent, if not nil, is told of each batch sent.
+	sent chan struct{}
+}
+
+func (s *stepwise) Lines(at stream.Cursor, _ activation.ReadOptions) stream.Source {
+	return func(ctx context.Context) <-chan stream.Chunk {
+		out := make(chan stream.Chunk)
+		go func() {
+			defer close(out)
+			for _, b := range s.batches {
+				select {
+				case <-s.next:
+				case <-ctx.Done():
+					return
+				}
+				if !stream.Send(ctx, out, stream.Chunk{Lines: append([]stream.Line(nil), b...)}) {
+					return
+				}
+				if s.sent != nil {
+					s.sent <- struct{}{}
+				}
+			}
+			<-ctx.Done()
+		}()
+		return out
+	}
+}
+
+func (s *stepwise) Skip(ctx context.Context, at stream.Cursor, n int, o activation.ReadOptions) (activation.Skipped, error) {
+	return activation.ReadPast(ctx, s.Lines, at, n, o)
+}
+
+func TestASinkIsHandedTheLinesAsTheyPass(t *testing.T) {
+	log := &stepwise{next: make(chan struct{}, 1), batches: [][]stream.Line{
+		{{Time: 1, Log: "one"}, {Time: 2, Log: "two"}},
+		{{Time: 3, Log: S}, {Time: 3, Stream: stream.Stderr, Log: S}},
+	}}
+	var handed [][]string
+	o := wait
+	o.Sink = func(ls []stream.Line) error {
+		handed = append(handed, linetest.Logs(ls))
+		// The next batch comes only once this one was handed over.
+		log.next <- struct{}{}
+		return nil
+	}
+	log.next <- struct{}{}
+	var at stream.Cursor
+	a := collect(t, log, &at, o)
+	assert.Equal(t, [][]string{{"one", "two"}}, handed)
+	assert.Equal(t, activation.Sentinels, a.End)
+	assert.Empty(t, a.Lines, "the lines went to the sink")
+	assert.Equal(t, 2, a.Count)
+	assert.Equal(t, stream.Line{Time: 1, Log: "one"}.Weight()+stream.Line{Time: 2, Log: "two"}.Weight(), a.Bytes)
+	assert.Equal(t, int64(3), at.Time)
+}
+
+func TestASinkLeavesOnlyTheNoticeInTheActivation(t *testing.T) {
+	d := &dockerLog{}
+	d.add(1e9, stream.Stdout, "kept")
+	d.add(2e9, stream.Stdout, strings.Repeat("x", 200))
+	d.sentinels(3e9)
+	var handed []string
+	o := activation.Options{Limit: 150, WaitForSentinel: true}
+	o.Sink = func(ls []stream.Line) error { handed = append(handed, linetest.Logs(ls)...); return nil }
+	var at stream.Cursor
+	a := collect(t, d, &at, o)
+	assert.Equal(t, []string{"kept"}, handed)
+	assert.Equal(t, activation.Truncated, a.End)
+	assert.Equal(t, []string{activation.TruncationNotice(150)}, linetest.Logs(a.Lines))
+	assert.Equal(t, 1, a.Count)
+	assert.Equal(t, int64(len(d.data)), at.Offset, "past the sentinels")
+}
+
+func TestAnInterruptedCollectionLeavesTheCursorAfterWhatItsSinkWasHanded(t *testing.T) {
+	first := []stream.Line{{Time: 1, Log: "one"}, {Time: 1, Log: "one again"}, {Time: 2, Log: S}}
+	log := &stepwise{next: make(chan struct{}, 2), batches: [][]stream.Line{first, {{Time: 3, Log: "never handed"}}}}
+	log.next <- struct{}{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o := wait
+	o.Sink = func([]stream.Line) error { cancel(); return nil }
+	var at stream.Cursor
+	a, err := activation.Collect(ctx, log, &at, o)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, 2, a.Count)
+	var want stream.Cursor
+	for i := range first {
+		want.Advance(&first[i])
+	}
+	want.Sentinel = true
+	assert.Equal(t, want.String(), at.String(), "after the sentinel that followed the lines handed over")
+
+	// Without a sink, the lines are dropped, and the cursor stays.
+	log = &stepwise{next: make(chan struct{}, 1), sent: make(chan struct{}, 1), batches: [][]stream.Line{first}}
+	log.next <- struct{}{}
+	ctx, cancel = context.WithCancel(context.Background())
+	at = stream.Cursor{}
+	go func() { <-log.sent; cancel() }()
+	_, err = activation.Collect(ctx, log, &at, wait)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.True(t, at.IsZero())
+}
+
+func TestASinksErrorEndsTheCollection(t *testing.T) {
+	d := &dockerLog{}
+	d.add(1e9, stream.Stdout, "one")
+	d.sentinels(2e9)
+	full := errors.New("disk full")
+	o := wait
+	o.Sink = func([]stream.Line) error { return full }
+	var at stream.Cursor
+	a, err := activation.Collect(context.Background(), d, &at, o)
+	require.ErrorIs(t, err, full)
+	assert.Equal(t, 1, a.Count)
+	assert.NotZero(t, at.Offset)
+}

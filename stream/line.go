@@ -106,6 +106,26 @@ var safe = func() (s [utf8.RuneSelf]bool) {
 // control characters, quote, backslash, U+2028 and U+2029 are escaped.
 func AppendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
+	dst = appendJSONBody(dst, s)
+	return append(dst, '"')
+}
+
+// AppendTextJSON appends the formatted form, as AppendText writes it, as a
+// JSON string: what AppendJSONString(dst, l.String()) appends, without the
+// string in between.
+func (l Line) AppendTextJSON(dst []byte) []byte {
+	dst = append(dst, '"')
+	dst = timestamp.Append(dst, l.Time)
+	dst = append(dst, ' ')
+	dst = append(dst, l.Stream.String()...)
+	dst = append(dst, ": "...)
+	dst = appendJSONBody(dst, l.Log)
+	return append(dst, '"')
+}
+
+// appendJSONBody appends s escaped as AppendJSONString escapes it, without
+// the quotes.
+func appendJSONBody(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if b := s[i]; b < utf8.RuneSelf {
@@ -151,8 +171,7 @@ func AppendJSONString(dst []byte, s string) []byte {
 		}
 		i += size
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return append(dst, s[start:]...)
 }
 
 // Masks for testing the eight bytes of a word at once.

@@ -82,6 +82,7 @@ func TestLineFormsDoNotAllocate(t *testing.T) {
 	allocs := testing.AllocsPerRun(100, func() {
 		buf = l.AppendJSON(buf[:0])
 		buf = l.AppendText(buf[:0])
+		buf = l.AppendTextJSON(buf[:0])
 		_ = l.Weight()
 	})
 	assert.Zero(t, allocs)
@@ -103,6 +104,25 @@ func FuzzJSON(f *testing.F) {
 		}
 		if l.Weight() != int64(len(want)+1) {
 			t.Fatalf("Weight(%q) = %d, want %d", log, l.Weight(), len(want)+1)
+		}
+	})
+}
+
+func FuzzTextJSON(f *testing.F) {
+	for _, s := range logSamples {
+		f.Add(s, int64(1517875775382671930), true)
+	}
+	f.Fuzz(func(t *testing.T, log string, ns int64, stderr bool) {
+		l := stream.Line{Time: ns, Log: log}
+		if stderr {
+			l.Stream = stream.Stderr
+		}
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		require.NoError(t, enc.Encode(l.String()))
+		if got := l.AppendTextJSON(nil); !bytes.Equal(bytes.TrimSuffix(want.Bytes(), []byte("\n")), got) {
+			t.Fatalf("AppendTextJSON(%q) = %s, encoding/json writes %s", log, got, want.Bytes())
 		}
 	})
 }

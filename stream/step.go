@@ -58,6 +58,52 @@ func Lift(s Step) Stage {
 	}
 }
 
+// EachStep runs src to its end through s, on the calling goroutine,
+// calling fn with the lines s keeps of every batch. It returns the error
+// that ended the stream, s's or src's (nil for a clean end or ErrComplete),
+// the first error fn returns, or ctx's error.
+//
+// Unlike Each over Via(src, Lift(s)), it holds no batch between s and fn: when
+// it returns, fn has been handed every line s kept, so that what s records
+// of the lines it saw (a cursor) is true of the lines handed over, whatever
+// ended the stream.
+func EachStep(ctx context.Context, src Source, s Step, fn func([]Line) error) error {
+	inner, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var err error
+	ended := false
+	for c := range src(inner) {
+		if ended {
+			continue
+		}
+		kept, e := apply(s, c.Lines)
+		if e == nil && c.Err != nil {
+			e = s.End(c.Err)
+			if e == nil {
+				e = ErrComplete
+			}
+		}
+		if len(kept) > 0 {
+			if fe := fn(kept); fe != nil {
+				e = fe
+			}
+		}
+		if e != nil {
+			ended, err = true, e
+			cancel()
+		}
+	}
+	if !ended {
+		if err = ctx.Err(); err == nil {
+			err = s.End(nil)
+		}
+	}
+	if errors.Is(err, ErrComplete) {
+		err = nil
+	}
+	return err
+}
+
 // apply runs s over lines in place and returns the kept lines and the error
 // that ended the stream, if a line did.
 func apply(s Step, lines []Line) ([]Line, error) {

@@ -190,3 +190,58 @@ func TestAnEmptyChainPassesItsInputOn(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a"}, linetest.Logs(got))
 }
+
+// counted is a step that counts the lines it sees.
+type counted struct{ n int }
+
+func (c *counted) Line(*stream.Line) (bool, error) { c.n++; return true, nil }
+func (c *counted) End(err error) error           { return err }
+
+func TestEachStepHandsOverWhatItsStepSaw(t *testing.T) {
+	short := errors.New("ended")
+	var got []string
+	collect := func(ls []stream.Line) error { got = append(got, linetest.Logs(ls)...); return nil }
+
+	err := stream.EachStep(context.Background(), stream.FromSlice(lines("a", "b", "c")), stream.Steps(&firstN{n: 2}, endWith{short}), collect)
+	assert.ErrorIs(t, err, short, "a step's end after completion")
+	assert.Equal(t, []string{"a", "b"}, got)
+
+	got = nil
+	err = stream.EachStep(context.Background(), stream.FromSlice(lines("a")), endWith{short}, collect)
+	assert.ErrorIs(t, err, short, "the step's end at the input's clean end")
+	assert.Equal(t, []string{"a"}, got)
+
+	got = nil
+	boom := errors.New("boom")
+	src := stream.Via(stream.FromSlice(lines("a", "b")), stream.Lift(stream.StepFunc(func(*stream.Line) bool { return true })))
+	err = stream.EachStep(context.Background(), stream.Via(src, func(ctx context.Context, in <-chan stream.Chunk) <-chan stream.Chunk {
+		out := make(chan stream.Chunk, 1)
+		go func() {
+			defer close(out)
+			c := <-in
+			c.Err = boom
+			out <- c
+		}()
+		return out
+	}), &counted{}, collect)
+	assert.ErrorIs(t, err, boom, "an in-band error, after the lines it came with")
+	assert.Equal(t, []string{"a", "b"}, got)
+
+	// Cancelled, the lines handed over are exactly those the step saw.
+	ctx, cancel := context.WithCancel(context.Background())
+	var sent atomic.Int64
+	step := &counted{}
+	handed := 0
+	err = stream.EachStep(ctx, endless(&sent), step, func(ls []stream.Line) error {
+		if handed += len(ls); handed == 100 {
+			cancel()
+		}
+		return nil
+	})
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, step.n, handed)
+
+	stop := errors.New("enough")
+	err = stream.EachStep(context.Background(), endless(&sent), &counted{}, func([]stream.Line) error { return stop })
+	assert.ErrorIs(t, err, stop)
+}
