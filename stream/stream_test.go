@@ -195,7 +195,7 @@ func TestAnEmptyChainPassesItsInputOn(t *testing.T) {
 type counted struct{ n int }
 
 func (c *counted) Line(*stream.Line) (bool, error) { c.n++; return true, nil }
-func (c *counted) End(err error) error           { return err }
+func (c *counted) End(err error) error             { return err }
 
 func TestEachStepHandsOverWhatItsStepSaw(t *testing.T) {
 	short := errors.New("ended")
