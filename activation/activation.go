@@ -252,7 +252,11 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 		}
 	}
 	src := stream.Via(log.Lines(*at, ro), stages.Timeouts(clk, ro.Idle, deadline.Sub(start)))
-	err := stream.EachStep(ctx, src, stream.Steps(stages.Track(&cursor), complete, meter), hand)
+	steps := stream.Steps(stages.Track(&cursor), complete, meter)
+	if t, ok := at.SinceTime(); ok {
+		steps = stream.Steps(stages.Track(&cursor), &since{t: t}, complete, meter)
+	}
+	err := stream.EachStep(ctx, src, steps, hand)
 	found := complete.Found()
 	a := Activation{Count: held.n, Bytes: meter.Total(), Retries: retries}
 	notice, recovered := notices(clk, limit)(err)

@@ -88,9 +88,18 @@ func ReadPast(ctx context.Context, lines func(stream.Cursor, ReadOptions) stream
 		skipped = o.Metrics.Skipped
 	}
 	var weight int64
+	var from *since
+	if t, ok := at.SinceTime(); ok {
+		from = &since{t: t}
+	}
 	err := stream.Each(ctx, stream.Via(lines(at, o), stages.Idle(clk, o.Idle)), func(ls []stream.Line) error {
 		for i := range ls {
 			s.At.Advance(&ls[i])
+			if from != nil {
+				if keep, _ := from.Line(&ls[i]); !keep {
+					continue
+				}
+			}
 			if !sentinel.Is(&ls[i]) {
 				if skipped != nil {
 					weight += ls[i].Weight()
@@ -126,3 +135,17 @@ func (f LogFunc) Lines(at stream.Cursor, o ReadOptions) stream.Source { return f
 func (f LogFunc) Skip(ctx context.Context, at stream.Cursor, n int, o ReadOptions) (Skipped, error) {
 	return ReadPast(ctx, f, at, n, o)
 }
+
+// since is the step that drops the lines before the first one stamped t or
+// later, for a collection from a cursor made by stream.Since.
+type since struct {
+	t      int64
+	passed bool
+}
+
+func (s *since) Line(l *stream.Line) (bool, error) {
+	s.passed = s.passed || l.Time >= s.t
+	return s.passed, nil
+}
+
+func (s *since) End(err error) error { return err }

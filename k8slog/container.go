@@ -41,6 +41,9 @@ type Options struct {
 	Attempts int
 	// Clock is what every wait reads; nil means the real clock.
 	Clock clock.Clock
+	// Previous reads the log of the container's previous instance, as
+	// kubectl logs --previous does: a log that no longer grows.
+	Previous bool
 }
 
 // Container is one container's log, read through the pods/log endpoint,
@@ -91,7 +94,7 @@ func (c *Container) SetCursor(at stream.Cursor) { c.collector.SetCursor(at) }
 // server, the stream ends with an *Error of kind ErrUnreachable naming the
 // last error, not with a failure.
 func (c *Container) Lines(at stream.Cursor, o activation.ReadOptions) stream.Source {
-	follow := o.Follow
+	follow := o.Follow && !c.o.Previous
 	var reached atomic.Bool
 	// exited says that the container was seen terminated: one more read
 	// takes what it wrote after the last one, and its end is the log's.
@@ -167,7 +170,7 @@ func (c *counted) Close() error {
 // logs opens a pods/log request with opts, timestamps on and client-go's
 // own retry, which sleeps on the real clock, off.
 func (c *Container) logs(ctx context.Context, opts *corev1.PodLogOptions) (io.ReadCloser, error) {
-	opts.Container, opts.Timestamps = c.o.Container, true
+	opts.Container, opts.Timestamps, opts.Previous = c.o.Container, true, c.o.Previous
 	rc, err := c.pods.Pods(c.namespace).GetLogs(c.pod, opts).MaxRetries(0).Stream(ctx)
 	if err != nil {
 		return nil, c.wrap(err)

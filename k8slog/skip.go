@@ -160,3 +160,42 @@ func (c *Container) tail(ctx context.Context, n int64, o activation.ReadOptions)
 	t.full = len(t.marks) == int(n) || split
 	return t, err
 }
+
+// maxTail is the longest tail Tail asks for before it reads the log from
+// its start instead.
+const maxTail = 1 << 20
+
+// Tail returns the cursor before the container's last n user lines, found
+// in the log's tail (tailLines) rather than by reading the log from its
+// start: a tail of n lines and room for sentinels, twice as long each time
+// it holds too few user lines, or cannot count the lines that share the
+// time of the line before them, while the log has more. It implements
+// activation.Tailer.
+func (c *Container) Tail(ctx context.Context, n int, o activation.ReadOptions) (stream.Cursor, error) {
+	for size := int64(n) + 8; size <= maxTail; size *= 2 {
+		var t tail
+		err := c.retry.Do(ctx, func(ctx context.Context) (err error) {
+			t, err = c.tail(ctx, size, o)
+			return err
+		})
+		if err != nil {
+			return stream.Cursor{}, err
+		}
+		first := len(t.marks)
+		for users := 0; first > 0 && users < n; {
+			if first--; !t.marks[first].sentinel {
+				users++
+			}
+		}
+		if first == 0 {
+			if !t.full {
+				return stream.Cursor{}, nil
+			}
+			continue
+		}
+		if at, ok := t.cursorAfter(first - 1); ok {
+			return at, nil
+		}
+	}
+	return activation.TailByReading(ctx, c.Lines, n, o)
+}

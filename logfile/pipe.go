@@ -228,3 +228,40 @@ func (p *Pipe) Skip(ctx context.Context, at stream.Cursor, n int, o activation.R
 		}
 	}
 }
+
+// Tail reads the input to its end, keeping only its last n user lines, and
+// returns the cursor before them. It implements activation.Tailer.
+func (p *Pipe) Tail(ctx context.Context, n int, o activation.ReadOptions) (stream.Cursor, error) {
+	var at stream.Cursor
+	_, ended, _ := p.since(at, o)
+	keep := func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		first := len(p.handed)
+		for users := 0; first > 0 && users < n; {
+			if first--; !sentinel.Is(&p.handed[first]) {
+				users++
+			}
+		}
+		for i := range first {
+			at.Advance(&p.handed[i])
+		}
+		p.handed = p.handed[first:]
+	}
+	for !ended {
+		c, ok := p.next(ctx)
+		if !ok {
+			if err := ctx.Err(); err != nil {
+				return at, err
+			}
+			break
+		}
+		p.mu.Lock()
+		p.handed = append(p.handed, c.Lines...)
+		p.mu.Unlock()
+		keep()
+		ended = c.Err != nil
+	}
+	keep()
+	return at, nil
+}

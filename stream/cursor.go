@@ -43,8 +43,20 @@ type timeCount struct {
 	count int
 }
 
+// Since returns the cursor before the first line stamped t (Unix
+// nanoseconds) or later: a collection from it starts with that line,
+// whatever the source, and a source that addresses lines by time reads from
+// t's second rather than from the log's start.
+func Since(t int64) Cursor { return Cursor{Time: t} }
+
 // IsZero reports whether c is the start of the log.
-func (c Cursor) IsZero() bool { return c.Count == 0 && c.Offset == 0 && c.File == "" && !c.Sentinel }
+func (c Cursor) IsZero() bool {
+	return c.Time == 0 && c.Count == 0 && c.Offset == 0 && c.File == "" && !c.Sentinel
+}
+
+// SinceTime reports whether c is a cursor made by Since that no line has moved
+// yet, and the time its first line is at or after.
+func (c Cursor) SinceTime() (int64, bool) { return c.Time, c.Count == 0 && c.Time != 0 }
 
 // Advance moves c past l.
 //
@@ -146,10 +158,6 @@ func (c *Cursor) UnmarshalText(text []byte) error {
 	}
 	if err1 != nil || err2 != nil || n < 0 || off < 0 {
 		return fmt.Errorf("%w: %q", ErrCursor, text)
-	}
-	if n == 0 {
-		// No line consumed: there is no time to resume after.
-		t = 0
 	}
 	*c = Cursor{Time: t, Count: n, Offset: off, File: file, Sentinel: sentinel}
 	return nil

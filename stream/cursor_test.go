@@ -64,8 +64,16 @@ func TestCursorText(t *testing.T) {
 	assert.True(t, back.Sentinel)
 	assert.Equal(t, "2026-11-22T05:00:00.000000000Z/1/0/S", back.String())
 
-	require.NoError(t, back.UnmarshalText([]byte("1700-01-01T00:00:00Z/0/7")))
-	assert.Equal(t, stream.Cursor{Offset: 7}, back, "with no line consumed, the time means nothing")
+	since := stream.Since(1779426000123456789)
+	require.NoError(t, back.UnmarshalText([]byte(since.String())))
+	assert.Equal(t, since, back)
+	at, ok := back.SinceTime()
+	assert.True(t, ok, "no line consumed: a cursor made by Since")
+	assert.Equal(t, int64(1779426000123456789), at)
+	assert.False(t, back.IsZero())
+	back.Advance(&stream.Line{Time: at + 1})
+	_, ok = back.SinceTime()
+	assert.False(t, ok, "a line consumed")
 
 	require.NoError(t, back.UnmarshalText(nil))
 	assert.True(t, back.IsZero())

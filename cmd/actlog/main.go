@@ -15,14 +15,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"regexp"
 	"runtime/debug"
 	"slices"
@@ -40,6 +43,9 @@ import (
 	"github.com/actlog/actlog/k8slog"
 	"github.com/actlog/actlog/logfile"
 	"github.com/actlog/actlog/logformat"
+	"github.com/actlog/actlog/sentinel"
+	"github.com/actlog/actlog/stages"
+	"github.com/actlog/actlog/stream"
 )
 
 const usage = `usage:
@@ -151,6 +157,15 @@ type config struct {
 	verbose     bool
 	// source names the pod or file in messages.
 	source string
+	// cursorFile holds where to start and records progress.
+	cursorFile string
+	// since, when not zero, is the time of the first line to collect, in
+	// Unix nanoseconds; tail, when not negative, how many of the log's
+	// last lines to start with.
+	since int64
+	tail  int
+
+	previous bool
 
 	kubeconfig, context, namespace, container string
 	format                                    string
@@ -161,24 +176,29 @@ func collectCommand(ctx context.Context, cmd string, args []string, stdin io.Rea
 	fs := flag.NewFlagSet("actlog "+cmd, flag.ContinueOnError)
 	// Parse errors are said in one line below; the flag list is for --help.
 	fs.SetOutput(io.Discard)
-	limit := fs.String("limit", "10MB", "per-activation log limit: a byte count with an optional B, KB, MB or GB (1024-based); 0 collects nothing")
+	limit := fs.String("limit", "10MB", "the per-activation log limit `SIZE`: a byte count with an optional B, KB, MB or GB (1024-based); 0 collects nothing; at most 1 TiB")
 	fs.BoolVar(&c.wait, "wait-for-sentinel", false, "end each activation at its second sentinel (managed runtimes); without it, at the current end of the log")
-	fs.IntVar(&c.activations, "activations", 1, "collect N activations, each starting where the previous one ended")
-	fs.DurationVar(&c.idle, "idle-timeout", activation.DefaultIdleTimeout, "the longest wait for the next line")
-	fs.DurationVar(&c.timeout, "timeout", 0, "the longest one activation's collection may take (default max(limit in MiB, 5) × 2s)")
-	fs.StringVar(&c.output, "output", "text", "text or json")
-	fs.StringVar(&c.output, "o", "text", "short for --output")
+	fs.IntVar(&c.activations, "activations", 1, "collect `N` activations, each starting where the previous one ended; 0 goes on until the log ends")
+	fs.DurationVar(&c.idle, "idle-timeout", activation.DefaultIdleTimeout, "the longest wait `D` for the next line")
+	fs.DurationVar(&c.timeout, "timeout", 0, "the longest time `D` one activation's collection may take (default max(limit in MiB, 5) × 2s)")
+	fs.StringVar(&c.output, "output", "text", "print as `text|json`: text, the lines, an empty line between activations; json, one array of lines per activation")
+	fs.StringVar(&c.output, "o", "text", "")
+	fs.StringVar(&c.cursorFile, "cursor", "", "where to start, if `FILE` holds a cursor; replaced after each activation, and when interrupted, by the cursor after the last line written")
+	since := fs.Duration("since", 0, "without a cursor, start at the first line no older than `D`")
+	sinceTime := fs.String("since-time", "", "without a cursor, start at the first line at or after `T` (RFC 3339)")
+	fs.IntVar(&c.tail, "tail", -1, "without a cursor, start with the last `N` lines before the log's end, sentinels not counted")
 	fs.BoolVar(&c.verbose, "verbose", false, "after each activation, one logfmt record on standard error: activation, end, lines, bytes, took, retries, cursor, and a failure's cause")
-	fs.BoolVar(&c.verbose, "v", false, "short for --verbose")
+	fs.BoolVar(&c.verbose, "v", false, "")
 	if cmd == "k8s" {
-		fs.StringVar(&c.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default $KUBECONFIG or ~/.kube/config)")
-		fs.StringVar(&c.context, "context", "", "the kubeconfig context to use")
-		fs.StringVar(&c.namespace, "namespace", "", "the pod's namespace (default the context's)")
-		fs.StringVar(&c.namespace, "n", "", "short for --namespace")
-		fs.StringVar(&c.container, "container", "", "the container, on a pod with several")
-		fs.StringVar(&c.container, "c", "", "short for --container")
+		fs.StringVar(&c.kubeconfig, "kubeconfig", "", "the kubeconfig file `PATH` (default $KUBECONFIG or ~/.kube/config)")
+		fs.StringVar(&c.context, "context", "", "the kubeconfig context `NAME` to use")
+		fs.StringVar(&c.namespace, "namespace", "", "the pod's namespace `NS` (default the context's)")
+		fs.StringVar(&c.namespace, "n", "", "")
+		fs.StringVar(&c.container, "container", "", "the container `NAME`; without it, the pod's only one, or the one its kubectl.kubernetes.io/default-container annotation names")
+		fs.StringVar(&c.container, "c", "", "")
+		fs.BoolVar(&c.previous, "previous", false, "the log of the container's previous instance")
 	} else {
-		fs.StringVar(&c.format, "format", "auto", "auto, docker, cri or timestamped")
+		fs.StringVar(&c.format, "format", "auto", "the records' format, `auto|docker|cri|timestamped`: auto takes docker if the first record starts with {, cri if it has a stream and P or F, else timestamped")
 	}
 	bad := func(format string, a ...any) error {
 		fmt.Fprintf(stderr, "actlog %s: "+format+"\nRun 'actlog %s --help' for usage.\n", append(append([]any{cmd}, a...), cmd)...)
@@ -187,14 +207,7 @@ func collectCommand(ctx context.Context, cmd string, args []string, stdin io.Rea
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			what := "POD"
-			if cmd == "file" {
-				what = "PATH"
-			}
-			fmt.Fprintf(stdout, "usage: actlog %s [flags] %s\n\nflags:\n", cmd, what)
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			fmt.Fprint(stdout, exitStatuses)
+			help(stdout, cmd, fs)
 			return err
 		}
 		return bad("%v", err)
@@ -205,8 +218,8 @@ func collectCommand(ctx context.Context, cmd string, args []string, stdin io.Rea
 	if c.limit, err = parseLimit(*limit); err != nil {
 		return bad("%v", err)
 	}
-	if c.activations < 1 {
-		return bad("--activations must be at least 1")
+	if c.activations < 0 {
+		return bad("--activations must be 0 or more")
 	}
 	if c.output != "text" && c.output != "json" {
 		return bad("--output must be text or json, not %q", c.output)
@@ -214,24 +227,103 @@ func collectCommand(ctx context.Context, cmd string, args []string, stdin io.Rea
 	if c.idle <= 0 || c.timeout < 0 {
 		return bad("timeouts must be positive")
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case set["since"] && set["since-time"] || set["since"] && set["tail"] || set["since-time"] && set["tail"]:
+		return bad("at most one of --since, --since-time and --tail")
+	case *since < 0:
+		return bad("--since must not be negative")
+	case set["since"]:
+		c.since = time.Now().Add(-*since).UnixNano()
+	case set["since-time"]:
+		t, err := time.Parse(time.RFC3339Nano, *sinceTime)
+		if err != nil {
+			return bad("--since-time %q is not an RFC 3339 time such as 2026-12-01T15:04:05.123Z", *sinceTime)
+		}
+		c.since = t.UnixNano()
+	case set["tail"] && c.tail < 0:
+		return bad("--tail must be 0 or more")
+	}
 	if cmd == "file" {
 		if _, err := logformat.ParseFormat(c.format); err != nil {
 			return bad("--format must be auto, docker, cri or timestamped, not %q", c.format)
 		}
 	}
 	var src collector
+	kind := timeCursors
 	if cmd == "k8s" {
 		src, err = podSource(ctx, c, positional[0], stderr)
 		c.source = "pod " + positional[0]
 	} else {
-		src, err = fileSource(c, positional[0], stdin)
+		src, kind, err = fileSource(c, positional[0], stdin)
 		c.source = "file " + positional[0]
 	}
 	if err != nil {
 		return err
 	}
 	defer src.Close()
+	if err := c.start(ctx, src, kind); err != nil {
+		return fmt.Errorf("%s: %w", c.source, err)
+	}
 	return collectAll(ctx, c, src, stdout, stderr)
+}
+
+// start sets where the first activation begins: at the cursor file's
+// cursor, since a time, or before the log's last lines.
+func (c config) start(ctx context.Context, src collector, kind cursorKind) error {
+	at, ok, err := c.loadCursor(kind)
+	switch {
+	case err != nil:
+		return err
+	case ok:
+	case c.since != 0:
+		at = stream.Since(c.since)
+	case c.tail >= 0:
+		if at, err = activation.Tail(ctx, src, c.tail, activation.ReadOptions{Idle: c.idle}); err != nil {
+			return err
+		}
+	default:
+		return nil
+	}
+	src.SetCursor(at)
+	return nil
+}
+
+// help writes a subcommand's --help: what it does, its flags as they are
+// written on a command line, and the exit statuses.
+func help(w io.Writer, cmd string, fs *flag.FlagSet) {
+	what, does := "POD", "Collects activations from a pod's log, read through the Kubernetes API as kubectl logs reads it,\nand prints them as they come."
+	if cmd == "file" {
+		what, does = "PATH", "Collects activations from a log file (Docker's json-file, the CRI format kubelets write, or\n'kubectl logs --timestamps' output), following it across rotation in --wait-for-sentinel mode;\nPATH - reads standard input."
+	}
+	fmt.Fprintf(w, "usage: actlog %s [flags] %s\n\n%s\n\nflags:\n", cmd, what, does)
+	short := map[string]string{}
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Usage == "" {
+			short[f.Name] = map[string]string{"o": "output", "v": "verbose", "n": "namespace", "c": "container"}[f.Name]
+		}
+	})
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Usage == "" {
+			return
+		}
+		name := "--" + f.Name
+		for s, long := range short {
+			if long == f.Name {
+				name = "-" + s + ", " + name
+			}
+		}
+		arg, usage := flag.UnquoteUsage(f)
+		if arg != "" {
+			name += " " + arg
+		}
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "-1" && f.DefValue != "0s" {
+			usage += " (default " + f.DefValue + ")"
+		}
+		fmt.Fprintf(w, "  %s\n    \t%s\n", name, usage)
+	})
+	fmt.Fprint(w, exitStatuses)
 }
 
 // parseInterspersed parses flags that may stand before or after the
@@ -281,7 +373,10 @@ func parseLimit(s string) (int64, error) {
 
 // collector is a log that activations are collected from one after another.
 type collector interface {
+	activation.Log
 	Collect(context.Context, activation.Options) (activation.Activation, error)
+	Cursor() stream.Cursor
+	SetCursor(stream.Cursor)
 	Close() error
 }
 
@@ -313,7 +408,7 @@ func podSource(ctx context.Context, c config, name string, stderr io.Writer) (co
 			return nil, err
 		}
 	}
-	return pod{k8slog.New(client, ns, name, k8slog.Options{Container: container})}, nil
+	return pod{k8slog.New(client, ns, name, k8slog.Options{Container: container, Previous: c.previous})}, nil
 }
 
 // defaultContainerAnnotation names the container kubectl uses when none is
@@ -343,10 +438,10 @@ func defaultContainer(ctx context.Context, client corev1client.PodsGetter, ns, n
 	return chosen, nil
 }
 
-func fileSource(c config, path string, stdin io.Reader) (collector, error) {
+func fileSource(c config, path string, stdin io.Reader) (collector, cursorKind, error) {
 	o := logfile.Options{Format: logformat.Format(c.format)}
 	if path == "-" {
-		return logfile.NewPipe(stdin, o), nil
+		return logfile.NewPipe(stdin, o), streamCursors, nil
 	}
 	if fi, err := os.Stat(path); err == nil && fi.Mode()&os.ModeNamedPipe != 0 {
 		// A named pipe is read as it comes, like standard input. Opened
@@ -355,11 +450,12 @@ func fileSource(c config, path string, stdin io.Reader) (collector, error) {
 		// runtime's poller and end with the process.
 		fh, err := os.OpenFile(path, os.O_RDWR|syscall.O_NONBLOCK, 0)
 		if err != nil {
-			return nil, fmt.Errorf("logfile: %w", err)
+			return nil, 0, fmt.Errorf("logfile: %w", err)
 		}
-		return namedPipe{logfile.NewPipe(fh, o), fh}, nil
+		return namedPipe{logfile.NewPipe(fh, o), fh}, streamCursors, nil
 	}
-	return logfile.Open(path, o)
+	f, err := logfile.Open(path, o)
+	return f, fileCursors, err
 }
 
 // namedPipe is a Pipe read from a named pipe, which it closes.
@@ -374,38 +470,50 @@ func (p namedPipe) Close() error {
 }
 
 func collectAll(ctx context.Context, c config, src collector, stdout, stderr io.Writer) error {
-	o := activation.Options{Limit: c.limit, WaitForSentinel: c.wait, IdleTimeout: c.idle, Timeout: c.timeout}
+	out := &output{w: stdout, json: c.output == "json", buf: make([]byte, 0, outputBuffer)}
+	o := activation.Options{Limit: c.limit, WaitForSentinel: c.wait, IdleTimeout: c.idle, Timeout: c.timeout, Sink: out.lines}
 	var verbose *slog.Logger
 	if c.verbose {
 		verbose = slog.New(slog.NewTextHandler(stderr, nil))
 	}
-	out := &checked{w: stdout}
 	failed, warned := 0, false
-	for i := 0; i < c.activations && out.err == nil; i++ {
+	for i := 0; c.activations == 0 || i < c.activations; {
 		if verbose != nil {
 			o.Logger = verbose.With("activation", i+1)
 		}
+		out.begin()
 		a, err := src.Collect(ctx, o)
 		if err != nil {
-			return err
+			out.interrupted()
+			if out.err != nil {
+				return fmt.Errorf("writing standard output: %w", out.err)
+			}
+			return errors.Join(err, c.saveCursor(src))
 		}
-		if !warned && untimed(a) {
+		if c.activations == 0 && a.Count == 0 && !out.started {
+			if ended(a) {
+				break
+			}
+			if a.End == activation.Failed && errors.Is(a.Cause, stages.ErrIdle) {
+				// Nothing came: waiting for the next activation.
+				continue
+			}
+		}
+		i++
+		if !warned && out.untimed {
 			warned = true
 			fmt.Fprintf(stderr, "actlog: %s: records without a timestamp are stamped 1970-01-01: pipe the output of 'kubectl logs --timestamps', or name the format with --format\n", c.source)
 		}
 		if a.End == activation.Failed {
 			failed++
-			fmt.Fprintf(stderr, "actlog: activation %d from %s failed: %s\n", i+1, c.source, oneLine(a.Cause))
+			fmt.Fprintf(stderr, "actlog: activation %d from %s failed: %s\n", i, c.source, oneLine(a.Cause))
 		}
-		if c.output == "json" {
-			fmt.Fprintf(out, "%s\n", a.AppendJSON(nil))
-			continue
+		out.end(a.Lines)
+		if out.err != nil {
+			break
 		}
-		if i > 0 {
-			fmt.Fprintln(out)
-		}
-		for _, l := range a.Text() {
-			fmt.Fprintln(out, l)
+		if err := c.saveCursor(src); err != nil {
+			return err
 		}
 	}
 	if out.err != nil {
@@ -417,34 +525,200 @@ func collectAll(ctx context.Context, c config, src collector, stdout, stderr io.
 	return nil
 }
 
-// untimed reports whether a holds a user line stamped with the Unix epoch:
-// a record without a timestamp, before any with one, such as 'kubectl logs'
-// prints without --timestamps.
-func untimed(a activation.Activation) bool {
-	for _, l := range a.Lines {
-		if l.Time == 0 {
-			return true
-		}
-	}
-	return false
+// ended reports whether an empty collection found the log at its end: the
+// current end in blackbox mode, the end of the log before any sentinel in
+// wait-for-sentinel mode.
+func ended(a activation.Activation) bool {
+	var missing *sentinel.MissingError
+	return a.End == activation.CurrentEnd || a.End == activation.Failed && errors.As(a.Cause, &missing) && missing.Found == 0
 }
 
 // errFailed marks a run in which an activation ended with the failure
 // notice: exit status 3.
 var errFailed = errors.New("an activation failed")
 
-// checked is a writer that keeps the first error of the writer under it and
-// writes nothing after it.
-type checked struct {
-	w   io.Writer
-	err error
+// outputBuffer is how many bytes of output are gathered before a write.
+const outputBuffer = 64 << 10
+
+// output writes activations to standard output as their lines come: text,
+// one line each and an empty line between activations, or json, one array
+// per activation. It gathers them in one buffer, written when full and
+// whenever the collection hands over a batch, as it then waits for more;
+// after a write fails it writes nothing more and keeps the error.
+type output struct {
+	w    io.Writer
+	json bool
+	buf  []byte
+	err  error
+	// printed is how many activations were written; started says that the
+	// one under way was begun in the output (its separator or "[").
+	printed int
+	started bool
+	// count is how many lines the activation under way wrote.
+	count int
+	// untimed says that a line stamped with the Unix epoch was written: a
+	// record without a timestamp, as 'kubectl logs' prints them without
+	// --timestamps.
+	untimed bool
 }
 
-func (c *checked) Write(p []byte) (int, error) {
-	if c.err != nil {
-		return 0, c.err
+func (o *output) begin() { o.started, o.count = false, 0 }
+
+// start begins the activation under way in the output.
+func (o *output) start() {
+	if o.started {
+		return
 	}
-	n, err := c.w.Write(p)
-	c.err = err
-	return n, err
+	o.started = true
+	switch {
+	case o.json:
+		o.buf = append(o.buf, '[')
+	case o.printed > 0:
+		o.buf = append(o.buf, '\n')
+	}
+}
+
+// lines is the collection's sink.
+func (o *output) lines(ls []stream.Line) error {
+	o.write(ls)
+	o.flush()
+	return o.err
+}
+
+func (o *output) write(ls []stream.Line) {
+	o.start()
+	for i := range ls {
+		l := &ls[i]
+		if l.Time == 0 {
+			o.untimed = true
+		}
+		if o.json {
+			if o.count > 0 {
+				o.buf = append(o.buf, ',')
+			}
+			o.buf = l.AppendTextJSON(o.buf)
+		} else {
+			o.buf = append(l.AppendText(o.buf), '\n')
+		}
+		o.count++
+		if len(o.buf) >= outputBuffer {
+			o.flush()
+		}
+	}
+}
+
+// end writes the rest of an activation, its notice, and ends it.
+func (o *output) end(notice []stream.Line) {
+	if len(notice) > 0 {
+		o.write(notice)
+	}
+	o.start()
+	o.close()
+}
+
+// interrupted ends the activation under way, if begun, so that json output
+// stays one array a line.
+func (o *output) interrupted() {
+	if o.started {
+		o.close()
+	}
+}
+
+func (o *output) close() {
+	if o.json {
+		o.buf = append(o.buf, ']', '\n')
+	}
+	o.printed++
+	o.flush()
+}
+
+func (o *output) flush() {
+	if o.err == nil && len(o.buf) > 0 {
+		_, o.err = o.w.Write(o.buf)
+	}
+	o.buf = o.buf[:0]
+}
+
+// loadCursor returns the cursor c.cursorFile holds, and whether it holds
+// one; a missing or empty file holds none. kind says which cursors the
+// source takes.
+func (c config) loadCursor(kind cursorKind) (stream.Cursor, bool, error) {
+	var at stream.Cursor
+	if c.cursorFile == "" {
+		return at, false, nil
+	}
+	text, err := os.ReadFile(c.cursorFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return at, false, nil
+	case err != nil:
+		return at, false, fmt.Errorf("cursor file: %w", err)
+	}
+	text = bytes.TrimSpace(text)
+	if len(text) == 0 {
+		return at, false, nil
+	}
+	if err := at.UnmarshalText(text); err != nil {
+		return at, false, fmt.Errorf("cursor file %s: %w", c.cursorFile, err)
+	}
+	if !kind.takes(at) {
+		return at, false, fmt.Errorf("cursor file %s: %q is not a cursor of %s", c.cursorFile, text, kind)
+	}
+	return at, true, nil
+}
+
+// saveCursor replaces c.cursorFile, if set, with src's cursor: it writes a
+// new file beside it and renames it over the old one, so that a reader
+// finds the old cursor or the new one, never part of one.
+func (c config) saveCursor(src collector) error {
+	if c.cursorFile == "" {
+		return nil
+	}
+	text, err := src.Cursor().MarshalText()
+	if err != nil {
+		return fmt.Errorf("cursor file %s: %w", c.cursorFile, err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(c.cursorFile), "."+filepath.Base(c.cursorFile)+".*")
+	if err != nil {
+		return fmt.Errorf("cursor file: %w", err)
+	}
+	_, err = f.Write(append(text, '\n'))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), c.cursorFile)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("cursor file: %w", err)
+	}
+	return nil
+}
+
+// cursorKind says which cursors a source takes.
+type cursorKind int
+
+const (
+	// timeCursors address a pod's lines by time.
+	timeCursors cursorKind = iota
+	// fileCursors address a file's lines by file and byte.
+	fileCursors
+	// streamCursors address the lines of a pipe by byte.
+	streamCursors
+)
+
+func (k cursorKind) takes(at stream.Cursor) bool {
+	switch k {
+	case timeCursors:
+		return at.Offset == 0 && at.File == ""
+	case fileCursors:
+		_, since := at.SinceTime()
+		return at.File != "" || since
+	}
+	return at.File == ""
+}
+
+func (k cursorKind) String() string {
+	return [...]string{"a pod's log", "a log file", "a stream"}[k]
 }

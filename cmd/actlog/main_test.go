@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -174,7 +176,10 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		"two paths":         {"file", "a.log", "b.log"},
 		"bad format":        {"file", "--format", "xml", "a.log"},
 		"bad output":        {"file", "-o", "yaml", "a.log"},
-		"zero activations":  {"file", "--activations", "0", "a.log"},
+		"negative count":    {"file", "--activations", "-1", "a.log"},
+		"two starts":        {"file", "--since", "1h", "--tail", "5", "a.log"},
+		"bad since-time":    {"file", "--since-time", "yesterday", "a.log"},
+		"negative tail":     {"k8s", "--tail", "-2", "p"},
 		"demo arguments":    {"demo", "extra"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -364,7 +369,7 @@ func TestVersionAndHelp(t *testing.T) {
 	for _, cmd := range []string{"k8s", "file"} {
 		r := actlog(t, "", nil, cmd, "--help")
 		assert.Equal(t, 0, r.code)
-		for _, want := range []string{"usage: actlog " + cmd, "-limit", "exit status:", "130"} {
+		for _, want := range []string{"usage: actlog " + cmd, "\n  --limit SIZE\n", "\n  -o, --output text|json\n", "exit status:", "130"} {
 			assert.Contains(t, r.stdout, want)
 		}
 	}
@@ -395,4 +400,174 @@ func TestLinesWithoutTimestampsAreWarnedOfOnce(t *testing.T) {
 
 	r = actlog(t, "2026-11-22T05:00:00Z stamped\n", nil, "file", "-")
 	assert.Empty(t, r.stderr, "no warning for stamped lines")
+}
+
+// tsLog writes "<time> <message>" records, one a second from base, to
+// path, and returns them.
+func tsLog(t *testing.T, path string, msgs ...string) {
+	t.Helper()
+	var b strings.Builder
+	for i, m := range msgs {
+		fmt.Fprintf(&b, "%s %s\n", base.Add(time.Duration(i)*time.Second).Format(time.RFC3339Nano), m)
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	require.NoError(t, err)
+	_, err = f.WriteString(b.String())
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+}
+
+func TestLinesAreWrittenAsTheyAreCollected(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.log")
+	tsLog(t, path, "first")
+	cmd := exec.Command(binary, "file", "--wait-for-sentinel", "--idle-timeout", "1m", path)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	// The first line comes while the activation is still under way: its
+	// sentinels are written only once it has.
+	first, err := bufio.NewReader(out).ReadString('\n')
+	require.NoError(t, err)
+	assert.Equal(t, "2026-11-22T05:00:00.000000000Z stdout: first\n", first)
+	tsLog(t, path, sentinel.Marker, sentinel.Marker)
+	require.NoError(t, cmd.Wait())
+}
+
+func TestACursorFileResumesWhereTheLastRunStopped(t *testing.T) {
+	dir := t.TempDir()
+	path, cursor := filepath.Join(dir, "f.log"), filepath.Join(dir, "cursor")
+	tsLog(t, path, "one", sentinel.Marker, sentinel.Marker, "two", sentinel.Marker, sentinel.Marker)
+	r := actlog(t, "", nil, "file", "--wait-for-sentinel", "--cursor", cursor, path)
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "2026-11-22T05:00:00.000000000Z stdout: one\n", r.stdout)
+	saved, err := os.ReadFile(cursor)
+	require.NoError(t, err)
+	assert.Regexp(t, `^2026-11-22T05:00:02.000000000Z/1/\d+@\S+\n$`, string(saved))
+
+	r = actlog(t, "", nil, "file", "--wait-for-sentinel", "--cursor", cursor, path)
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "2026-11-22T05:00:03.000000000Z stdout: two\n", r.stdout, "the next activation, not the same one again")
+
+	// A pod's cursor is not a file's.
+	require.NoError(t, os.WriteFile(cursor, []byte("2026-11-22T05:00:02Z/1/0\n"), 0o644))
+	r = actlog(t, "", nil, "file", "--cursor", cursor, path)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "cursor file "+cursor)
+	require.NoError(t, os.WriteFile(cursor, []byte("not a cursor"), 0o644))
+	r = actlog(t, "", nil, "file", "--cursor", cursor, path)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "cursor file "+cursor)
+
+	require.NoError(t, os.WriteFile(cursor, nil, 0o644))
+	r = actlog(t, "", nil, "file", "--wait-for-sentinel", "--cursor", cursor, path)
+	assert.Equal(t, "2026-11-22T05:00:00.000000000Z stdout: one\n", r.stdout, "an empty cursor file holds no cursor")
+}
+
+func TestAnInterruptedRunClosesItsArrayAndKeepsItsPlace(t *testing.T) {
+	dir := t.TempDir()
+	path, cursor := filepath.Join(dir, "f.log"), filepath.Join(dir, "cursor")
+	tsLog(t, path, "one", "two")
+	cmd := exec.Command(binary, "file", "--wait-for-sentinel", "--idle-timeout", "1m", "-o", "json", "--cursor", cursor, path)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	rd := bufio.NewReader(out)
+	var got []byte
+	for !bytes.Contains(got, []byte("stdout: two")) {
+		b, err := rd.ReadByte()
+		require.NoError(t, err)
+		got = append(got, b)
+	}
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	rest, err := io.ReadAll(rd)
+	require.NoError(t, err)
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	assert.Equal(t, 130, ee.ExitCode())
+	var lines []string
+	require.NoError(t, json.Unmarshal(append(got, rest...), &lines), "one JSON array: %s", append(got, rest...))
+	assert.Len(t, lines, 2)
+
+	// The cursor is after "two": the next run starts with what follows.
+	tsLog(t, path, "three")
+	r := actlog(t, "", nil, "file", "--cursor", cursor, path)
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "2026-11-22T05:00:00.000000000Z stdout: three\n", r.stdout)
+}
+
+func TestActivationsZeroGoesOnUntilTheLogEnds(t *testing.T) {
+	in := "2026-11-22T05:00:00Z a\n2026-11-22T05:00:00Z " + sentinel.Marker + "\n2026-11-22T05:00:00Z " + sentinel.Marker + "\n" +
+		"2026-11-22T05:00:01Z b\n2026-11-22T05:00:01Z " + sentinel.Marker + "\n2026-11-22T05:00:01Z " + sentinel.Marker + "\n"
+	r := actlog(t, in, nil, "file", "-", "--wait-for-sentinel", "--activations", "0")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "2026-11-22T05:00:00.000000000Z stdout: a\n\n2026-11-22T05:00:01.000000000Z stdout: b\n", r.stdout,
+		"the empty collection at the end is not an activation")
+
+	r = actlog(t, in+"2026-11-22T05:00:02Z c\n", nil, "file", "-", "--wait-for-sentinel", "--activations", "0", "-o", "json")
+	assert.Equal(t, 3, r.code, "one with lines but no sentinels failed")
+	assert.Equal(t, 3, strings.Count(r.stdout, "\n"))
+	assert.Contains(t, r.stderr, "activation 3 from file - failed")
+
+	s, kubeconfig := cluster(t)
+	c := s.AddPod("openwhisk", "action-1", "user-action").Container("user-action")
+	twoActivations(c)
+	c.Exit(0)
+	r = actlog(t, "", nil, "k8s", "--kubeconfig", kubeconfig, "action-1", "--wait-for-sentinel", "--activations", "0")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "2026-11-22T05:00:00.000000000Z stdout: first\n\n2026-11-22T05:00:01.000000000Z stdout: second\n", r.stdout)
+
+	r = actlog(t, "", nil, "k8s", "--kubeconfig", kubeconfig, "action-1", "--activations", "0", "-o", "json")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, 2, strings.Count(r.stdout, "\n"), "blackbox: two activations to their sentinels, then an empty one: %s", r.stdout)
+}
+
+func TestStartingPositions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.log")
+	tsLog(t, path, "zero", "one", sentinel.Marker, sentinel.Marker, "four", "five")
+	line := func(sec int, msg string) string {
+		return base.Add(time.Duration(sec)*time.Second).Format("2006-01-02T15:04:05.000000000Z") + " stdout: " + msg + "\n"
+	}
+	s, kubeconfig := cluster(t)
+	c := s.AddPod("openwhisk", "action-1", "user-action").Container("user-action")
+	for i, m := range []string{"zero", "one", sentinel.Marker, sentinel.Marker, "four", "five"} {
+		c.PrintAt(base.Add(time.Duration(i)*time.Second), stream.Stdout, m)
+	}
+	for _, src := range [][]string{{"file", path}, {"k8s", "--kubeconfig", kubeconfig, "action-1"}} {
+		t.Run(src[0], func(t *testing.T) {
+			r := actlog(t, "", nil, append(src, "--tail", "3", "--activations", "2")...)
+			assert.Equal(t, 0, r.code, r.stderr)
+			assert.Equal(t, line(1, "one")+"\n"+line(4, "four")+line(5, "five"), r.stdout, "sentinels are not counted")
+
+			r = actlog(t, "", nil, append(src, "--tail", "0", "--activations", "1")...)
+			assert.Equal(t, 0, r.code, r.stderr)
+			assert.Empty(t, r.stdout, "the log's end")
+
+			r = actlog(t, "", nil, append(src, "--since-time", base.Add(4*time.Second-time.Nanosecond).Format(time.RFC3339Nano))...)
+			assert.Equal(t, 0, r.code, r.stderr)
+			assert.Equal(t, line(4, "four")+line(5, "five"), r.stdout)
+
+			r = actlog(t, "", nil, append(src, "--since-time", base.Add(4*time.Second+1).Format(time.RFC3339Nano))...)
+			assert.Equal(t, line(5, "five"), r.stdout, "to the nanosecond")
+
+			r = actlog(t, "", nil, append(src, "--since", "1h")...)
+			assert.Empty(t, r.stdout, "every line is older")
+		})
+	}
+}
+
+func TestPreviousReadsTheContainersLastInstance(t *testing.T) {
+	s, kubeconfig := cluster(t)
+	c := s.AddPod("openwhisk", "action-1", "user-action").Container("user-action")
+	c.PrintAt(base, stream.Stdout, "before the restart")
+	c.Restart()
+	c.PrintAt(base.Add(time.Second), stream.Stdout, "after")
+	r := actlog(t, "", nil, "k8s", "--kubeconfig", kubeconfig, "action-1", "--previous")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "2026-11-22T05:00:00.000000000Z stdout: before the restart\n", r.stdout)
+
+	r = actlog(t, "", nil, "k8s", "--kubeconfig", kubeconfig, "action-1", "--previous", "--wait-for-sentinel", "--activations", "0")
+	assert.Equal(t, 3, r.code, "the previous instance's log ends without sentinels: %s", r.stderr)
 }
