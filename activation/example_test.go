@@ -75,3 +75,44 @@ func ExampleReadPast() {
 	// truncated 2
 	// [2026-11-22T05:00:01.000000000Z stdout: second activation]
 }
+
+func ExampleTail() {
+	log := activation.LogFunc(func(at stream.Cursor, _ activation.ReadOptions) stream.Source {
+		return stream.FromReader(strings.NewReader(twoActivations[at.Offset:]), logformat.NewDocker(0), stream.ReaderOptions{Offset: at.Offset})
+	})
+	// The last two user lines: the sentinels between them are not counted.
+	at, err := activation.Tail(context.Background(), log, 2, activation.ReadOptions{})
+	if err != nil {
+		panic(err)
+	}
+	a, _ := activation.Collect(context.Background(), log, &at, activation.Options{})
+	fmt.Println(a.End, a.Text())
+	// Output:
+	// sentinels [2026-11-22T05:00:00.200000000Z stderr: an error]
+}
+
+func ExampleOptions_sink() {
+	log := activation.LogFunc(func(at stream.Cursor, _ activation.ReadOptions) stream.Source {
+		return stream.FromReader(strings.NewReader(twoActivations[at.Offset:]), logformat.NewDocker(0), stream.ReaderOptions{Offset: at.Offset})
+	})
+	// The lines go to the sink as they come: here, encoded straight into
+	// the JSON array an invoker stores, one line at a time.
+	doc := []byte{'['}
+	o := activation.Options{WaitForSentinel: true, Sink: func(lines []stream.Line) error {
+		for _, l := range lines {
+			if len(doc) > 1 {
+				doc = append(doc, ',')
+			}
+			doc = l.AppendTextJSON(doc)
+		}
+		return nil
+	}}
+	var at stream.Cursor
+	a, _ := activation.Collect(context.Background(), log, &at, o)
+	doc = append(doc, ']')
+	fmt.Println(a.End, a.Count, a.Bytes)
+	fmt.Println(string(doc))
+	// Output:
+	// sentinels 2 162
+	// ["2026-11-22T05:00:00.100000000Z stdout: first activation","2026-11-22T05:00:00.200000000Z stderr: an error"]
+}

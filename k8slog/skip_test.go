@@ -318,3 +318,54 @@ func TestSkipToEndWhenTheWholeTailSharesATime(t *testing.T) {
 	assert.Equal(t, at(0).UnixNano(), end.At.Time)
 	assert.Equal(t, 100, end.At.Count, "a longer tail was asked for")
 }
+
+func TestTailFindsTheLastLinesThroughTheLogsTail(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	for i := range 100 {
+		c.PrintAt(at(i), stream.Stdout, fmt.Sprint("line ", i))
+	}
+	sentinelsAt(c, at(100))
+	// The last three user lines: one before the sentinels, and the two
+	// after, which share a nanosecond with many before them.
+	for range 200 {
+		c.PrintAt(at(101), stream.Stdout, "same time")
+	}
+	src := e.source("p", k8slog.Options{})
+	for _, n := range []int{0, 1, 3, 201, 500} {
+		want, err := activation.TailByReading(context.Background(), src.Lines, n, activation.ReadOptions{})
+		require.NoError(t, err)
+		before := len(e.s.LogRequests())
+		got, err := activation.Tail(context.Background(), src, n, activation.ReadOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, want.String(), got.String(), "tail %d", n)
+		for _, r := range e.s.LogRequests()[before:] {
+			assert.NotEmpty(t, r.Query["tailLines"], "tail %d: through the tail only", n)
+		}
+	}
+	src.SetCursor(must(activation.Tail(context.Background(), src, 201, activation.ReadOptions{})))
+	a := collect(t, src, activation.Options{Limit: 1 << 20})
+	assert.Equal(t, "line 99", a.Lines[0].Log)
+	assert.Equal(t, activation.Sentinels, a.End)
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func TestACollectionSinceATimeStartsThereToTheNanosecond(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	for i := range 10 {
+		c.PrintAt(at(i), stream.Stdout, fmt.Sprint("line ", i))
+	}
+	src := e.source("p", k8slog.Options{})
+	src.SetCursor(stream.Since(at(7).UnixNano()))
+	a := collect(t, src, activation.Options{})
+	assert.Equal(t, []string{"line 7", "line 8", "line 9"}, linetest.Logs(a.Lines))
+	reqs := e.s.LogRequests()
+	assert.Equal(t, at(7).Truncate(time.Second).Format(time.RFC3339), reqs[len(reqs)-1].Query["sinceTime"], "from the time's second")
+}

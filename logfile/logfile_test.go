@@ -494,3 +494,20 @@ func TestALinePendingOnOneStreamWhenTheOtherEndsTheActivationComesWhole(t *testi
 		assert.Equal(t, "2026-11-22T05:00:03.000000000Z stdout: the next activation's line, begun and ended", b.Lines[0].String(), name)
 	}
 }
+
+func TestAPipesTailKeepsOnlyTheLastLines(t *testing.T) {
+	rec := "2026-11-22T05:00:00Z " + strings.Repeat("p", 200) + "\n"
+	src := &repeating{rec: rec, n: len(rec) * (64 << 20 / len(rec))}
+	r := logfile.NewPipe(io.MultiReader(src, strings.NewReader("2026-11-22T05:00:01Z last\n2026-11-22T05:00:01Z "+sentinel.Marker+"\n")), logfile.Options{})
+	defer r.Close()
+	runtime.GC()
+	peak := watchHeap(t)
+	at, err := activation.Tail(context.Background(), r, 2, activation.ReadOptions{})
+	require.NoError(t, err)
+	assert.Less(t, peak(), uint64(32<<20), "64 MiB piped through, only the last lines kept")
+	r.SetCursor(at)
+	a, err := r.Collect(context.Background(), activation.Options{})
+	require.NoError(t, err)
+	require.Len(t, a.Lines, 2)
+	assert.Equal(t, "last", a.Lines[1].Log)
+}

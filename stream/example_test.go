@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/actlog/actlog/logformat"
 	"github.com/actlog/actlog/stream"
@@ -92,6 +93,19 @@ func ExampleCursor() {
 	}
 	fmt.Println(c.Count, c.String())
 	// Output: 2 1970-01-01T00:00:00.000000007Z/2/0
+}
+
+func ExampleSince() {
+	at := stream.Since(time.Date(2026, 11, 22, 5, 0, 0, 500, time.UTC).UnixNano())
+	t, ok := at.SinceTime()
+	fmt.Println(at, ok, t)
+	// Output: 2026-11-22T05:00:00.000000500Z/0/0 true 1795323600000000500
+}
+
+func ExampleLine_AppendTextJSON() {
+	l := stream.Line{Time: 0, Stream: stream.Stderr, Log: "say \"hi\"\t"}
+	fmt.Println(string(l.AppendTextJSON(nil)))
+	// Output: "1970-01-01T00:00:00.000000000Z stderr: say \"hi\"\t"
 }
 
 func ExampleReader_Run() {
