@@ -57,7 +57,15 @@ const usage = `usage:
 Run 'actlog k8s --help' or 'actlog file --help' for their flags.
 `
 
+// gcPercent is the command's GOGC unless the environment sets one: its
+// live heap is a few buffers, so a doubled goal costs a few megabytes and
+// saves a fifth of the CPU time of a large log.
+const gcPercent = 200
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)

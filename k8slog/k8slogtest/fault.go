@@ -103,8 +103,9 @@ var errEnded = errors.New("k8slogtest: response ended by a fault")
 // burst of lines goes out in a few packets.
 const flushDelay = 100 * time.Microsecond
 
-// faultWriter passes the kubelet reader's lines to the client, flushing
-// them flushDelay after a write, and applies a fault.
+// faultWriter passes the kubelet reader's lines to the client, in writes of
+// up to copyBuffer bytes, flushing them flushDelay after a write, and
+// applies a fault.
 type faultWriter struct {
 	w     http.ResponseWriter
 	fl    http.Flusher
@@ -112,6 +113,10 @@ type faultWriter struct {
 	ctx   context.Context
 	lines int
 	trim  bool
+
+	// buf gathers lines up to copyBuffer bytes, as the apiserver's copy of
+	// the kubelet's stream does.
+	buf []byte
 
 	// mu orders the writes and the delayed flushes; done stops the
 	// flushes when the handler returns.
@@ -130,15 +135,17 @@ func (fw *faultWriter) flushSoon() {
 		fw.mu.Lock()
 		defer fw.mu.Unlock()
 		if fw.pending && !fw.done {
-			fw.fl.Flush()
+			fw.flush()
 		}
 		fw.pending = false
 	})
 }
 
+// close writes what the buffer holds, and stops the delayed flushes.
 func (fw *faultWriter) close() {
 	fw.mu.Lock()
 	defer fw.mu.Unlock()
+	fw.flush()
 	fw.done = true
 }
 
@@ -169,7 +176,7 @@ func (fw *faultWriter) Write(b []byte) (int, error) {
 				fw.mu.Lock()
 				fw.f = Fault{}
 			case cutMidLine:
-				_, _ = fw.w.Write(line[:len(line)/2])
+				fw.buf = append(fw.buf, line[:len(line)/2]...)
 				fallthrough
 			case cut:
 				fw.flush()
@@ -190,11 +197,21 @@ func (fw *faultWriter) Write(b []byte) (int, error) {
 	return n, nil
 }
 
+// copyBuffer is the size of the buffer the apiserver copies a kubelet's
+// log stream to its client with (io.Copy's).
+const copyBuffer = 32 << 10
+
 func (fw *faultWriter) write(line []byte) error {
 	if fw.f.kind != drip {
-		_, err := fw.w.Write(line)
+		fw.buf = append(fw.buf, line...)
+		if len(fw.buf) < copyBuffer {
+			return nil
+		}
+		_, err := fw.w.Write(fw.buf)
+		fw.buf = fw.buf[:0]
 		return err
 	}
+	fw.flush()
 	for i := range line {
 		t := time.NewTimer(fw.f.interval)
 		select {
@@ -211,7 +228,12 @@ func (fw *faultWriter) write(line []byte) error {
 	return nil
 }
 
+// flush writes what the buffer holds and flushes the response.
 func (fw *faultWriter) flush() {
+	if len(fw.buf) > 0 {
+		_, _ = fw.w.Write(fw.buf)
+		fw.buf = fw.buf[:0]
+	}
 	if fw.fl != nil {
 		fw.fl.Flush()
 	}
