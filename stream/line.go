@@ -128,6 +128,10 @@ func (l Line) AppendTextJSON(dst []byte) []byte {
 func appendJSONBody(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) && plain8(load8(s, i)) {
+			i += 8
+			continue
+		}
 		if b := s[i]; b < utf8.RuneSelf {
 			if safe[b] {
 				i++

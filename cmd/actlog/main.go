@@ -40,6 +40,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/internal/output"
 	"github.com/actlog/actlog/k8slog"
 	"github.com/actlog/actlog/logfile"
 	"github.com/actlog/actlog/logformat"
@@ -478,8 +479,8 @@ func (p namedPipe) Close() error {
 }
 
 func collectAll(ctx context.Context, c config, src collector, stdout, stderr io.Writer) error {
-	out := &output{w: stdout, json: c.output == "json", buf: make([]byte, 0, outputBuffer)}
-	o := activation.Options{Limit: c.limit, WaitForSentinel: c.wait, IdleTimeout: c.idle, Timeout: c.timeout, Sink: out.lines}
+	out := output.New(stdout, c.output == "json")
+	o := activation.Options{Limit: c.limit, WaitForSentinel: c.wait, IdleTimeout: c.idle, Timeout: c.timeout, Sink: out.Lines}
 	var verbose *slog.Logger
 	if c.verbose {
 		verbose = slog.New(slog.NewTextHandler(stderr, nil))
@@ -489,16 +490,16 @@ func collectAll(ctx context.Context, c config, src collector, stdout, stderr io.
 		if verbose != nil {
 			o.Logger = verbose.With("activation", i+1)
 		}
-		out.begin()
+		out.Begin()
 		a, err := src.Collect(ctx, o)
 		if err != nil {
-			out.interrupted()
-			if out.err != nil {
-				return fmt.Errorf("writing standard output: %w", out.err)
+			out.Interrupted()
+			if out.Err() != nil {
+				return fmt.Errorf("writing standard output: %w", out.Err())
 			}
 			return errors.Join(err, c.saveCursor(src))
 		}
-		if c.activations == 0 && a.Count == 0 && !out.started {
+		if c.activations == 0 && a.Count == 0 && !out.Started() {
 			if ended(a) {
 				break
 			}
@@ -508,7 +509,7 @@ func collectAll(ctx context.Context, c config, src collector, stdout, stderr io.
 			}
 		}
 		i++
-		if !warned && out.untimed {
+		if !warned && out.Untimed() {
 			warned = true
 			fmt.Fprintf(stderr, "actlog: %s: records without a timestamp are stamped 1970-01-01: pipe the output of 'kubectl logs --timestamps', or name the format with --format\n", c.source)
 		}
@@ -516,16 +517,16 @@ func collectAll(ctx context.Context, c config, src collector, stdout, stderr io.
 			failed++
 			fmt.Fprintf(stderr, "actlog: activation %d from %s failed: %s\n", i, c.source, oneLine(a.Cause))
 		}
-		out.end(a.Lines)
-		if out.err != nil {
+		out.End(a.Lines)
+		if out.Err() != nil {
 			break
 		}
 		if err := c.saveCursor(src); err != nil {
 			return err
 		}
 	}
-	if out.err != nil {
-		return fmt.Errorf("writing standard output: %w", out.err)
+	if out.Err() != nil {
+		return fmt.Errorf("writing standard output: %w", out.Err())
 	}
 	if failed > 0 {
 		return errFailed
@@ -544,108 +545,6 @@ func ended(a activation.Activation) bool {
 // errFailed marks a run in which an activation ended with the failure
 // notice: exit status 3.
 var errFailed = errors.New("an activation failed")
-
-// outputBuffer is how many bytes of output are gathered before a write.
-const outputBuffer = 64 << 10
-
-// output writes activations to standard output as their lines come: text,
-// one line each and an empty line between activations, or json, one array
-// per activation. It gathers them in one buffer, written when full and
-// whenever the collection hands over a batch, as it then waits for more;
-// after a write fails it writes nothing more and keeps the error.
-type output struct {
-	w    io.Writer
-	json bool
-	buf  []byte
-	err  error
-	// printed is how many activations were written; started says that the
-	// one under way was begun in the output (its separator or "[").
-	printed int
-	started bool
-	// count is how many lines the activation under way wrote.
-	count int
-	// untimed says that a line stamped with the Unix epoch was written: a
-	// record without a timestamp, as 'kubectl logs' prints them without
-	// --timestamps.
-	untimed bool
-}
-
-func (o *output) begin() { o.started, o.count = false, 0 }
-
-// start begins the activation under way in the output.
-func (o *output) start() {
-	if o.started {
-		return
-	}
-	o.started = true
-	switch {
-	case o.json:
-		o.buf = append(o.buf, '[')
-	case o.printed > 0:
-		o.buf = append(o.buf, '\n')
-	}
-}
-
-// lines is the collection's sink.
-func (o *output) lines(ls []stream.Line) error {
-	o.write(ls)
-	o.flush()
-	return o.err
-}
-
-func (o *output) write(ls []stream.Line) {
-	o.start()
-	for i := range ls {
-		l := &ls[i]
-		if l.Time == 0 {
-			o.untimed = true
-		}
-		if o.json {
-			if o.count > 0 {
-				o.buf = append(o.buf, ',')
-			}
-			o.buf = l.AppendTextJSON(o.buf)
-		} else {
-			o.buf = append(l.AppendText(o.buf), '\n')
-		}
-		o.count++
-		if len(o.buf) >= outputBuffer {
-			o.flush()
-		}
-	}
-}
-
-// end writes the rest of an activation, its notice, and ends it.
-func (o *output) end(notice []stream.Line) {
-	if len(notice) > 0 {
-		o.write(notice)
-	}
-	o.start()
-	o.close()
-}
-
-// interrupted ends the activation under way, if begun, so that json output
-// stays one array a line.
-func (o *output) interrupted() {
-	if o.started {
-		o.close()
-	}
-}
-
-func (o *output) close() {
-	if o.json {
-		o.buf = append(o.buf, ']', '\n')
-	}
-	o.printed++
-	o.flush()
-}
-
-func (o *output) flush() {
-	if o.err == nil && len(o.buf) > 0 {
-		_, o.err = o.w.Write(o.buf)
-	}
-	o.buf = o.buf[:0]
-}
 
 // loadCursor returns the cursor c.cursorFile holds, and whether it holds
 // one; a missing or empty file holds none. kind says which cursors the

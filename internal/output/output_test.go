@@ -1,0 +1,135 @@
+package output_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/actlog/actlog/internal/output"
+	"github.com/actlog/actlog/stream"
+)
+
+var (
+	a = stream.Line{Time: 1e9, Log: "a"}
+	b = stream.Line{Time: 2e9, Stream: stream.Stderr, Log: `say "b"`}
+	n = stream.Line{Time: 3e9, Stream: stream.Stderr, Log: "notice"}
+)
+
+// writes counts the writes to the buffer under it.
+type writes struct {
+	bytes.Buffer
+	n int
+}
+
+func (w *writes) Write(p []byte) (int, error) {
+	w.n++
+	return w.Buffer.Write(p)
+}
+
+func TestText(t *testing.T) {
+	var w writes
+	out := output.New(&w, false)
+	out.Begin()
+	require.NoError(t, out.Lines([]stream.Line{a, b}))
+	assert.Equal(t, 1, w.n, "one write a batch")
+	out.End([]stream.Line{n})
+	out.Begin()
+	out.End(nil)
+	out.Begin()
+	require.NoError(t, out.Lines([]stream.Line{a}))
+	out.End(nil)
+	assert.Equal(t, "1970-01-01T00:00:01.000000000Z stdout: a\n1970-01-01T00:00:02.000000000Z stderr: say \"b\"\n1970-01-01T00:00:03.000000000Z stderr: notice\n"+
+		"\n"+
+		"\n1970-01-01T00:00:01.000000000Z stdout: a\n", w.String(), "an empty line between activations, an empty activation included")
+	assert.False(t, out.Untimed())
+}
+
+func TestJSON(t *testing.T) {
+	var w writes
+	out := output.New(&w, true)
+	out.Begin()
+	require.NoError(t, out.Lines([]stream.Line{a}))
+	require.NoError(t, out.Lines([]stream.Line{b}))
+	out.End([]stream.Line{n})
+	out.Begin()
+	out.End(nil)
+	out.Begin()
+	require.NoError(t, out.Lines([]stream.Line{a}))
+	out.Interrupted()
+	lines := strings.Split(strings.TrimSuffix(w.String(), "\n"), "\n")
+	require.Len(t, lines, 3)
+	for i, want := range [][]string{{a.String(), b.String(), n.String()}, {}, {a.String()}} {
+		var got []string
+		require.NoError(t, json.Unmarshal([]byte(lines[i]), &got), lines[i])
+		assert.Equal(t, want, got)
+	}
+}
+
+func TestAnActivationNeverEndedLeavesNoTrace(t *testing.T) {
+	var w writes
+	out := output.New(&w, true)
+	out.Begin()
+	assert.False(t, out.Started())
+	out.Interrupted()
+	assert.Empty(t, w.String())
+}
+
+type failing struct{}
+
+func (failing) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+func TestAFailedWriteIsKept(t *testing.T) {
+	out := output.New(failing{}, false)
+	out.Begin()
+	assert.Error(t, out.Lines([]stream.Line{a}))
+	out.End(nil)
+	assert.ErrorContains(t, out.Err(), "no space left")
+}
+
+func TestLinesWithoutTimeAreNoticed(t *testing.T) {
+	out := output.New(&writes{}, false)
+	out.Begin()
+	require.NoError(t, out.Lines([]stream.Line{{Log: "no time"}}))
+	assert.True(t, out.Untimed())
+}
+
+func TestALineCostsNoAllocation(t *testing.T) {
+	batch := make([]stream.Line, 256)
+	for i := range batch {
+		batch[i] = stream.Line{Time: int64(i) * 1e6, Log: strings.Repeat("m", 100)}
+	}
+	for _, js := range []bool{false, true} {
+		out := output.New(io.Discard, js)
+		out.Begin()
+		allocs := testing.AllocsPerRun(100, func() {
+			if err := out.Lines(batch); err != nil {
+				t.Fatal(err)
+			}
+		})
+		assert.Zero(t, allocs, "json %v", js)
+	}
+}
+
+func ExampleNew() {
+	out := output.New(os.Stdout, true)
+	for _, batches := range [][][]stream.Line{{{a}, {b}}, {}} {
+		out.Begin()
+		for _, batch := range batches {
+			if err := out.Lines(batch); err != nil {
+				fmt.Println(err)
+			}
+		}
+		out.End(nil)
+	}
+	// Output:
+	// ["1970-01-01T00:00:01.000000000Z stdout: a","1970-01-01T00:00:02.000000000Z stderr: say \"b\""]
+	// []
+}
