@@ -511,3 +511,25 @@ func TestAPipesTailKeepsOnlyTheLastLines(t *testing.T) {
 	require.Len(t, a.Lines, 2)
 	assert.Equal(t, "last", a.Lines[1].Log)
 }
+
+func TestAPipeCollectingIntoASinkHoldsNoMoreThanItsWayThere(t *testing.T) {
+	rec := "2026-11-22T05:00:00Z " + strings.Repeat("p", 200) + "\n"
+	src := &repeating{rec: rec, n: len(rec) * (128 << 20 / len(rec))}
+	want := src.n / len(rec)
+	r := logfile.NewPipe(io.MultiReader(src, strings.NewReader("2026-11-22T05:00:01Z "+sentinel.Marker+"\n2026-11-22T05:00:01Z "+sentinel.Marker+"\n2026-11-22T05:00:02Z next\n")), logfile.Options{})
+	defer r.Close()
+	runtime.GC()
+	peak := watchHeap(t)
+	handed := 0
+	a, err := r.Collect(context.Background(), activation.Options{Limit: 1 << 30, WaitForSentinel: true, Sink: func(ls []stream.Line) error {
+		handed += len(ls)
+		return nil
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, activation.Sentinels, a.End)
+	assert.Equal(t, want, handed)
+	assert.Less(t, peak(), uint64(48<<20), "128 MiB collected into a sink")
+	b, err := r.Collect(context.Background(), activation.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"next"}, linetest.Logs(b.Lines), "what followed the sentinels is kept")
+}

@@ -50,8 +50,29 @@ func NewPipe(in io.Reader, o Options) *Pipe {
 }
 
 // Collect collects the next activation and moves the cursor past it.
+//
+// With o.Sink, the lines it is handed are consumed, and the Pipe forgets
+// them and those before them at once, so that a collection holds no more
+// of the input than the lines on their way to the sink.
 func (p *Pipe) Collect(ctx context.Context, o activation.Options) (activation.Activation, error) {
+	if sink := o.Sink; sink != nil {
+		o.Sink = func(lines []stream.Line) error {
+			p.forget(lines[len(lines)-1].Offset)
+			return sink(lines)
+		}
+	}
 	return p.collector.Collect(ctx, o)
+}
+
+// forget drops the lines handed over up to offset, which were consumed.
+func (p *Pipe) forget(offset int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i := 0
+	for i < len(p.handed) && p.handed[i].Offset <= offset {
+		i++
+	}
+	p.handed = p.handed[i:]
 }
 
 // Cursor returns where the next activation begins.
@@ -92,13 +113,9 @@ func (p *Pipe) readAhead(maxRecord int) {
 // the rest, with the end of the input if it has been met.
 func (p *Pipe) since(at stream.Cursor, o activation.ReadOptions) (rest []stream.Line, ended bool, end error) {
 	p.start.Do(func() { go p.readAhead(o.MaxRecord) })
+	p.forget(at.Offset)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	i := 0
-	for i < len(p.handed) && p.handed[i].Offset <= at.Offset {
-		i++
-	}
-	p.handed = p.handed[i:]
 	return append([]stream.Line(nil), p.handed...), p.ended, p.end
 }
 
