@@ -70,6 +70,10 @@ func main() {
 	ctx, cancel := context.WithCancel(context.Background())
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	// A reader of standard output that goes away (| head) makes writes
+	// fail with EPIPE rather than kill the command, which then ends
+	// quietly with status 1.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	var caught atomic.Value
 	go func() {
 		sig := <-signals
@@ -144,6 +148,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 3
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		// Interrupted: what was written stays, and there is nothing to say.
+		return 1
+	case errors.Is(err, syscall.EPIPE):
+		// The reader of standard output went away, as head does.
 		return 1
 	}
 	fmt.Fprintf(stderr, "actlog: %v\n", oneLine(err))

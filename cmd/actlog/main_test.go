@@ -571,3 +571,26 @@ func TestPreviousReadsTheContainersLastInstance(t *testing.T) {
 	r = actlog(t, "", nil, "k8s", "--kubeconfig", kubeconfig, "action-1", "--previous", "--wait-for-sentinel", "--activations", "0")
 	assert.Equal(t, 3, r.code, "the previous instance's log ends without sentinels: %s", r.stderr)
 }
+
+func TestAReaderThatGoesAwayEndsTheCommandQuietly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.log")
+	msgs := make([]string, 100_000)
+	for i := range msgs {
+		msgs[i] = strings.Repeat("x", 100)
+	}
+	tsLog(t, path, msgs...)
+	cmd := exec.Command(binary, "file", "--wait-for-sentinel", "--idle-timeout", "1m", path)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	_, err = bufio.NewReader(out).ReadString('\n')
+	require.NoError(t, err)
+	require.NoError(t, out.Close(), "as head does after its lines")
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	assert.Equal(t, 1, ee.ExitCode())
+	assert.Empty(t, stderr.String())
+}
