@@ -9,7 +9,7 @@ FUZZTIME    ?= 10s
 BENCHCOUNT  ?= 10
 BENCHTIME   ?= 1s
 
-.PHONY: all demo test lint vet fmt-check unit bench fuzz fuzz-long tools integration etcd soak
+.PHONY: all demo test lint vet fmt-check unit bench bench-cmd fuzz fuzz-long tools integration etcd soak
 
 all: test
 
@@ -42,6 +42,10 @@ lint: $(STATICCHECK)
 
 unit:
 	@set -e; for m in $(MODULES); do (cd $$m && $(GO) test -race -count=1 ./...); done
+
+# The command as a whole process beside kubectl, curl and a naive loop.
+bench-cmd:
+	$(GO) run ./bench/cmdbench
 
 # Each benchmark with its baseline, BENCHCOUNT times, then a benchstat summary.
 bench: $(BENCHSTAT)
