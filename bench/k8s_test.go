@@ -104,6 +104,7 @@ func k8sPipeline(b *testing.B, m *activation.Metrics) {
 	for b.Loop() {
 		src := k8slog.New(client, "bench", "p", k8slog.Options{})
 		a, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: true, Limit: 1 << 40, Timeout: time.Hour, Metrics: m})
+		src.Close()
 		if err != nil || len(a.Lines) != k8sLines {
 			b.Fatalf("%d lines, %v", len(a.Lines), err)
 		}
@@ -143,6 +144,7 @@ func BenchmarkK8sEndLatency(b *testing.B) {
 			c := s.AddPod("bench", "p", "action").Container("action")
 			client, _ := k8slog.NewClient(s.Config())
 			src := k8slog.New(client, "bench", "p", k8slog.Options{})
+			b.Cleanup(func() { src.Close() })
 			collect := func() error {
 				_, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: true})
 				return err
@@ -228,6 +230,7 @@ func BenchmarkK8sThousandPods(b *testing.B) {
 				name := fmt.Sprintf("p%04d", i)
 				containers[i] = s.AddPod("bench", name, "action").Container("action")
 				src := k8slog.New(client, "bench", name, k8slog.Options{})
+				b.Cleanup(func() { src.Close() })
 				collect[i] = func() error {
 					a, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: true})
 					if err == nil && len(a.Lines) != 1 {
@@ -323,6 +326,7 @@ func BenchmarkK8sTruncatedGigabyte(b *testing.B) {
 	collect := func(wait bool) func() error {
 		return func() error {
 			src := k8slog.New(client, "bench", "gigabyte", k8slog.Options{})
+			defer src.Close()
 			a, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: wait})
 			if err == nil && a.End != activation.Truncated {
 				err = fmt.Errorf("the collection ended %v", a.End)

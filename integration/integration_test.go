@@ -92,7 +92,9 @@ func client(t *testing.T, token string) corev1client.CoreV1Interface {
 }
 
 func source(t *testing.T, token, pod string, o k8slog.Options) *k8slog.Container {
-	return k8slog.New(client(t, token), namespace, pod, o)
+	src := k8slog.New(client(t, token), namespace, pod, o)
+	t.Cleanup(func() { src.Close() })
+	return src
 }
 
 func collect(t *testing.T, src *k8slog.Container, o activation.Options) activation.Activation {
@@ -271,6 +273,7 @@ func Test200PodsConcurrentlyThroughOneClient(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			src := k8slog.New(shared, namespace, fmt.Sprintf("many-%03d", i), k8slog.Options{})
+			t.Cleanup(func() { src.Close() })
 			results[i], errs[i] = src.Collect(context.Background(), wait)
 		}()
 	}

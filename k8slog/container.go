@@ -25,6 +25,13 @@ import (
 // how often a skip looks again at the log's tail.
 const DefaultPoll = 250 * time.Millisecond
 
+// DefaultHold is how long a Container keeps its follow stream open with no
+// collection reading it: below the 20 s after which load balancers in front
+// of apiservers commonly cut an idle connection (kubeadm's HAProxy
+// configuration), and short enough that an idle container does not hold an
+// apiserver connection for long.
+const DefaultHold = 15 * time.Second
+
 // Options configure a Container. The zero value follows the log of a
 // single-container pod, with the default backoff, on the real clock.
 type Options struct {
@@ -44,6 +51,11 @@ type Options struct {
 	// Previous reads the log of the container's previous instance, as
 	// kubectl logs --previous does: a log that no longer grows.
 	Previous bool
+	// Hold is how long the follow stream of wait-for-sentinel collections
+	// is kept open after a collection, for the next one to go on reading;
+	// zero means DefaultHold, a negative value closes it at the end of
+	// every collection (one request per collection).
+	Hold time.Duration
 }
 
 // Container is one container's log, read through the pods/log endpoint,
@@ -55,6 +67,7 @@ type Container struct {
 	o              Options
 	retry          stages.Retry
 	collector      *activation.Collector
+	held           held
 }
 
 // New returns the Container of a container's log in namespace/pod, read
@@ -70,7 +83,22 @@ func New(pods corev1client.PodsGetter, namespace, pod string, o Options) *Contai
 		retry: stages.Retry{Classify: classify, Backoff: o.Backoff, Attempts: o.Attempts, Clock: o.Clock},
 	}
 	c.collector = activation.NewCollector(c, o.Clock)
+	c.held.c = c
 	return c
+}
+
+// Close releases the follow stream the Container holds, if any. A
+// collection after Close opens a new one.
+func (c *Container) Close() error {
+	c.held.close()
+	return nil
+}
+
+func (c *Container) hold() time.Duration {
+	if c.o.Hold == 0 {
+		return DefaultHold
+	}
+	return c.o.Hold
 }
 
 // Collect collects the next activation and moves the cursor past it. It
@@ -90,11 +118,25 @@ func (c *Container) SetCursor(at stream.Cursor) { c.collector.SetCursor(at) }
 // waits for more until the container exits. Transient failures reopen the
 // log from the last line read. It implements activation.Log.
 //
+// A follow stream is held between collections (Options.Hold): a source
+// from the cursor where the last one stopped goes on reading it, from the
+// lines it read ahead, with no new request.
+//
 // When the trying ends without any request having had an answer from the
 // server, the stream ends with an *Error of kind ErrUnreachable naming the
 // last error, not with a failure.
 func (c *Container) Lines(at stream.Cursor, o activation.ReadOptions) stream.Source {
 	follow := o.Follow && !c.o.Previous
+	if follow && c.o.Poll == 0 && c.hold() > 0 {
+		return c.held.lines(at, o)
+	}
+	return c.fetch(at, o, follow, nil)
+}
+
+// fetch returns the container's lines after at, read by requests of their
+// own; outlasts, if not nil, bounds the waits to try again instead of
+// o.Idle and o.Deadline.
+func (c *Container) fetch(at stream.Cursor, o activation.ReadOptions, follow bool, outlasts func(time.Time) bool) stream.Source {
 	var reached atomic.Bool
 	// exited says that the container was seen terminated: one more read
 	// takes what it wrote after the last one, and its end is the log's.
@@ -148,6 +190,7 @@ func (c *Container) Lines(at stream.Cursor, o activation.ReadOptions) stream.Sou
 		Retry:     retry,
 		Idle:      o.Idle,
 		Deadline:  o.Deadline,
+		Outlasts:  outlasts,
 		Retrying:  retrying,
 		Logger:    o.Logger,
 		Read:      m.Read,

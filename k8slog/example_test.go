@@ -27,6 +27,8 @@ func ExampleNew() {
 		panic(err)
 	}
 	src := k8slog.New(client, "openwhisk", "action-1", k8slog.Options{Container: "user-action"})
+	// The follow stream is held for the next collection until Close.
+	defer src.Close()
 	for range 2 {
 		a, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: true})
 		fmt.Println(a.Text(), a.End, err)

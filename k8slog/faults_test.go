@@ -82,7 +82,10 @@ func TestFaultMatrix(t *testing.T) {
 					c.PrintAt(first, stream.Stdout, "a")
 					c.PrintAt(first, stream.Stderr, "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX")
 					c.PrintAt(first, stream.Stdout, "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX")
-					src := e.source("p", k8slog.Options{})
+					// A request per collection, so that the fault strikes the
+					// second one's; TestFaultsOnAHeldStream has them strike a
+					// held stream.
+					src := e.source("p", k8slog.Options{Hold: -1})
 					require.Equal(t, []string{"a"}, linetest.Logs(collect(t, src, wait).Lines))
 
 					if f.before != nil {
@@ -132,4 +135,67 @@ func nonNil(s []string) []string {
 		return nil
 	}
 	return s
+}
+
+// TestFaultsOnAHeldStream has faults strike the stream a Container holds
+// across collections: whatever happens to it, every line comes once, in
+// order, across the collections that follow.
+func TestFaultsOnAHeldStream(t *testing.T) {
+	for _, f := range []struct {
+		name  string
+		fault func(release chan struct{}) k8slogtest.Fault
+	}{
+		{"500", func(chan struct{}) k8slogtest.Fault { return k8slogtest.Status(500) }},
+		{"429 with Retry-After", func(chan struct{}) k8slogtest.Fault { return k8slogtest.TooManyRequests(time.Second) }},
+		{"cut after 4 lines", func(chan struct{}) k8slogtest.Fault { return k8slogtest.CutAfter(4) }},
+		{"cut mid-line", func(chan struct{}) k8slogtest.Fault { return k8slogtest.CutMidLine(5) }},
+		{"EOF mid-follow while running", func(chan struct{}) k8slogtest.Fault { return k8slogtest.EndAfter(4) }},
+		{"stall longer than the idle timeout", func(release chan struct{}) k8slogtest.Fault { return k8slogtest.StallAfter(4, release) }},
+		{"slow drip", func(chan struct{}) k8slogtest.Fault { return k8slogtest.Drip(time.Microsecond) }},
+	} {
+		t.Run(f.name, func(t *testing.T) {
+			e := newEnv(t, k8slogtest.Options{})
+			p := e.s.AddPod("default", "p", "action")
+			c := p.Container("action")
+			release := make(chan struct{})
+			defer func() {
+				select {
+				case <-release:
+				default:
+					close(release)
+				}
+			}()
+			// The stream the first collection opens meets the fault, and
+			// is held for the second.
+			p.Inject(f.fault(release))
+			var want []string
+			for i := range 3 {
+				for j := range 3 {
+					l := fmt.Sprintf("activation %d line %d", i, j)
+					c.PrintAt(at(1000*i+j), stream.Stdout, l)
+					want = append(want, l)
+				}
+				sentinelsAt(c, at(1000*i+500))
+			}
+			src := e.source("p", k8slog.Options{})
+			var got []string
+			for range 4 {
+				a, err := e.drive(t, src, activation.Options{WaitForSentinel: true, IdleTimeout: 500 * time.Millisecond})
+				require.NoError(t, err)
+				for _, l := range a.Lines {
+					if l.Log != activation.FailureNotice {
+						got = append(got, l.Log)
+					}
+				}
+				if a.End == activation.Failed {
+					select {
+					case <-release:
+					default:
+						close(release)
+					}
+				}
+			}
+			assert.Equal(t, want, got)
+		})
+	}
 }

@@ -30,6 +30,7 @@ import (
 )
 
 type env struct {
+	t      *testing.T
 	s      *k8slogtest.Server
 	client corev1client.CoreV1Interface
 	clk    *clock.Mock
@@ -39,19 +40,21 @@ func newEnv(t *testing.T, o k8slogtest.Options) *env {
 	t.Helper()
 	s := k8slogtest.NewServer(o)
 	t.Cleanup(func() {
-		assert.True(t, s.WaitIdle(5*time.Second), "no log stream outlives its collection")
+		assert.True(t, s.WaitIdle(5*time.Second), "no log stream outlives its Container")
 		s.Close()
 	})
 	client, err := k8slog.NewClient(s.Config())
 	require.NoError(t, err)
 	m := clock.NewMock()
 	m.Set(time.Date(2026, 11, 22, 6, 0, 0, 0, time.UTC))
-	return &env{s: s, client: client, clk: m}
+	return &env{t: t, s: s, client: client, clk: m}
 }
 
 func (e *env) source(pod string, o k8slog.Options) *k8slog.Container {
 	o.Clock = e.clk
-	return k8slog.New(e.client, "default", pod, o)
+	src := k8slog.New(e.client, "default", pod, o)
+	e.t.Cleanup(func() { src.Close() })
+	return src
 }
 
 // collect collects without moving the mock clock: no timeout can fire, so
@@ -162,6 +165,7 @@ func TestAnUnreachableServerIsAnError(t *testing.T) {
 	client, err := k8slog.NewClient(cfg)
 	require.NoError(t, err)
 	src := k8slog.New(client, "default", "p", k8slog.Options{Clock: e.clk})
+	t.Cleanup(func() { src.Close() })
 	for _, o := range []activation.Options{wait, blackbox} {
 		a, err := e.drive(t, src, o)
 		require.ErrorIs(t, err, k8slog.ErrUnreachable, "%v: %v", a.End, a.Cause)
@@ -251,18 +255,28 @@ func TestARetryAfterLongerThanTheIdleTimeoutEndsTheActivationAtOnce(t *testing.T
 }
 
 func TestConsecutiveActivationsResumeToTheNanosecond(t *testing.T) {
-	e := newEnv(t, k8slogtest.Options{})
-	c := e.s.AddPod("default", "p", "action").Container("action")
-	c.PrintAt(at(0), stream.Stdout, "A")
-	sentinelsAt(c, at(0))
-	c.PrintAt(at(1000), stream.Stdout, "B")
-	sentinelsAt(c, at(1000))
-	src := e.source("p", k8slog.Options{})
-	assert.Equal(t, []string{"A"}, linetest.Logs(collect(t, src, wait).Lines))
-	assert.Equal(t, []string{"B"}, linetest.Logs(collect(t, src, wait).Lines), "nothing of A comes back")
-	reqs := e.s.LogRequests()
-	require.Len(t, reqs, 2)
-	assert.Equal(t, "2026-11-22T05:00:00Z", reqs[1].Query["sinceTime"])
+	for _, mode := range []struct {
+		name     string
+		hold     time.Duration
+		requests int
+	}{{"held stream", 0, 1}, {"a request per collection", -1, 2}} {
+		t.Run(mode.name, func(t *testing.T) {
+			e := newEnv(t, k8slogtest.Options{})
+			c := e.s.AddPod("default", "p", "action").Container("action")
+			c.PrintAt(at(0), stream.Stdout, "A")
+			sentinelsAt(c, at(0))
+			c.PrintAt(at(1000), stream.Stdout, "B")
+			sentinelsAt(c, at(1000))
+			src := e.source("p", k8slog.Options{Hold: mode.hold})
+			assert.Equal(t, []string{"A"}, linetest.Logs(collect(t, src, wait).Lines))
+			assert.Equal(t, []string{"B"}, linetest.Logs(collect(t, src, wait).Lines), "nothing of A comes back")
+			reqs := e.s.LogRequests()
+			require.Len(t, reqs, mode.requests)
+			if mode.requests == 2 {
+				assert.Equal(t, "2026-11-22T05:00:00Z", reqs[1].Query["sinceTime"])
+			}
+		})
+	}
 }
 
 func TestAStreamThatNeverEndsFailsAfterTheIdleTimeout(t *testing.T) {
@@ -407,6 +421,7 @@ func TestErrorsCallersCanTellApart(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			src := k8slog.New(c.client, "default", c.pod, k8slog.Options{Container: c.container, Clock: e.clk})
+			t.Cleanup(func() { src.Close() })
 			_, err := src.Collect(context.Background(), wait)
 			require.ErrorIs(t, err, c.kind)
 			var ke *k8slog.Error
@@ -454,16 +469,25 @@ func TestUnscheduledPodHasNoLogsYet(t *testing.T) {
 }
 
 func TestRestartBetweenActivations(t *testing.T) {
-	e := newEnv(t, k8slogtest.Options{})
-	c := e.s.AddPod("default", "p", "action").Container("action")
-	c.PrintAt(at(0), stream.Stdout, "before the restart")
-	sentinelsAt(c, at(0))
-	src := e.source("p", k8slog.Options{})
-	assert.Equal(t, []string{"before the restart"}, linetest.Logs(collect(t, src, wait).Lines))
-	c.Restart()
-	c.PrintAt(at(2000), stream.Stdout, "after the restart")
-	sentinelsAt(c, at(2000))
-	assert.Equal(t, []string{"after the restart"}, linetest.Logs(collect(t, src, wait).Lines))
+	for _, hold := range []time.Duration{0, -1} {
+		t.Run(fmt.Sprint("hold ", hold), func(t *testing.T) {
+			e := newEnv(t, k8slogtest.Options{})
+			c := e.s.AddPod("default", "p", "action").Container("action")
+			c.PrintAt(at(0), stream.Stdout, "before the restart")
+			sentinelsAt(c, at(0))
+			src := e.source("p", k8slog.Options{Hold: hold})
+			assert.Equal(t, []string{"before the restart"}, linetest.Logs(collect(t, src, wait).Lines))
+			c.Restart()
+			c.PrintAt(at(2000), stream.Stdout, "after the restart")
+			sentinelsAt(c, at(2000))
+			// A held stream reads the old instance's log until the kubelet
+			// sees it exited, then is reopened: the clock moves for its
+			// backoff.
+			a, err := e.drive(t, src, wait)
+			require.NoError(t, err)
+			assert.Equal(t, []string{"after the restart"}, linetest.Logs(a.Lines))
+		})
+	}
 }
 
 func TestFaultsAreRetriedWithoutLossOrRepeat(t *testing.T) {
@@ -498,7 +522,9 @@ func TestFaultsAreRetriedWithoutLossOrRepeat(t *testing.T) {
 				sentinelsAt(c, at(3))
 				c.Exit(0)
 				p.Inject(f.fault)
-				a, err := e.drive(t, e.source("p", k8slog.Options{}), mode)
+				// A request per collection: a held stream would read on
+				// past the sentinels, to the exited container's end.
+				a, err := e.drive(t, e.source("p", k8slog.Options{Hold: -1}), mode)
 				require.NoError(t, err)
 				assert.Equal(t, want, linetest.Logs(a.Lines))
 				assert.Equal(t, activation.Sentinels, a.End)
@@ -574,6 +600,7 @@ func TestWithoutPermissionToGetThePodTheIdleTimeoutDecides(t *testing.T) {
 	// On the real clock: a mock clock driven ahead of the requests would
 	// reach the idle timeout while a request is under way.
 	src := k8slog.New(client, "default", "p", k8slog.Options{})
+	t.Cleanup(func() { src.Close() })
 	a, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: true, IdleTimeout: 500 * time.Millisecond})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"x", activation.FailureNotice}, linetest.Logs(a.Lines))
@@ -691,6 +718,7 @@ func TestMetricsAreToldOfRequestsRetriesBytesAndStreams(t *testing.T) {
 		},
 	}
 	src := k8slog.New(client, "default", "p", k8slog.Options{Clock: e.clk})
+	t.Cleanup(func() { src.Close() })
 	a, err := e.drive(t, src, activation.Options{WaitForSentinel: true, Metrics: m})
 	require.NoError(t, err)
 	assert.Equal(t, activation.Sentinels, a.End)
@@ -698,8 +726,16 @@ func TestMetricsAreToldOfRequestsRetriesBytesAndStreams(t *testing.T) {
 	defer mu.Unlock()
 	assert.Equal(t, map[string]int{"log": 2}, requested)
 	assert.Equal(t, map[string]int{"503": 1}, retried)
-	assert.Equal(t, 0, streams, "every stream opened was closed")
+	assert.Equal(t, 1, streams, "the follow stream is held for the next collection")
 	assert.Equal(t, 1, most)
 	assert.Positive(t, read.Load())
 	assert.LessOrEqual(t, read.Load(), body.Load(), "no more than the bodies held")
+	mu.Unlock()
+	src.Close()
+	assert.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return streams == 0
+	}, 5*time.Second, time.Millisecond, "every stream opened was closed")
+	mu.Lock()
 }

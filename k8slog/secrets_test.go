@@ -76,6 +76,7 @@ func TestErrorsNeverCarryCredentials(t *testing.T) {
 		require.NoError(t, err)
 		o.Clock = e.clk
 		src := k8slog.New(client, "default", pod, o)
+		t.Cleanup(func() { src.Close() })
 		r, err := e.drive(t, src, ao)
 		if err != nil {
 			said = append(said, err.Error())

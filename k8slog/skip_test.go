@@ -35,6 +35,7 @@ func TestTruncatedBlackboxStopsReadingAtTheLimit(t *testing.T) {
 	c.PrintAt(at(9000), stream.Stdout, "last, same time")
 	var read atomic.Int64
 	src := k8slog.New(countingClient(t, e.s, &read), "default", "p", k8slog.Options{Clock: e.clk})
+	t.Cleanup(func() { src.Close() })
 
 	const limit = 100 << 10
 	a, err := src.Collect(context.Background(), activation.Options{Limit: limit})
@@ -89,6 +90,7 @@ func TestTruncatedFollowStopsReadingAtTheLimit(t *testing.T) {
 	sentinelsAt(c, at(9000))
 	var read atomic.Int64
 	src := k8slog.New(countingClient(t, e.s, &read), "default", "p", k8slog.Options{Clock: e.clk})
+	t.Cleanup(func() { src.Close() })
 
 	const limit = 100 << 10
 	a, err := src.Collect(context.Background(), activation.Options{Limit: limit, WaitForSentinel: true})
@@ -114,6 +116,7 @@ func TestTruncatedFollowWaitsInTheTailForTheSentinels(t *testing.T) {
 	}
 	var read atomic.Int64
 	src := k8slog.New(countingClient(t, e.s, &read), "default", "p", k8slog.Options{Clock: e.clk})
+	t.Cleanup(func() { src.Close() })
 	const limit = 100 << 10
 	go func() {
 		// The action goes on printing, 2 MB more, while the skip looks at

@@ -25,8 +25,18 @@ import (
 // log requests meet random faults, drawn from a fixed seed, and checks that
 // every line printed was collected once, in order, but for the rest of a
 // truncated activation, skipped, and that the heap and the goroutines are
-// back where they started.
+// back where they started; with held follow streams, and with a request
+// per collection.
 func TestSoak(t *testing.T) {
+	for _, mode := range []struct {
+		name string
+		hold time.Duration
+	}{{"held", 0}, {"per request", -1}} {
+		t.Run(mode.name, func(t *testing.T) { soak(t, mode.hold) })
+	}
+}
+
+func soak(t *testing.T, hold time.Duration) {
 	const (
 		pods        = 20
 		activations = 500
@@ -45,7 +55,7 @@ func TestSoak(t *testing.T) {
 		name := fmt.Sprintf("soak-%02d", i)
 		p := s.AddPod("default", name, "action")
 		states[i] = &podState{name: name, rng: rand.New(rand.NewPCG(seed, uint64(i))), p: p,
-			src: k8slog.New(client, "default", name, k8slog.Options{Backoff: stages.Backoff{Initial: time.Millisecond, Max: 20 * time.Millisecond}})}
+			src: k8slog.New(client, "default", name, k8slog.Options{Hold: hold, Backoff: stages.Backoff{Initial: time.Millisecond, Max: 20 * time.Millisecond}})}
 	}
 	var mu sync.Mutex
 	faults, ends := 0, map[activation.End]int{}
@@ -105,12 +115,21 @@ func TestSoak(t *testing.T) {
 		return ms.HeapInuse
 	}
 
+	// closeAll releases the held streams: a collection after it opens a
+	// new one.
+	closeAll := func() {
+		for _, st := range states {
+			st.src.Close()
+		}
+	}
 	start := time.Now()
 	phase(0, activations/2)
+	closeAll()
 	require.True(t, s.WaitIdle(10*time.Second))
 	heapMid, goroutinesMid := heap(), runtime.NumGoroutine()
 	phase(activations/2, activations)
 	took := time.Since(start)
+	closeAll()
 	require.True(t, s.WaitIdle(10*time.Second))
 	heapEnd, goroutinesEnd := heap(), runtime.NumGoroutine()
 

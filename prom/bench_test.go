@@ -52,8 +52,10 @@ func benchCollect(b *testing.B, m *activation.Metrics) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		a, err := k8slog.New(client, "bench", "p", k8slog.Options{}).Collect(context.Background(),
+		src := k8slog.New(client, "bench", "p", k8slog.Options{})
+		a, err := src.Collect(context.Background(),
 			activation.Options{WaitForSentinel: true, Limit: 1 << 40, Timeout: time.Hour, Metrics: m})
+		src.Close()
 		if err != nil || len(a.Lines) != benchLines {
 			b.Fatalf("%d lines, %v", len(a.Lines), err)
 		}

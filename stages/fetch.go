@@ -47,6 +47,11 @@ type FetchOptions struct {
 	// the last error. Zero values bound nothing.
 	Idle     time.Duration
 	Deadline time.Time
+	// Outlasts, when set, decides instead of Idle and Deadline whether a
+	// wait to try again that would end at the time given comes too late:
+	// for a stream read by one collection after another, whose bounds are
+	// those of the collection reading it at the time.
+	Outlasts func(at time.Time) bool
 	// Retrying, when set, is told each transient error before the wait
 	// to try again, and nil once lines come again.
 	Retrying func(err error)
@@ -132,8 +137,11 @@ func (o FetchOptions) debug(ctx context.Context, msg string, attrs ...slog.Attr)
 }
 
 // outlasts reports whether a retry at would come after the idle timeout
-// counted from lastLine, or after the deadline.
+// counted from lastLine, or after the deadline, unless Outlasts decides.
 func (o FetchOptions) outlasts(at, lastLine time.Time) bool {
+	if o.Outlasts != nil {
+		return o.Outlasts(at)
+	}
 	return o.Idle > 0 && at.After(lastLine.Add(o.Idle)) || !o.Deadline.IsZero() && at.After(o.Deadline)
 }
 

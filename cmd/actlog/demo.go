@@ -72,6 +72,7 @@ func demo(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	src := k8slog.New(client, "openwhisk", "wskinvoker-00-1-nodejs-demo", k8slog.Options{})
+	defer src.Close()
 	var m demoMetrics
 	o := activation.Options{Limit: 2 << 10, WaitForSentinel: true, IdleTimeout: 500 * time.Millisecond, Metrics: m.hook()}
 

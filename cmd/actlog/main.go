@@ -396,10 +396,6 @@ type collector interface {
 	Close() error
 }
 
-type pod struct{ *k8slog.Container }
-
-func (pod) Close() error { return nil }
-
 func podSource(ctx context.Context, c config, name string, stderr io.Writer) (collector, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = c.kubeconfig
@@ -424,7 +420,7 @@ func podSource(ctx context.Context, c config, name string, stderr io.Writer) (co
 			return nil, err
 		}
 	}
-	return pod{k8slog.New(client, ns, name, k8slog.Options{Container: container, Previous: c.previous})}, nil
+	return k8slog.New(client, ns, name, k8slog.Options{Container: container, Previous: c.previous}), nil
 }
 
 // defaultContainerAnnotation names the container kubectl uses when none is

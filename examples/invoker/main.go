@@ -85,6 +85,13 @@ func run(w io.Writer, pods, activations int, metrics *activation.Metrics) error 
 		containers[name] = server.AddPod("openwhisk", name, "user-action").Container("user-action")
 		sources[name] = k8slog.New(client, "openwhisk", name, k8slog.Options{Container: "user-action"})
 	}
+	// Each source holds its follow stream between activations, until
+	// Close.
+	defer func() {
+		for _, src := range sources {
+			src.Close()
+		}
+	}()
 
 	start := time.Now()
 	var mu sync.Mutex

@@ -22,7 +22,9 @@ func ExampleNewServer() {
 	c.Sentinels()
 
 	client := kubernetes.NewForConfigOrDie(s.Config()).CoreV1()
-	a, err := k8slog.New(client, "default", "action-1", k8slog.Options{}).Collect(context.Background(), activation.Options{WaitForSentinel: true})
+	src := k8slog.New(client, "default", "action-1", k8slog.Options{})
+	defer src.Close()
+	a, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: true})
 	fmt.Println(a.Text(), a.End, err)
 	// Output: [2026-11-22T05:00:00.000000000Z stdout: hello from the action] sentinels <nil>
 }

@@ -1,0 +1,147 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/internal/bodycount"
+	"github.com/actlog/actlog/k8slog"
+	"github.com/actlog/actlog/k8slog/k8slogtest"
+	"github.com/actlog/actlog/sentinel"
+	"github.com/actlog/actlog/stream"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// BenchmarkK8sWarm runs a warm container's activations back to back, as an
+// invoker does: the action prints 10 lines of about 100 bytes, the
+// collection starts, the action prints its sentinels, the collection
+// returns. Each iteration is a fresh container and that many activations,
+// in wait-for-sentinel mode, with the follow stream held between
+// collections or a request per collection (the baseline). It reports the
+// time per activation, the log requests per activation, the bytes read
+// from response bodies over the bytes of the activations' lines, and the
+// time from the second sentinel written to the collection's return.
+//
+//	go test -run='^$' -bench=K8sWarm -benchtime=1x -count=3 ./bench
+func BenchmarkK8sWarm(b *testing.B) {
+	for _, mode := range []struct {
+		name string
+		hold time.Duration
+	}{{"held", 0}, {"per-request", -1}} {
+		for _, n := range []int{200, 2000} {
+			b.Run(fmt.Sprintf("%s/%d", mode.name, n), func(b *testing.B) {
+				var perActivation, requests, ratio float64
+				var latencies []time.Duration
+				for b.Loop() {
+					r := warm(b, mode.hold, n)
+					perActivation += r.took.Seconds() * 1000 / float64(n)
+					requests += float64(r.requests) / float64(n)
+					ratio += float64(r.read) / float64(r.needed)
+					latencies = append(latencies, r.latencies...)
+				}
+				runs := float64(b.N)
+				b.ReportMetric(perActivation/runs, "ms/activation")
+				b.ReportMetric(requests/runs, "requests/activation")
+				b.ReportMetric(ratio/runs, "read/needed")
+				slices.Sort(latencies)
+				b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "p50-ms")
+				b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
+			})
+		}
+	}
+}
+
+type warmRun struct {
+	took         time.Duration
+	requests     int
+	read, needed int64
+	latencies    []time.Duration
+}
+
+func warm(b *testing.B, hold time.Duration, n int) warmRun {
+	s := k8slogtest.NewServer(k8slogtest.Options{})
+	defer s.Close()
+	c := s.AddPod("bench", "p", "action").Container("action")
+	var read atomic.Int64
+	client, err := k8slog.NewClient(bodycount.Config(s.Config(), &read))
+	if err != nil {
+		b.Fatal(err)
+	}
+	src := k8slog.New(client, "bench", "p", k8slog.Options{Hold: hold})
+	defer src.Close()
+	msg := strings.Repeat("w", 90)
+	r := warmRun{latencies: make([]time.Duration, 0, n)}
+	start := time.Now()
+	for i := range n {
+		for j := range 10 {
+			c.Print(stream.Stdout, fmt.Sprintf("%04d %02d %s", i, j, msg))
+		}
+		done := make(chan activation.Activation)
+		go func() {
+			a, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: true})
+			if err != nil {
+				b.Error(err)
+			}
+			done <- a
+		}()
+		c.Print(stream.Stderr, sentinel.Marker)
+		written := time.Now()
+		c.Print(stream.Stdout, sentinel.Marker)
+		a := <-done
+		r.latencies = append(r.latencies, time.Since(written))
+		if a.End != activation.Sentinels || len(a.Lines) != 10 {
+			b.Fatalf("activation %d: %v, %d lines", i, a.End, len(a.Lines))
+		}
+		for _, l := range a.Lines {
+			r.needed += int64(len(l.AppendText(nil))) + 1
+		}
+	}
+	r.took = time.Since(start)
+	r.requests = len(s.LogRequests())
+	r.read = read.Load()
+	return r
+}
+
+// BenchmarkK8sHeldStreamFloor is the baseline of BenchmarkK8sWarm's
+// latency: client-go alone holding a follow stream, the time from a line
+// written to the log to the line read from the stream. No collection can
+// return sooner after its second sentinel than the server delivers it.
+func BenchmarkK8sHeldStreamFloor(b *testing.B) {
+	s := k8slogtest.NewServer(k8slogtest.Options{})
+	defer s.Close()
+	c := s.AddPod("bench", "p", "action").Container("action")
+	client, err := k8slog.NewClient(s.Config())
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.Print(stream.Stdout, "start")
+	rc, err := client.Pods("bench").GetLogs("p", &corev1.PodLogOptions{Follow: true, Timestamps: true}).Stream(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rc.Close()
+	rd := bufio.NewReader(rc)
+	if _, err := rd.ReadString('\n'); err != nil {
+		b.Fatal(err)
+	}
+	var latencies []time.Duration
+	msg := strings.Repeat("w", 90)
+	for i := 0; b.Loop(); i++ {
+		written := time.Now()
+		c.Print(stream.Stdout, fmt.Sprintf("%06d %s", i, msg))
+		if _, err := rd.ReadString('\n'); err != nil {
+			b.Fatal(err)
+		}
+		latencies = append(latencies, time.Since(written))
+	}
+	slices.Sort(latencies)
+	b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
+}

@@ -1,0 +1,304 @@
+package k8slog
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/benbjohnson/clock"
+
+	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/stream"
+)
+
+// A held stream is a Container's follow stream kept open between
+// collections: the next collection goes on reading where the last one
+// stopped, with no new request. The lines a collection was handed but did
+// not consume (those after its second sentinel, and the batches on their way
+// when it ended) stay with the stream, and come first in the next
+// collection; the stream reads ahead of its collections by at most the two
+// batches its channel and its reader hold.
+type held struct {
+	c *Container
+
+	mu sync.Mutex
+	s  *heldStream
+}
+
+type heldStream struct {
+	cancel context.CancelFunc
+	src    <-chan stream.Chunk
+	// at is the cursor before handed[0]; handed are the lines read and
+	// handed to collections that no collection is known to have consumed.
+	at     stream.Cursor
+	handed []stream.Line
+	// busy says that a collection is reading the stream; ended, that the
+	// stream has ended, with end.
+	busy  bool
+	ended bool
+	end   error
+	// retrying says that the stream met a transient error that no line
+	// has followed: a stream in that state is not kept.
+	retrying bool
+	// lastLines is when the stream last brought lines, or was taken: a
+	// stream silent for a collection's whole idle timeout is not kept, as
+	// a kubelet before 1.29 goes silent after rotating the log.
+	lastLines time.Time
+	// ro are the read options of the collection reading the stream, whose
+	// logger, metrics and Retrying the stream's reads report to.
+	ro    activation.ReadOptions
+	timer *clock.Timer
+}
+
+// lines returns the container's lines after at through the held stream: the
+// stream kept from the last collection if it stopped at at, or a new one.
+// A second reader while the stream is busy gets a stream of its own.
+func (h *held) lines(at stream.Cursor, o activation.ReadOptions) stream.Source {
+	return func(ctx context.Context) <-chan stream.Chunk {
+		s := h.take(at, o)
+		if s == nil {
+			return h.c.fetch(at, o, true, nil)(ctx)
+		}
+		out := make(chan stream.Chunk, 1)
+		go func() {
+			defer close(out)
+			defer h.give(s)
+			h.mu.Lock()
+			rest := append([]stream.Line(nil), s.handed...)
+			ended, end := s.ended, s.end
+			h.mu.Unlock()
+			if len(rest) > 0 && !stream.Send(ctx, out, stream.Chunk{Lines: rest}) {
+				return
+			}
+			if ended {
+				if end != nil {
+					stream.Send(ctx, out, stream.Chunk{Err: end})
+				}
+				return
+			}
+			for {
+				var c stream.Chunk
+				var ok bool
+				select {
+				case c, ok = <-s.src:
+				case <-ctx.Done():
+					return
+				}
+				h.mu.Lock()
+				if !ok || c.Err != nil {
+					s.ended, s.end = true, c.Err
+				}
+				s.handed = append(s.handed, c.Lines...)
+				s.lastLines = h.c.o.Clock.Now()
+				h.mu.Unlock()
+				if !ok {
+					return
+				}
+				c.Lines = append([]stream.Line(nil), c.Lines...)
+				if !stream.Send(ctx, out, c) || c.Err != nil {
+					return
+				}
+			}
+		}()
+		return out
+	}
+}
+
+// take returns the held stream, moved to at, for a collection's use, or a
+// new one if it cannot be moved there; nil if the stream is busy.
+func (h *held) take(at stream.Cursor, o activation.ReadOptions) *heldStream {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := h.s
+	if s != nil && s.busy {
+		return nil
+	}
+	if s != nil {
+		s.timer.Stop()
+		if i, ok := s.find(at); ok {
+			s.handed, s.at, s.busy, s.ro, s.lastLines = s.handed[i:], at, true, o, h.c.o.Clock.Now()
+			if o.Logger != nil {
+				o.Logger.LogAttrs(context.Background(), slog.LevelDebug, "reading the held stream",
+					slog.Any("cursor", at), slog.Int("lines read ahead", len(s.handed)))
+			}
+			return s
+		}
+		h.release(s, "the cursor moved elsewhere", o.Logger)
+	}
+	s = &heldStream{at: at, busy: true, ro: o, lastLines: h.c.o.Clock.Now()}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.src = h.c.fetch(at, h.hooks(s, o), true, func(at time.Time) bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		ro := s.ro
+		return ro.Idle > 0 && at.After(s.lastLines.Add(ro.Idle)) || !ro.Deadline.IsZero() && at.After(ro.Deadline)
+	})(ctx)
+	h.s = s
+	return s
+}
+
+// give takes the stream back from a collection: it is kept, for Hold,
+// unless it has ended or is retrying.
+func (h *held) give(s *heldStream) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s.busy = false
+	logger, idle := s.ro.Logger, s.ro.Idle
+	s.ro = activation.ReadOptions{}
+	switch {
+	case h.s != s:
+	case s.ended && len(s.handed) == 0:
+		h.release(s, "the log ended", logger)
+	case s.retrying:
+		h.release(s, "it was retrying", logger)
+	case idle > 0 && h.c.o.Clock.Since(s.lastLines) >= idle:
+		h.release(s, "it was silent for the idle timeout", logger)
+	case h.c.hold() < 0:
+		h.release(s, "streams are not held", logger)
+	default:
+		s.timer = h.c.o.Clock.AfterFunc(h.c.hold(), func() {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			if h.s == s && !s.busy {
+				h.release(s, "idle", nil)
+			}
+		})
+	}
+}
+
+// release closes s, whose reader ends with the request's context.
+func (h *held) release(s *heldStream, why string, logger *slog.Logger) {
+	s.cancel()
+	if h.s == s {
+		h.s = nil
+	}
+	if logger != nil {
+		logger.LogAttrs(context.Background(), slog.LevelDebug, "released the held stream", slog.String("why", why))
+	}
+}
+
+// close releases the held stream, if any.
+func (h *held) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.s != nil {
+		if h.s.timer != nil {
+			h.s.timer.Stop()
+		}
+		h.release(h.s, "closed", nil)
+	}
+}
+
+// find returns the index of the first line after at among the lines
+// handed over: at is where a collection that started at s.at stopped, so
+// the cursor moved from s.at past the lines it consumed is at, history and
+// all. ok is false if at is not among them.
+func (s *heldStream) find(at stream.Cursor) (int, bool) {
+	cur := s.at
+	at.Sentinel, cur.Sentinel = false, false
+	if cur == at {
+		return 0, true
+	}
+	for i := range s.handed {
+		cur.Advance(&s.handed[i])
+		if cur == at {
+			return i + 1, true
+		}
+	}
+	return 0, false
+}
+
+// hooks returns the read options of a held stream's reads: its logger,
+// metrics and Retrying are those of the collection reading it at the time,
+// its streams metric that of the collection that opened it.
+func (h *held) hooks(s *heldStream, opener activation.ReadOptions) activation.ReadOptions {
+	current := func() activation.ReadOptions {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return s.ro
+	}
+	m := &activation.Metrics{
+		Requested: func(kind string) {
+			if m := current().Metrics; m != nil && m.Requested != nil {
+				m.Requested(kind)
+			}
+		},
+		Retried: func(reason string) {
+			if m := current().Metrics; m != nil && m.Retried != nil {
+				m.Retried(reason)
+			}
+		},
+		Read: func(n int64) {
+			if m := current().Metrics; m != nil && m.Read != nil {
+				m.Read(n)
+			}
+		},
+	}
+	if opener.Metrics != nil {
+		m.Streams = opener.Metrics.Streams
+	}
+	return activation.ReadOptions{
+		MaxRecord: opener.MaxRecord,
+		Clock:     opener.Clock,
+		Metrics:   m,
+		Logger:    slog.New(forward{current: current}),
+		Retrying: func(err error) {
+			h.mu.Lock()
+			s.retrying = err != nil
+			retrying := s.ro.Retrying
+			h.mu.Unlock()
+			if retrying != nil {
+				retrying(err)
+			}
+		},
+	}
+}
+
+// forward is a slog.Handler that passes records to the logger of the
+// collection reading a held stream, if it has one.
+type forward struct {
+	current func() activation.ReadOptions
+	// with applies the attributes and groups the handler was given.
+	with func(slog.Handler) slog.Handler
+}
+
+func (f forward) handler() slog.Handler {
+	l := f.current().Logger
+	if l == nil {
+		return nil
+	}
+	if f.with != nil {
+		return f.with(l.Handler())
+	}
+	return l.Handler()
+}
+
+func (f forward) Enabled(ctx context.Context, level slog.Level) bool {
+	h := f.handler()
+	return h != nil && h.Enabled(ctx, level)
+}
+
+func (f forward) Handle(ctx context.Context, r slog.Record) error {
+	if h := f.handler(); h != nil {
+		return h.Handle(ctx, r)
+	}
+	return nil
+}
+
+func (f forward) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return forward{f.current, f.wrap(func(h slog.Handler) slog.Handler { return h.WithAttrs(attrs) })}
+}
+
+func (f forward) WithGroup(name string) slog.Handler {
+	return forward{f.current, f.wrap(func(h slog.Handler) slog.Handler { return h.WithGroup(name) })}
+}
+
+// wrap returns with applied after what f already applies.
+func (f forward) wrap(with func(slog.Handler) slog.Handler) func(slog.Handler) slog.Handler {
+	if f.with == nil {
+		return with
+	}
+	return func(h slog.Handler) slog.Handler { return with(f.with(h)) }
+}
