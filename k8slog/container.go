@@ -56,6 +56,9 @@ type Options struct {
 	// zero means DefaultHold, a negative value closes it at the end of
 	// every collection (one request per collection).
 	Hold time.Duration
+	// Streams, when set, bounds the follow streams open at once across the
+	// Containers that share it: give those that share a client one.
+	Streams *StreamLimit
 }
 
 // Container is one container's log, read through the pods/log endpoint,
@@ -130,7 +133,33 @@ func (c *Container) Lines(at stream.Cursor, o activation.ReadOptions) stream.Sou
 	if follow && c.o.Poll == 0 && c.hold() > 0 {
 		return c.held.lines(at, o)
 	}
+	if follow && c.o.Poll == 0 {
+		return c.limited(c.fetch(at, o, follow, nil))
+	}
 	return c.fetch(at, o, follow, nil)
+}
+
+// limited returns src holding a slot of Options.Streams while it runs.
+func (c *Container) limited(src stream.Source) stream.Source {
+	limit := c.o.Streams
+	if limit == nil {
+		return src
+	}
+	return func(ctx context.Context) <-chan stream.Chunk {
+		if err := limit.acquire(ctx); err != nil {
+			return stream.FromError(err)(ctx)
+		}
+		out := make(chan stream.Chunk, 1)
+		go func() {
+			defer close(out)
+			defer limit.release()
+			for c := range src(ctx) {
+				// Once ctx ends, the rest is drained unsent.
+				stream.Send(ctx, out, c)
+			}
+		}()
+		return out
+	}
 }
 
 // fetch returns the container's lines after at, read by requests of their

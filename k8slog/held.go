@@ -49,6 +49,11 @@ type heldStream struct {
 	// logger, metrics and Retrying the stream's reads report to.
 	ro    activation.ReadOptions
 	timer *clock.Timer
+	// slot says that the stream holds a slot of Options.Streams; idle is
+	// its entry among the limit's idle streams while no collection reads
+	// it.
+	slot bool
+	idle *idleStream
 }
 
 // lines returns the container's lines after at through the held stream: the
@@ -56,9 +61,12 @@ type heldStream struct {
 // A second reader while the stream is busy gets a stream of its own.
 func (h *held) lines(at stream.Cursor, o activation.ReadOptions) stream.Source {
 	return func(ctx context.Context) <-chan stream.Chunk {
-		s := h.take(at, o)
-		if s == nil {
-			return h.c.fetch(at, o, true, nil)(ctx)
+		s, err := h.take(ctx, at, o)
+		switch {
+		case err != nil:
+			return stream.FromError(err)(ctx)
+		case s == nil:
+			return h.c.limited(h.c.fetch(at, o, true, nil))(ctx)
 		}
 		out := make(chan stream.Chunk, 1)
 		go func() {
@@ -106,44 +114,82 @@ func (h *held) lines(at stream.Cursor, o activation.ReadOptions) stream.Source {
 }
 
 // take returns the held stream, moved to at, for a collection's use, or a
-// new one if it cannot be moved there; nil if the stream is busy.
-func (h *held) take(at stream.Cursor, o activation.ReadOptions) *heldStream {
+// new one if it cannot be moved there; nil if the stream is busy. A new
+// stream waits for a slot of Options.Streams until ctx ends.
+func (h *held) take(ctx context.Context, at stream.Cursor, o activation.ReadOptions) (*heldStream, error) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	s := h.s
 	if s != nil && s.busy {
-		return nil
+		h.mu.Unlock()
+		return nil, nil
 	}
 	if s != nil {
-		s.timer.Stop()
-		if i, ok := s.find(at); ok {
-			s.handed, s.at, s.busy, s.ro, s.lastLines = s.handed[i:], at, true, o, h.c.o.Clock.Now()
-			if o.Logger != nil {
-				o.Logger.LogAttrs(context.Background(), slog.LevelDebug, "reading the held stream",
-					slog.Any("cursor", at), slog.Int("lines read ahead", len(s.handed)))
+		h.wake(s)
+		if h.s == s {
+			if i, ok := s.find(at); ok {
+				s.handed, s.at, s.busy, s.ro, s.lastLines = s.handed[i:], at, true, o, h.c.o.Clock.Now()
+				h.mu.Unlock()
+				if o.Logger != nil {
+					o.Logger.LogAttrs(ctx, slog.LevelDebug, "reading the held stream",
+						slog.Any("cursor", at), slog.Int("lines read ahead", len(s.handed)))
+				}
+				return s, nil
 			}
-			return s
+			h.release(s, "the cursor moved elsewhere", o.Logger)
 		}
-		h.release(s, "the cursor moved elsewhere", o.Logger)
 	}
-	s = &heldStream{at: at, busy: true, ro: o, lastLines: h.c.o.Clock.Now()}
-	ctx, cancel := context.WithCancel(context.Background())
+	h.mu.Unlock()
+	limit := h.c.o.Streams
+	if limit != nil {
+		if err := limit.acquire(ctx); err != nil {
+			return nil, err
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.s != nil {
+		// Another reader took the container's stream meanwhile: this one
+		// reads with a stream of its own.
+		if limit != nil {
+			limit.release()
+		}
+		return nil, nil
+	}
+	s = &heldStream{at: at, busy: true, ro: o, lastLines: h.c.o.Clock.Now(), slot: limit != nil}
+	sctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.src = h.c.fetch(at, h.hooks(s, o), true, func(at time.Time) bool {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		ro := s.ro
 		return ro.Idle > 0 && at.After(s.lastLines.Add(ro.Idle)) || !ro.Deadline.IsZero() && at.After(ro.Deadline)
-	})(ctx)
+	})(sctx)
 	h.s = s
-	return s
+	return s, nil
+}
+
+// wake takes s off the idle list: its timer stops, and its limit's idle
+// streams no longer hold it. If its slot went to another container
+// meanwhile, s is released. The caller holds h.mu.
+func (h *held) wake(s *heldStream) {
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	if s.idle == nil {
+		return
+	}
+	e := s.idle
+	s.idle = nil
+	if !h.c.o.Streams.busy(e) {
+		s.slot = false
+		h.release(s, "its slot went to another container", nil)
+	}
 }
 
 // give takes the stream back from a collection: it is kept, for Hold,
 // unless it has ended or is retrying.
 func (h *held) give(s *heldStream) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	s.busy = false
 	logger, idle := s.ro.Logger, s.ro.Idle
 	s.ro = activation.ReadOptions{}
@@ -155,22 +201,54 @@ func (h *held) give(s *heldStream) {
 		h.release(s, "it was retrying", logger)
 	case idle > 0 && h.c.o.Clock.Since(s.lastLines) >= idle:
 		h.release(s, "it was silent for the idle timeout", logger)
-	case h.c.hold() < 0:
-		h.release(s, "streams are not held", logger)
 	default:
 		s.timer = h.c.o.Clock.AfterFunc(h.c.hold(), func() {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			if h.s == s && !s.busy {
+				h.wake(s)
 				h.release(s, "idle", nil)
 			}
 		})
+		if limit := h.c.o.Streams; limit != nil {
+			e := &idleStream{}
+			e.close = func() {
+				h.mu.Lock()
+				if s.idle == e {
+					s.idle, s.slot = nil, false
+					h.release(s, "its slot went to another container", nil)
+				}
+				h.mu.Unlock()
+				// The slot passes once the stream has closed.
+				for range s.src {
+				}
+			}
+			s.idle = e
+			h.mu.Unlock()
+			limit.idled(e)
+			return
+		}
 	}
+	h.mu.Unlock()
 }
 
-// release closes s, whose reader ends with the request's context.
+// release closes s, whose reader ends with the request's context, and
+// frees its slot once the stream has closed. The caller holds h.mu, and
+// has taken s off the idle list.
 func (h *held) release(s *heldStream, why string, logger *slog.Logger) {
 	s.cancel()
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	if s.slot {
+		s.slot = false
+		limit, src := h.c.o.Streams, s.src
+		go func() {
+			for range src {
+			}
+			limit.release()
+		}()
+	}
 	if h.s == s {
 		h.s = nil
 	}
@@ -183,11 +261,11 @@ func (h *held) release(s *heldStream, why string, logger *slog.Logger) {
 func (h *held) close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.s != nil {
-		if h.s.timer != nil {
-			h.s.timer.Stop()
+	if s := h.s; s != nil {
+		h.wake(s)
+		if h.s == s {
+			h.release(s, "closed", nil)
 		}
-		h.release(h.s, "closed", nil)
 	}
 }
 

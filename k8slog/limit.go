@@ -1,0 +1,123 @@
+package k8slog
+
+import (
+	"context"
+	"sync"
+)
+
+// StreamLimit bounds the follow streams open at once across the Containers
+// that share it (Options.Streams), as kubectl's and stern's limits on
+// concurrent log requests do: give the Containers that share a client one
+// StreamLimit. A collection that needs a stream when the limit is reached
+// takes the slot of the held stream that has been idle longest, closing
+// it; if every stream is being read, it waits, in turn with the others
+// that wait, until one closes or its context ends. It never fails for the
+// limit.
+type StreamLimit struct {
+	max int
+
+	mu   sync.Mutex
+	open int
+	// waiting are the collections waiting for a slot, in order; idle are
+	// the held streams no collection reads, the longest idle first.
+	waiting []chan struct{}
+	idle    []*idleStream
+}
+
+// idleStream is a held stream no collection reads, which close closes,
+// its slot passing to the collection that takes it.
+type idleStream struct{ close func() }
+
+// NewStreamLimit returns a limit of n streams open at once; n below 1 is 1.
+func NewStreamLimit(n int) *StreamLimit { return &StreamLimit{max: max(n, 1)} }
+
+// Open returns how many streams hold a slot.
+func (l *StreamLimit) Open() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.open
+}
+
+// acquire takes a slot for a new stream: a free one, the one of the held
+// stream idle longest, or, after waiting its turn, one freed.
+func (l *StreamLimit) acquire(ctx context.Context) error {
+	l.mu.Lock()
+	if l.open < l.max && len(l.waiting) == 0 {
+		l.open++
+		l.mu.Unlock()
+		return nil
+	}
+	if len(l.idle) > 0 {
+		e := l.idle[0]
+		l.idle = l.idle[1:]
+		l.mu.Unlock()
+		e.close()
+		return nil
+	}
+	turn := make(chan struct{})
+	l.waiting = append(l.waiting, turn)
+	l.mu.Unlock()
+	select {
+	case <-turn:
+		return nil
+	case <-ctx.Done():
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		for i, w := range l.waiting {
+			if w == turn {
+				l.waiting = append(l.waiting[:i], l.waiting[i+1:]...)
+				return ctx.Err()
+			}
+		}
+		// The slot came as ctx ended: it passes on.
+		l.pass()
+		return ctx.Err()
+	}
+}
+
+// release gives back a slot.
+func (l *StreamLimit) release() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pass()
+}
+
+// pass gives a freed slot to the first collection waiting, or frees it.
+func (l *StreamLimit) pass() {
+	if len(l.waiting) > 0 {
+		close(l.waiting[0])
+		l.waiting = l.waiting[1:]
+		return
+	}
+	l.open--
+}
+
+// idled registers a held stream that no collection reads; a collection
+// waiting for a slot takes its slot at once.
+func (l *StreamLimit) idled(e *idleStream) {
+	l.mu.Lock()
+	if len(l.waiting) == 0 {
+		l.idle = append(l.idle, e)
+		l.mu.Unlock()
+		return
+	}
+	turn := l.waiting[0]
+	l.waiting = l.waiting[1:]
+	l.mu.Unlock()
+	e.close()
+	close(turn)
+}
+
+// busy takes a held stream off the idle list, for a collection to read; it
+// reports false if the stream's slot was taken meanwhile.
+func (l *StreamLimit) busy(e *idleStream) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, x := range l.idle {
+		if x == e {
+			l.idle = append(l.idle[:i], l.idle[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
