@@ -4,14 +4,17 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/actlog/actlog/activation"
 	"github.com/actlog/actlog/internal/bodycount"
+	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/k8slog"
 	"github.com/actlog/actlog/k8slog/k8slogtest"
 	"github.com/actlog/actlog/sentinel"
@@ -144,4 +147,84 @@ func BenchmarkK8sHeldStreamFloor(b *testing.B) {
 	slices.Sort(latencies)
 	b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkK8sWarmThousand runs 1,000 warm containers at once through one
+// client, 20 activations each, in wait-for-sentinel mode, with a stream
+// limit of 250 shared by all: the streams held between activations, or a
+// request per collection (the baseline). It reports the wall time, the log
+// requests, the most streams open at once, the process's peak RSS (VmHWM,
+// so the largest of the benchmarks run before it in the process too) and
+// the goroutines left after Close beyond those before.
+//
+//	go test -run='^$' -bench=K8sWarmThousand -benchtime=1x ./bench
+func BenchmarkK8sWarmThousand(b *testing.B) {
+	const containers, activations, limit = 1000, 20, 250
+	for _, mode := range []struct {
+		name string
+		hold time.Duration
+	}{{"held", 0}, {"per-request", -1}} {
+		b.Run(mode.name, func(b *testing.B) {
+			for b.Loop() {
+				before := runtime.NumGoroutine()
+				s := k8slogtest.NewServer(k8slogtest.Options{})
+				client, err := k8slog.NewClient(s.Config())
+				if err != nil {
+					b.Fatal(err)
+				}
+				streams := k8slog.NewStreamLimit(limit)
+				var mu sync.Mutex
+				open, most := 0, 0
+				m := &activation.Metrics{Streams: func(d int) {
+					mu.Lock()
+					defer mu.Unlock()
+					open += d
+					most = max(most, open)
+				}}
+				srcs := make([]*k8slog.Container, containers)
+				cs := make([]*k8slogtest.Container, containers)
+				for i := range containers {
+					name := fmt.Sprintf("p%04d", i)
+					cs[i] = s.AddPod("bench", name, "action").Container("action")
+					srcs[i] = k8slog.New(client, "bench", name, k8slog.Options{Hold: mode.hold, Streams: streams})
+				}
+				start := time.Now()
+				var wg sync.WaitGroup
+				for i := range containers {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for a := range activations {
+							line := fmt.Sprintf("p%04d activation %d", i, a)
+							cs[i].Print(stream.Stdout, line)
+							cs[i].Sentinels()
+							got, err := srcs[i].Collect(context.Background(), activation.Options{WaitForSentinel: true, Metrics: m})
+							if err != nil || got.End != activation.Sentinels || len(got.Lines) != 1 || got.Lines[0].Log != line {
+								b.Errorf("p%04d activation %d: %v %v %v", i, a, got.End, linetest.Logs(got.Lines), err)
+								return
+							}
+						}
+					}()
+				}
+				wg.Wait()
+				took := time.Since(start)
+				for _, src := range srcs {
+					src.Close()
+				}
+				requests := len(s.LogRequests())
+				s.WaitIdle(10 * time.Second)
+				s.Close()
+				b.ReportMetric(took.Seconds(), "s-wall")
+				b.ReportMetric(float64(requests), "requests")
+				b.ReportMetric(float64(requests)/float64(containers*activations), "requests/activation")
+				b.ReportMetric(float64(most), "most-streams")
+				b.ReportMetric(peakRSS()/(1<<20), "peak-RSS-MiB")
+				deadline := time.Now().Add(10 * time.Second)
+				for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+					time.Sleep(10 * time.Millisecond)
+				}
+				b.ReportMetric(float64(runtime.NumGoroutine()-before), "goroutines-left")
+			}
+		})
+	}
 }
