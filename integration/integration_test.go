@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
 	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/internal/bodycount"
 	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/k8slog"
 	"github.com/actlog/actlog/k8slog/k8slogtest"
@@ -121,7 +123,8 @@ func TestSeveralActivationsInsideOneSecond(t *testing.T) {
 		c.PrintAt(at, stream.Stdout, fmt.Sprintf("activation %d, same nanosecond", i))
 		sentinels(c, at)
 	}
-	src := source(t, readerToken, "one-second", k8slog.Options{})
+	// A request per collection, so that each asks for its cursor's second.
+	src := source(t, readerToken, "one-second", k8slog.Options{Hold: -1})
 	for i := 0; i < 4; i++ {
 		assert.Equal(t, []string{fmt.Sprintf("activation %d", i), fmt.Sprintf("activation %d, same nanosecond", i)}, linetest.Logs(collect(t, src, wait).Lines))
 	}
@@ -303,4 +306,52 @@ func TestActlogBinary(t *testing.T) {
 	assert.Equal(t, 1, cmd.ProcessState.ExitCode())
 	assert.Contains(t, stderr.String(), "forbidden")
 	assert.NotContains(t, stderr.String(), noLogsToken)
+}
+
+// TestWarmActivations runs a warm container's activations through the
+// apiserver, with the follow stream held between collections and with a
+// request per collection, and counts the log requests that reach the
+// kubelet and the bytes the client reads.
+func TestWarmActivations(t *testing.T) {
+	const activations = 100
+	for _, mode := range []struct {
+		name string
+		hold time.Duration
+	}{{"held", 0}, {"per-request", -1}} {
+		t.Run(mode.name, func(t *testing.T) {
+			pod := "warm-" + mode.name
+			c := newPod(t, pod, "action").Container("action")
+			var read atomic.Int64
+			cl, err := k8slog.NewClient(bodycount.Config(config(readerToken), &read))
+			require.NoError(t, err)
+			src := k8slog.New(cl, namespace, pod, k8slog.Options{Hold: mode.hold})
+			t.Cleanup(func() { src.Close() })
+			before := len(env.kubelet.Requests())
+			var needed int64
+			msg := strings.Repeat("w", 90)
+			for i := range activations {
+				var want []string
+				for j := range 10 {
+					l := fmt.Sprintf("%03d %02d %s", i, j, msg)
+					c.Print(stream.Stdout, l)
+					want = append(want, l)
+				}
+				c.Sentinels()
+				a := collect(t, src, wait)
+				require.Equal(t, want, linetest.Logs(a.Lines))
+				for _, l := range a.Lines {
+					needed += int64(len(l.AppendText(nil))) + 1
+				}
+			}
+			requests := len(env.kubelet.Requests()) - before
+			t.Logf("%s: %d activations, %.3f log requests an activation, %.0f bytes read an activation, read/needed %.2f",
+				mode.name, activations, float64(requests)/activations, float64(read.Load())/activations, float64(read.Load())/float64(needed))
+			if mode.hold == 0 {
+				assert.LessOrEqual(t, requests, 1, "one stream for every activation")
+				assert.LessOrEqual(t, float64(read.Load())/float64(needed), 1.1)
+			} else {
+				assert.Equal(t, activations, requests)
+			}
+		})
+	}
 }
