@@ -10,7 +10,17 @@
 //
 // In wait-for-sentinel mode a Container follows the log (follow=true) and the
 // activation ends the moment its second sentinel arrives; in blackbox mode it
-// reads to the current end. Transient failures (5xx, 429 with or without
+// reads to the current end.
+//
+// A Container holds its follow stream between collections (Options.Hold,
+// DefaultHold): a warm container's next activation is read from the same
+// stream, from the lines it read ahead, with no new request, so that an
+// activation costs the bytes of its own lines and nothing more, however long
+// the log. The stream is released after Hold with no collection, on Close,
+// when the log ends, and when it is retrying or was silent for a
+// collection's idle timeout; a collection from a cursor elsewhere opens a
+// new one. Containers that share a client share a StreamLimit
+// (Options.Streams) to bound the streams open at once. Transient failures (5xx, 429 with or without
 // Retry-After, connection resets, HTTP/2 stream errors, a follow stream that
 // ends while the container still runs) are retried from the cursor on the
 // injected clock; client-go's own retry, which sleeps on the real clock, is

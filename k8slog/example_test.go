@@ -54,3 +54,27 @@ func ExampleNewClient() {
 	// true
 	// k8slog: pod not found: pod openwhisk/gone: pods "gone" not found
 }
+
+func ExampleNewStreamLimit() {
+	server := k8slogtest.NewServer(k8slogtest.Options{})
+	defer server.Close()
+	client, err := k8slog.NewClient(server.Config())
+	if err != nil {
+		panic(err)
+	}
+	// Two containers, one stream at a time: each collection takes the
+	// slot of the other's held stream.
+	streams := k8slog.NewStreamLimit(1)
+	for _, pod := range []string{"action-1", "action-2"} {
+		c := server.AddPod("openwhisk", pod, "user-action").Container("user-action")
+		c.PrintAt(time.Date(2026, 11, 22, 5, 0, 0, 0, time.UTC), stream.Stdout, "hello from "+pod)
+		c.Sentinels()
+		src := k8slog.New(client, "openwhisk", pod, k8slog.Options{Streams: streams})
+		defer src.Close()
+		a, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: true})
+		fmt.Println(a.Text(), err, streams.Open())
+	}
+	// Output:
+	// [2026-11-22T05:00:00.000000000Z stdout: hello from action-1] <nil> 1
+	// [2026-11-22T05:00:00.000000000Z stdout: hello from action-2] <nil> 1
+}
