@@ -106,7 +106,17 @@ func (c *Container) hold() time.Duration {
 
 // Collect collects the next activation and moves the cursor past it. It
 // returns an *Error when the log cannot be read at all.
+//
+// With o.Sink, the lines it is handed are consumed: the held stream forgets
+// them at once, so that a collection into a sink holds no more of the log
+// than the lines on their way to it.
 func (c *Container) Collect(ctx context.Context, o activation.Options) (activation.Activation, error) {
+	if sink := o.Sink; sink != nil {
+		o.Sink = func(lines []stream.Line) error {
+			c.held.consumed(&lines[len(lines)-1])
+			return sink(lines)
+		}
+	}
 	return c.collector.Collect(ctx, o)
 }
 

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/benbjohnson/clock"
 
@@ -266,6 +267,32 @@ func (h *held) close() {
 		if h.s == s {
 			h.release(s, "closed", nil)
 		}
+	}
+}
+
+// consumed forgets the lines handed over up to l, a line a collection's
+// sink was handed: it and the lines before it were consumed. A line is
+// known by its time and its message's memory, which the copies handed
+// over share; a match earlier than l, an empty line with its time, is
+// consumed too.
+func (h *held) consumed(l *stream.Line) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := h.s
+	if s == nil {
+		return
+	}
+	for i := range s.handed {
+		m := &s.handed[i]
+		if m.Time != l.Time || len(m.Log) != len(l.Log) || unsafe.StringData(m.Log) != unsafe.StringData(l.Log) {
+			continue
+		}
+		for j := range i + 1 {
+			s.at.Advance(&s.handed[j])
+		}
+		clear(s.handed[:i+1])
+		s.handed = s.handed[i+1:]
+		return
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -738,4 +739,33 @@ func TestMetricsAreToldOfRequestsRetriesBytesAndStreams(t *testing.T) {
 		return streams == 0
 	}, 5*time.Second, time.Millisecond, "every stream opened was closed")
 	mu.Lock()
+}
+
+func TestAHeldStreamForgetsWhatASinkWasHanded(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	var raw strings.Builder
+	msg := strings.Repeat("m", 200)
+	for i := range 100_000 {
+		fmt.Fprintf(&raw, "%s stdout F %06d %s\n", at(i).Format(time.RFC3339Nano), i, msg)
+	}
+	c.WriteRaw(raw.String())
+	raw.Reset()
+	sentinelsAt(c, at(200_000))
+	c.PrintAt(at(200_001), stream.Stdout, "next")
+	sentinelsAt(c, at(200_002))
+	src := e.source("p", k8slog.Options{})
+	handed := 0
+	a := collect(t, src, activation.Options{WaitForSentinel: true, Limit: 1 << 30, Sink: func(ls []stream.Line) error {
+		handed += len(ls)
+		return nil
+	}})
+	assert.Equal(t, activation.Sentinels, a.End)
+	assert.Equal(t, 100_000, handed)
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	assert.Less(t, ms.HeapInuse, uint64(16<<20), "the 22 MB collected are not held with the stream")
+	assert.Equal(t, []string{"next"}, linetest.Logs(collect(t, src, wait).Lines))
+	assert.Len(t, e.s.LogRequests(), 1, "from the same stream")
 }

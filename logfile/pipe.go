@@ -72,6 +72,7 @@ func (p *Pipe) forget(offset int64) {
 	for i < len(p.handed) && p.handed[i].Offset <= offset {
 		i++
 	}
+	clear(p.handed[:i])
 	p.handed = p.handed[i:]
 }
 
