@@ -193,7 +193,9 @@ func BenchmarkK8sBlackbox10Lines(b *testing.B) {
 	b.Run("actlog", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			a, err := k8slog.New(client, "bench", "p", k8slog.Options{}).Collect(context.Background(), activation.Options{})
+			src := k8slog.New(client, "bench", "p", k8slog.Options{})
+			a, err := src.Collect(context.Background(), activation.Options{})
+			src.Close()
 			if err != nil || len(a.Lines) != 10 {
 				b.Fatalf("%d lines, %v", len(a.Lines), err)
 			}

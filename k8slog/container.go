@@ -140,8 +140,8 @@ func (c *Container) SetCursor(at stream.Cursor) { c.collector.SetCursor(at) }
 // last error, not with a failure.
 func (c *Container) Lines(at stream.Cursor, o activation.ReadOptions) stream.Source {
 	follow := o.Follow && !c.o.Previous
-	if follow && c.o.Poll == 0 && c.hold() > 0 {
-		return c.held.lines(at, o)
+	if !c.o.Previous && c.o.Poll == 0 && c.hold() > 0 {
+		return c.held.lines(at, o, !o.Follow)
 	}
 	if follow && c.o.Poll == 0 {
 		return c.limited(c.fetch(at, o, follow, nil))
@@ -172,14 +172,10 @@ func (c *Container) limited(src stream.Source) stream.Source {
 	}
 }
 
-// fetch returns the container's lines after at, read by requests of their
-// own; outlasts, if not nil, bounds the waits to try again instead of
-// o.Idle and o.Deadline.
-func (c *Container) fetch(at stream.Cursor, o activation.ReadOptions, follow bool, outlasts func(time.Time) bool) stream.Source {
-	var reached atomic.Bool
-	// exited says that the container was seen terminated: one more read
-	// takes what it wrote after the last one, and its end is the log's.
-	exited := false
+// retryReaching returns the Container's retry policy, whose trying, when it
+// ends before any request had an answer from the server (reached), ends
+// with an *Error of kind ErrUnreachable naming the last error.
+func (c *Container) retryReaching(reached *atomic.Bool) stages.Retry {
 	retry := c.retry
 	retry.Final = func(err error) error {
 		if reached.Load() || errors.Is(err, context.Canceled) {
@@ -191,6 +187,18 @@ func (c *Container) fetch(at stream.Cursor, o activation.ReadOptions, follow boo
 		}
 		return &Error{Namespace: c.namespace, Pod: c.pod, Container: c.o.Container, Kind: ErrUnreachable, Err: err}
 	}
+	return retry
+}
+
+// fetch returns the container's lines after at, read by requests of their
+// own; outlasts, if not nil, bounds the waits to try again instead of
+// o.Idle and o.Deadline.
+func (c *Container) fetch(at stream.Cursor, o activation.ReadOptions, follow bool, outlasts func(time.Time) bool) stream.Source {
+	var reached atomic.Bool
+	// exited says that the container was seen terminated: one more read
+	// takes what it wrote after the last one, and its end is the log's.
+	exited := false
+	retry := c.retryReaching(&reached)
 	m := o.Metrics
 	if m == nil {
 		m = &activation.Metrics{}

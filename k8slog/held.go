@@ -60,58 +60,122 @@ type heldStream struct {
 // lines returns the container's lines after at through the held stream: the
 // stream kept from the last collection if it stopped at at, or a new one.
 // A second reader while the stream is busy gets a stream of its own.
-func (h *held) lines(at stream.Cursor, o activation.ReadOptions) stream.Source {
+//
+// With toEnd (blackbox mode), the lines end at the log's current end: one
+// look at the log's tail says where it is, and the held stream is read to
+// there. A log whose tail cannot tell is read with a request of its own.
+func (h *held) lines(at stream.Cursor, o activation.ReadOptions, toEnd bool) stream.Source {
 	return func(ctx context.Context) <-chan stream.Chunk {
-		s, err := h.take(ctx, at, o)
-		switch {
-		case err != nil:
-			return stream.FromError(err)(ctx)
-		case s == nil:
-			return h.c.limited(h.c.fetch(at, o, true, nil))(ctx)
-		}
 		out := make(chan stream.Chunk, 1)
 		go func() {
 			defer close(out)
+			var end stream.Cursor
+			if toEnd {
+				var ok, empty bool
+				var err error
+				end, empty, ok, err = h.c.currentEnd(ctx, o)
+				switch {
+				case err != nil:
+					if ctx.Err() == nil {
+						stream.Send(ctx, out, stream.Chunk{Err: err})
+					}
+					return
+				case !ok:
+					relay(ctx, out, h.c.fetch(at, o, false, nil)(ctx))
+					return
+				case empty || !before(at, end):
+					return
+				}
+			}
+			s, err := h.take(ctx, at, o)
+			switch {
+			case err != nil:
+				stream.Send(ctx, out, stream.Chunk{Err: err})
+				return
+			case s == nil && toEnd:
+				relay(ctx, out, h.c.fetch(at, o, false, nil)(ctx))
+				return
+			case s == nil:
+				relay(ctx, out, h.c.limited(h.c.fetch(at, o, true, nil))(ctx))
+				return
+			}
 			defer h.give(s)
-			h.mu.Lock()
-			rest := append([]stream.Line(nil), s.handed...)
-			ended, end := s.ended, s.end
-			h.mu.Unlock()
-			if len(rest) > 0 && !stream.Send(ctx, out, stream.Chunk{Lines: rest}) {
-				return
-			}
-			if ended {
-				if end != nil {
-					stream.Send(ctx, out, stream.Chunk{Err: end})
-				}
-				return
-			}
-			for {
-				var c stream.Chunk
-				var ok bool
-				select {
-				case c, ok = <-s.src:
-				case <-ctx.Done():
-					return
-				}
-				h.mu.Lock()
-				if !ok || c.Err != nil {
-					s.ended, s.end = true, c.Err
-				}
-				s.handed = append(s.handed, c.Lines...)
-				s.lastLines = h.c.o.Clock.Now()
-				h.mu.Unlock()
-				if !ok {
-					return
-				}
-				c.Lines = append([]stream.Line(nil), c.Lines...)
-				if !stream.Send(ctx, out, c) || c.Err != nil {
-					return
-				}
-			}
+			h.read(ctx, s, out, at, end, toEnd)
 		}()
 		return out
 	}
+}
+
+// read sends the lines of s on out, those it holds first, then those it
+// reads, until ctx ends or the stream does, or, with toEnd, up to end.
+func (h *held) read(ctx context.Context, s *heldStream, out chan<- stream.Chunk, at, end stream.Cursor, toEnd bool) {
+	// cur follows the lines sent, for a blackbox read to stop at end.
+	cur := at
+	upTo := func(lines []stream.Line) ([]stream.Line, bool) {
+		if !toEnd {
+			return lines, false
+		}
+		for i := range lines {
+			cur.Advance(&lines[i])
+			if !before(cur, end) {
+				return lines[:i+1], true
+			}
+		}
+		return lines, false
+	}
+	h.mu.Lock()
+	rest := append([]stream.Line(nil), s.handed...)
+	ended, endErr := s.ended, s.end
+	h.mu.Unlock()
+	rest, reached := upTo(rest)
+	if len(rest) > 0 && !stream.Send(ctx, out, stream.Chunk{Lines: rest}) || reached {
+		return
+	}
+	if ended {
+		if endErr != nil {
+			stream.Send(ctx, out, stream.Chunk{Err: endErr})
+		}
+		return
+	}
+	for {
+		var c stream.Chunk
+		var ok bool
+		select {
+		case c, ok = <-s.src:
+		case <-ctx.Done():
+			return
+		}
+		h.mu.Lock()
+		if !ok || c.Err != nil {
+			s.ended, s.end = true, c.Err
+		}
+		s.handed = append(s.handed, c.Lines...)
+		s.lastLines = h.c.o.Clock.Now()
+		h.mu.Unlock()
+		if !ok {
+			return
+		}
+		lines, reached := upTo(c.Lines)
+		c.Lines = append([]stream.Line(nil), lines...)
+		if reached {
+			c.Err = nil
+		}
+		if !stream.Send(ctx, out, c) || c.Err != nil || reached {
+			return
+		}
+	}
+}
+
+// relay sends what in brings on out, and drains in once ctx ends.
+func relay(ctx context.Context, out chan<- stream.Chunk, in <-chan stream.Chunk) {
+	for c := range in {
+		stream.Send(ctx, out, c)
+	}
+}
+
+// before reports whether a is before b: a line after a may be b's.
+func before(a, b stream.Cursor) bool {
+	return a.Time < b.Time || a.Time == b.Time && a.Count < b.Count
 }
 
 // take returns the held stream, moved to at, for a collection's use, or a

@@ -769,3 +769,36 @@ func TestAHeldStreamForgetsWhatASinkWasHanded(t *testing.T) {
 	assert.Equal(t, []string{"next"}, linetest.Logs(collect(t, src, wait).Lines))
 	assert.Len(t, e.s.LogRequests(), 1, "from the same stream")
 }
+
+func TestBlackboxActivationsReadAHeldStreamToTheTailsEnd(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	src := e.source("p", k8slog.Options{})
+	for i := range 5 {
+		var want []string
+		for j := range 3 {
+			l := fmt.Sprintf("activation %d line %d", i, j)
+			c.PrintAt(at(100*i+j), stream.Stdout, l)
+			want = append(want, l)
+		}
+		a := collect(t, src, blackbox)
+		assert.Equal(t, activation.CurrentEnd, a.End)
+		assert.Equal(t, want, linetest.Logs(a.Lines))
+	}
+	logs := len(e.s.LogRequests()) - tailRequests(e.s)
+	assert.Equal(t, 1, logs, "one stream for every activation")
+	assert.Equal(t, 5, tailRequests(e.s), "one look at the tail an activation")
+
+	a := collect(t, src, blackbox)
+	assert.Empty(t, a.Lines, "nothing new: the tail says so")
+	assert.Equal(t, 6, tailRequests(e.s))
+	assert.Equal(t, 1, len(e.s.LogRequests())-tailRequests(e.s))
+
+	// Lines that share a nanosecond with the end are counted to it.
+	for range 3 {
+		c.PrintAt(at(1000), stream.Stdout, "same time")
+	}
+	assert.Len(t, collect(t, src, blackbox).Lines, 3)
+	c.PrintAt(at(1000), stream.Stdout, "same time, later")
+	assert.Equal(t, []string{"same time, later"}, linetest.Logs(collect(t, src, blackbox).Lines))
+}

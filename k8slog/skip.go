@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -159,6 +160,60 @@ func (c *Container) tail(ctx context.Context, n int64, o activation.ReadOptions)
 	}
 	t.full = len(t.marks) == int(n) || split
 	return t, err
+}
+
+// endTails are the tailLines a look for the log's current end asks for, in
+// turn, until the tail can count the lines that share the last one's time.
+var endTails = []int64{4, 64, 4096}
+
+// currentEnd returns the cursor after the container's last line as it is
+// now, from the log's tail; empty if the log has no line; ok false if the
+// tail cannot tell. Tail requests are retried as reads are, within the
+// collection's idle timeout and deadline; the error that ends the trying is
+// returned.
+func (c *Container) currentEnd(ctx context.Context, o activation.ReadOptions) (end stream.Cursor, empty, ok bool, err error) {
+	var reached atomic.Bool
+	retry := c.retryReaching(&reached)
+	start := c.o.Clock.Now()
+	for _, size := range endTails {
+		var t tail
+		for failures := 1; ; failures++ {
+			t, err = c.tail(ctx, size, o)
+			if err == nil || answered(err) {
+				reached.Store(true)
+			}
+			if err == nil {
+				if failures > 1 && o.Retrying != nil {
+					o.Retrying(nil)
+				}
+				break
+			}
+			if ctx.Err() != nil {
+				return end, false, false, ctx.Err()
+			}
+			wait, final := retry.Next(err, failures)
+			if at := c.o.Clock.Now().Add(wait); final == nil &&
+				(o.Idle > 0 && at.After(start.Add(o.Idle)) || !o.Deadline.IsZero() && at.After(o.Deadline)) {
+				final = retry.GiveUp(err, failures)
+			}
+			if final != nil {
+				return end, false, false, final
+			}
+			if o.Retrying != nil {
+				o.Retrying(err)
+			}
+			if !retry.Sleep(ctx, wait) {
+				return end, false, false, ctx.Err()
+			}
+		}
+		if len(t.marks) == 0 {
+			return end, true, true, nil
+		}
+		if end, ok = t.cursorAfter(len(t.marks) - 1); ok {
+			return end, false, true, nil
+		}
+	}
+	return end, false, false, nil
 }
 
 // maxTail is the longest tail Tail asks for before it reads the log from
