@@ -309,17 +309,19 @@ func TestActlogBinary(t *testing.T) {
 }
 
 // TestWarmActivations runs a warm container's activations through the
-// apiserver, with the follow stream held between collections and with a
-// request per collection, and counts the log requests that reach the
-// kubelet and the bytes the client reads.
+// apiserver, in both modes, with the follow stream held between
+// collections and with a request per collection, and counts the requests
+// that reach the kubelet (log reads and looks at the tail) and the bytes the
+// client reads.
 func TestWarmActivations(t *testing.T) {
 	const activations = 100
 	for _, mode := range []struct {
 		name string
+		wait bool
 		hold time.Duration
-	}{{"held", 0}, {"per-request", -1}} {
+	}{{"wait/held", true, 0}, {"wait/per-request", true, -1}, {"blackbox/held", false, 0}, {"blackbox/per-request", false, -1}} {
 		t.Run(mode.name, func(t *testing.T) {
-			pod := "warm-" + mode.name
+			pod := "warm-" + strings.ReplaceAll(mode.name, "/", "-")
 			c := newPod(t, pod, "action").Container("action")
 			var read atomic.Int64
 			cl, err := k8slog.NewClient(bodycount.Config(config(readerToken), &read))
@@ -337,20 +339,31 @@ func TestWarmActivations(t *testing.T) {
 					want = append(want, l)
 				}
 				c.Sentinels()
-				a := collect(t, src, wait)
+				a := collect(t, src, activation.Options{WaitForSentinel: mode.wait})
 				require.Equal(t, want, linetest.Logs(a.Lines))
 				for _, l := range a.Lines {
 					needed += int64(len(l.AppendText(nil))) + 1
 				}
 			}
-			requests := len(env.kubelet.Requests()) - before
-			t.Logf("%s: %d activations, %.3f log requests an activation, %.0f bytes read an activation, read/needed %.2f",
-				mode.name, activations, float64(requests)/activations, float64(read.Load())/activations, float64(read.Load())/float64(needed))
-			if mode.hold == 0 {
-				assert.LessOrEqual(t, requests, 1, "one stream for every activation")
+			logs, tails := 0, 0
+			for _, r := range env.kubelet.Requests()[before:] {
+				if r.Query["tailLines"] != "" {
+					tails++
+				} else {
+					logs++
+				}
+			}
+			t.Logf("%s: %d activations, %.3f log reads and %.3f looks at the tail an activation, %.0f bytes read an activation, read/needed %.2f",
+				mode.name, activations, float64(logs)/activations, float64(tails)/activations, float64(read.Load())/activations, float64(read.Load())/float64(needed))
+			switch {
+			case mode.hold == 0 && mode.wait:
+				assert.LessOrEqual(t, logs+tails, 1, "one stream for every activation")
 				assert.LessOrEqual(t, float64(read.Load())/float64(needed), 1.1)
-			} else {
-				assert.Equal(t, activations, requests)
+			case mode.hold == 0:
+				assert.LessOrEqual(t, logs, 1, "one stream for every activation")
+				assert.Equal(t, activations, tails, "one look at the tail an activation")
+			default:
+				assert.Equal(t, activations, logs+tails)
 			}
 		})
 	}
