@@ -30,20 +30,23 @@ import (
 // collections or a request per collection (the baseline). It reports the
 // time per activation, the log requests per activation, the bytes read
 // from response bodies over the bytes of the activations' lines, and the
-// time from the second sentinel written to the collection's return.
+// time from the second sentinel written to the collection's return; in
+// blackbox mode, where the action has printed its sentinels before the
+// collection starts, from the start to the return.
 //
 //	go test -run='^$' -bench=K8sWarm -benchtime=1x -count=3 ./bench
 func BenchmarkK8sWarm(b *testing.B) {
 	for _, mode := range []struct {
 		name string
 		hold time.Duration
-	}{{"held", 0}, {"per-request", -1}} {
+		wait bool
+	}{{"held", 0, true}, {"per-request", -1, true}, {"blackbox-held", 0, false}, {"blackbox-per-request", -1, false}} {
 		for _, n := range []int{200, 2000} {
 			b.Run(fmt.Sprintf("%s/%d", mode.name, n), func(b *testing.B) {
 				var perActivation, requests, ratio float64
 				var latencies []time.Duration
 				for b.Loop() {
-					r := warm(b, mode.hold, n)
+					r := warm(b, mode.hold, mode.wait, n)
 					perActivation += r.took.Seconds() * 1000 / float64(n)
 					requests += float64(r.requests) / float64(n)
 					ratio += float64(r.read) / float64(r.needed)
@@ -68,7 +71,7 @@ type warmRun struct {
 	latencies    []time.Duration
 }
 
-func warm(b *testing.B, hold time.Duration, n int) warmRun {
+func warm(b *testing.B, hold time.Duration, wait bool, n int) warmRun {
 	s := k8slogtest.NewServer(k8slogtest.Options{})
 	defer s.Close()
 	c := s.AddPod("bench", "p", "action").Container("action")
@@ -87,16 +90,25 @@ func warm(b *testing.B, hold time.Duration, n int) warmRun {
 			c.Print(stream.Stdout, fmt.Sprintf("%04d %02d %s", i, j, msg))
 		}
 		done := make(chan activation.Activation)
+		if !wait {
+			// Blackbox: the action has printed everything when the
+			// collection starts.
+			c.Print(stream.Stderr, sentinel.Marker)
+			c.Print(stream.Stdout, sentinel.Marker)
+		}
 		go func() {
-			a, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: true})
+			a, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: wait})
 			if err != nil {
 				b.Error(err)
 			}
 			done <- a
 		}()
-		c.Print(stream.Stderr, sentinel.Marker)
 		written := time.Now()
-		c.Print(stream.Stdout, sentinel.Marker)
+		if wait {
+			c.Print(stream.Stderr, sentinel.Marker)
+			written = time.Now()
+			c.Print(stream.Stdout, sentinel.Marker)
+		}
 		a := <-done
 		r.latencies = append(r.latencies, time.Since(written))
 		if a.End != activation.Sentinels || len(a.Lines) != 10 {
