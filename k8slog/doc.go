@@ -19,7 +19,9 @@
 // the log. The stream is released after Hold with no collection, on Close,
 // when the log ends, and when it is retrying or was silent for a
 // collection's idle timeout; a collection from a cursor elsewhere opens a
-// new one. Containers that share a client share a StreamLimit
+// new one. In blackbox mode, from the second collection on, one look at the
+// log's tail (tailLines) says where its current end is, and the held stream
+// is read to there. Containers that share a client share a StreamLimit
 // (Options.Streams) to bound the streams open at once. Transient failures (5xx, 429 with or without
 // Retry-After, connection resets, HTTP/2 stream errors, a follow stream that
 // ends while the container still runs) are retried from the cursor on the

@@ -25,6 +25,10 @@ type held struct {
 
 	mu sync.Mutex
 	s  *heldStream
+	// warm says that a blackbox collection was made: the first reads
+	// with a request of its own, as a held stream pays only from the
+	// second on.
+	warm bool
 }
 
 type heldStream struct {
@@ -63,13 +67,18 @@ type heldStream struct {
 //
 // With toEnd (blackbox mode), the lines end at the log's current end: one
 // look at the log's tail says where it is, and the held stream is read to
-// there. A log whose tail cannot tell is read with a request of its own.
+// there. The Container's first blackbox collection, and one from a log
+// whose tail cannot tell, read with a request of their own.
 func (h *held) lines(at stream.Cursor, o activation.ReadOptions, toEnd bool) stream.Source {
 	return func(ctx context.Context) <-chan stream.Chunk {
 		out := make(chan stream.Chunk, 1)
 		go func() {
 			defer close(out)
 			var end stream.Cursor
+			if toEnd && !h.warmed() {
+				relay(ctx, out, h.c.fetch(at, o, false, nil)(ctx))
+				return
+			}
 			if toEnd {
 				var ok, empty bool
 				var err error
@@ -171,6 +180,16 @@ func relay(ctx context.Context, out chan<- stream.Chunk, in <-chan stream.Chunk)
 	for c := range in {
 		stream.Send(ctx, out, c)
 	}
+}
+
+// warmed reports whether a blackbox collection was made before, and
+// records that one is.
+func (h *held) warmed() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	warm := h.warm || h.s != nil
+	h.warm = true
+	return warm
 }
 
 // before reports whether a is before b: a line after a may be b's.

@@ -34,9 +34,8 @@ func ExamplePod_Inject() {
 	defer s.Close()
 	p := s.AddPod("default", "flaky", "action")
 	p.Container("action").PrintAt(time.Date(2026, 11, 22, 5, 0, 0, 0, time.UTC), stream.Stdout, "made it")
-	// A blackbox collection looks at the log's tail for its current end:
-	// the first look meets a 503, the second is cut after no line, the
-	// third is served; then the lines are read, a fourth request.
+	// The first request meets a 503, the second is cut after no line, the
+	// third is served.
 	p.Inject(k8slogtest.Status(503), k8slogtest.CutAfter(0))
 
 	client := kubernetes.NewForConfigOrDie(s.Config()).CoreV1()
@@ -44,5 +43,5 @@ func ExamplePod_Inject() {
 	defer src.Close()
 	a, err := src.Collect(context.Background(), activation.Options{})
 	fmt.Println(a.Text(), err, len(s.LogRequests()))
-	// Output: [2026-11-22T05:00:00.000000000Z stdout: made it] <nil> 4
+	// Output: [2026-11-22T05:00:00.000000000Z stdout: made it] <nil> 3
 }
