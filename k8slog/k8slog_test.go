@@ -802,3 +802,24 @@ func TestBlackboxActivationsReadAHeldStreamToTheTailsEnd(t *testing.T) {
 	c.PrintAt(at(1000), stream.Stdout, "same time, later")
 	assert.Equal(t, []string{"same time, later"}, linetest.Logs(collect(t, src, blackbox).Lines))
 }
+
+func TestAHeldStreamFollowsTheKubeletsRotation(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	src := e.source("p", k8slog.Options{})
+	c.PrintAt(at(0), stream.Stdout, "before")
+	sentinelsAt(c, at(1))
+	assert.Equal(t, []string{"before"}, linetest.Logs(collect(t, src, wait).Lines))
+
+	// Between activations, and in the middle of one.
+	c.Rotate()
+	c.PrintAt(at(2), stream.Stdout, "after")
+	sentinelsAt(c, at(3))
+	assert.Equal(t, []string{"after"}, linetest.Logs(collect(t, src, wait).Lines))
+	c.PrintAt(at(4), stream.Stdout, "first half")
+	c.Rotate()
+	c.PrintAt(at(5), stream.Stdout, "second half")
+	sentinelsAt(c, at(6))
+	assert.Equal(t, []string{"first half", "second half"}, linetest.Logs(collect(t, src, wait).Lines))
+	assert.Len(t, e.s.LogRequests(), 1, "the same stream throughout")
+}

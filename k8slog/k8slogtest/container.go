@@ -57,6 +57,20 @@ func (c *Container) startInstance() {
 	c.file = f
 }
 
+// Rotate rotates the current instance's log file as the kubelet does: the
+// file is renamed with a timestamp suffix, and a new one takes its name.
+// A follow stream reads the rest of the old file, then the new one.
+func (c *Container) Rotate() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	path := c.pod.s.logPath(c.pod.namespace, c.pod.name, c.name, c.instance)
+	if err := os.Rename(path, path+"."+time.Now().UTC().Format("20060102-150405.000000000")); err != nil {
+		panic(fmt.Sprintf("k8slogtest: %v", err))
+	}
+	_ = c.file.Close()
+	c.startInstance()
+}
+
 // LogPath returns the CRI log file of the current instance.
 func (c *Container) LogPath() string {
 	c.mu.Lock()
