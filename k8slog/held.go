@@ -290,8 +290,9 @@ func (h *held) give(s *heldStream) {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			if h.s == s && !s.busy {
-				h.wake(s)
-				h.release(s, "idle", nil)
+				if h.wake(s); h.s == s {
+					h.release(s, "idle", nil)
+				}
 			}
 		})
 		if limit := h.c.o.Streams; limit != nil {
@@ -307,10 +308,20 @@ func (h *held) give(s *heldStream) {
 				for range s.src {
 				}
 			}
-			s.idle = e
-			h.mu.Unlock()
-			limit.idled(e)
-			return
+			if turn := limit.idled(e); turn != nil {
+				// A collection waits for a slot: this one passes to it
+				// once the stream has closed.
+				s.slot = false
+				h.release(s, "its slot went to a waiting container", logger)
+				src := s.src
+				go func() {
+					for range src {
+					}
+					close(turn)
+				}()
+			} else {
+				s.idle = e
+			}
 		}
 	}
 	h.mu.Unlock()

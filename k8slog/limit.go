@@ -92,20 +92,19 @@ func (l *StreamLimit) pass() {
 	l.open--
 }
 
-// idled registers a held stream that no collection reads; a collection
-// waiting for a slot takes its slot at once.
-func (l *StreamLimit) idled(e *idleStream) {
+// idled registers a held stream that no collection reads. If a collection
+// waits for a slot, the stream is not registered: idled returns that
+// collection's turn, for the caller to close once the stream has closed.
+func (l *StreamLimit) idled(e *idleStream) (turn chan struct{}) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if len(l.waiting) == 0 {
 		l.idle = append(l.idle, e)
-		l.mu.Unlock()
-		return
+		return nil
 	}
-	turn := l.waiting[0]
+	turn = l.waiting[0]
 	l.waiting = l.waiting[1:]
-	l.mu.Unlock()
-	e.close()
-	close(turn)
+	return turn
 }
 
 // busy takes a held stream off the idle list, for a collection to read; it
