@@ -70,7 +70,10 @@ func (c *Container) skipToEnd(ctx context.Context, at stream.Cursor, o activatio
 		if len(t.marks) == 0 {
 			return activation.Skipped{At: at}, nil
 		}
-		if end, ok := t.cursorAfter(len(t.marks) - 1); ok {
+		// A tail whose end is before at was cut short on its way (a
+		// response ended early looks like a short log): it is asked for
+		// again, longer.
+		if end, ok := t.cursorAfter(len(t.marks) - 1); ok && !before(end, at) {
 			return activation.Skipped{At: end}, nil
 		}
 	}

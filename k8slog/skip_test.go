@@ -372,3 +372,28 @@ func TestACollectionSinceATimeStartsThereToTheNanosecond(t *testing.T) {
 	reqs := e.s.LogRequests()
 	assert.Equal(t, at(7).Truncate(time.Second).Format(time.RFC3339), reqs[len(reqs)-1].Query["sinceTime"], "from the time's second")
 }
+
+func TestATailCutShortDoesNotMoveASkipBack(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	p := e.s.AddPod("default", "p", "action")
+	c := p.Container("action")
+	line := func(i int) string { return fmt.Sprintf("line %03d %s", i, strings.Repeat("x", 100)) }
+	for i := range 80 {
+		c.PrintAt(at(i), stream.Stdout, line(i))
+	}
+	src := e.source("p", k8slog.Options{})
+	require.Len(t, collect(t, src, blackbox).Lines, 80)
+	for i := 80; i < 100; i++ {
+		c.PrintAt(at(i), stream.Stdout, line(i))
+	}
+	// The next collection's look at the tail, its stream, then the skip's
+	// first look at the tail, which ends after one line: a response cut
+	// cleanly looks like a short log, here one whose last line is long
+	// before the cursor.
+	p.Inject(k8slogtest.Fault{}, k8slogtest.Fault{}, k8slogtest.EndAfter(1))
+	a := collect(t, src, activation.Options{Limit: 2000})
+	require.Equal(t, activation.Truncated, a.End)
+	assert.Equal(t, line(80), a.Lines[0].Log)
+	c.PrintAt(at(200), stream.Stdout, "next")
+	assert.Equal(t, []string{"next"}, linetest.Logs(collect(t, src, blackbox).Lines), "the skip reached the end, not back")
+}

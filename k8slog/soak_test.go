@@ -160,6 +160,7 @@ func soak(t *testing.T, hold time.Duration) {
 			assert.LessOrEqual(t, st.skips, st.truncated*30, "%s: a skip passes no more than the rest of its activation", name)
 		}()
 	}
+	closeAll()
 	t.Logf("%d activations, %d faults injected, ends %v, in %v (%.0f activations/s)", pods*activations, faults, ends, took, float64(pods*activations)/took.Seconds())
 	t.Logf("heap in use after half the activations %.1f MiB, after all %.1f MiB; goroutines %d, then %d",
 		float64(heapMid)/(1<<20), float64(heapEnd)/(1<<20), goroutinesMid, goroutinesEnd)
