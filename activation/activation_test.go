@@ -217,10 +217,15 @@ type pastSkipper struct {
 	end    stream.Cursor
 	passed int
 	wait   bool
+	// skipping, if not nil, is told when Skip is called.
+	skipping chan struct{}
 }
 
 func (p *pastSkipper) Skip(ctx context.Context, at stream.Cursor, n int, o activation.ReadOptions) (activation.Skipped, error) {
 	p.n, p.idle = n, o.Idle
+	if p.skipping != nil {
+		p.skipping <- struct{}{}
+	}
 	if p.wait {
 		<-ctx.Done()
 		return activation.Skipped{At: p.end, Sentinels: p.passed}, ctx.Err()
@@ -292,9 +297,18 @@ func TestTruncatedActivationIsSkippedByTheLog(t *testing.T) {
 		m := clock.NewMock()
 		o := activation.Options{Limit: stream.Line{Log: "kept"}.Weight(), WaitForSentinel: true, IdleTimeout: 3 * time.Second, Timeout: time.Minute, Clock: m}
 		skipped := stream.Cursor{Time: epoch + 9, Count: 1, Offset: 999}
-		log := &pastSkipper{dockerLog: d, end: skipped, passed: c.passed, wait: c.wait}
+		log := &pastSkipper{dockerLog: d, end: skipped, passed: c.passed, wait: c.wait, skipping: make(chan struct{}, 1)}
 		var at stream.Cursor
-		a, took := clocktest.Go(m, time.Second, time.Hour, func() activation.Activation { return collect(t, log, &at, o) })
+		var a activation.Activation
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			a = collect(t, log, &at, o)
+		}()
+		// The clock moves once the skip has begun: the lines before it
+		// come whatever the machine's load.
+		<-log.skipping
+		took := clocktest.Drive(m, time.Second, time.Hour, done)
 		assert.Equal(t, activation.Truncated, a.End, name)
 		assert.Equal(t, []string{"kept", activation.TruncationNotice(o.Limit)}, linetest.Logs(a.Lines), name)
 		assert.Equal(t, 1, log.n, "%s: one sentinel was read before the truncation", name)
