@@ -133,9 +133,11 @@ func bareUntilSentinels(ctx context.Context, client corev1client.CoreV1Interface
 }
 
 // BenchmarkK8sEndLatency measures, over many activations on one follow
-// stream each, the time from the second sentinel being written to the
-// collection returning, and reports its percentiles; beside it, the same
-// for client-go alone reading the follow stream until the sentinels.
+// stream each (Options.Hold -1: a request per collection;
+// BenchmarkK8sWarm measures held streams), the time from the second
+// sentinel being written to the collection returning, and reports its
+// percentiles; beside it, the same for client-go alone reading the follow
+// stream until the sentinels.
 func BenchmarkK8sEndLatency(b *testing.B) {
 	for _, mode := range []string{"actlog", "bare-client-go"} {
 		b.Run(mode, func(b *testing.B) {
@@ -143,7 +145,7 @@ func BenchmarkK8sEndLatency(b *testing.B) {
 			b.Cleanup(s.Close)
 			c := s.AddPod("bench", "p", "action").Container("action")
 			client, _ := k8slog.NewClient(s.Config())
-			src := k8slog.New(client, "bench", "p", k8slog.Options{})
+			src := k8slog.New(client, "bench", "p", k8slog.Options{Hold: -1})
 			b.Cleanup(func() { src.Close() })
 			collect := func() error {
 				_, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: true})
@@ -215,24 +217,30 @@ func BenchmarkK8sBlackbox10Lines(b *testing.B) {
 }
 
 // BenchmarkK8sThousandPods collects one activation from each of 1,000 pods
-// at once through one client, and reports the peak heap and the goroutines
-// left over; beside it, client-go alone following each pod's log until its
-// sentinels.
+// at once through one client, a wave an iteration, and reports the peak heap
+// and the goroutines left over; the streams held between waves, or a
+// request per collection, and beside them client-go alone following each
+// pod's log until its sentinels.
 func BenchmarkK8sThousandPods(b *testing.B) {
 	const pods = 1000
-	for _, mode := range []string{"actlog", "bare-client-go"} {
+	for _, mode := range []string{"actlog", "actlog-per-request", "bare-client-go"} {
 		b.Run(mode, func(b *testing.B) {
 			s := k8slogtest.NewServer(k8slogtest.Options{})
 			b.Cleanup(s.Close)
 			client, _ := k8slog.NewClient(s.Config())
+			hold := time.Duration(0)
+			if mode == "actlog-per-request" {
+				hold = -1
+			}
 			containers := make([]*k8slogtest.Container, pods)
 			collect := make([]func() error, pods)
+			srcs := make([]*k8slog.Container, pods)
 			waves := 0
 			for i := range containers {
 				name := fmt.Sprintf("p%04d", i)
 				containers[i] = s.AddPod("bench", name, "action").Container("action")
-				src := k8slog.New(client, "bench", name, k8slog.Options{})
-				b.Cleanup(func() { src.Close() })
+				src := k8slog.New(client, "bench", name, k8slog.Options{Hold: hold})
+				srcs[i] = src
 				collect[i] = func() error {
 					a, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: true})
 					if err == nil && len(a.Lines) != 1 {
@@ -273,10 +281,14 @@ func BenchmarkK8sThousandPods(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			// The streams held for a next wave are released.
+			for _, src := range srcs {
+				src.Close()
+			}
 			s.WaitIdle(10 * time.Second)
 			b.ReportMetric(float64(peak)/(1<<20), "heap-MiB")
 			b.ReportMetric(peakRSS()/(1<<20), "peak-RSS-MiB")
-			b.ReportMetric(float64(runtime.NumGoroutine()-before), "goroutines-left")
+			b.ReportMetric(float64(goroutinesLeft(before)), "goroutines-left")
 		})
 	}
 }

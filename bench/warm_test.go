@@ -231,12 +231,18 @@ func BenchmarkK8sWarmThousand(b *testing.B) {
 				b.ReportMetric(float64(requests)/float64(containers*activations), "requests/activation")
 				b.ReportMetric(float64(most), "most-streams")
 				b.ReportMetric(peakRSS()/(1<<20), "peak-RSS-MiB")
-				deadline := time.Now().Add(10 * time.Second)
-				for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-					time.Sleep(10 * time.Millisecond)
-				}
-				b.ReportMetric(float64(runtime.NumGoroutine()-before), "goroutines-left")
+				b.ReportMetric(float64(goroutinesLeft(before)), "goroutines-left")
 			}
 		})
 	}
+}
+
+// goroutinesLeft returns how many goroutines more than before are running
+// once those still winding down have ended, waiting up to 10 s for them.
+func goroutinesLeft(before int) int {
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return runtime.NumGoroutine() - before
 }

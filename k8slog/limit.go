@@ -13,6 +13,12 @@ import (
 // it; if every stream is being read, it waits, in turn with the others
 // that wait, until one closes or its context ends. It never fails for the
 // limit.
+//
+// A follow stream that waits for lines costs its node's kubelet an inotify
+// instance, and a node allows a user 128 of them unless
+// fs.inotify.max_user_instances is raised (Kubernetes nodes commonly raise
+// it): beyond that, the kubelet's streams fail and are retried. Choose the
+// limit with the streams a node can hold in mind.
 type StreamLimit struct {
 	max int
 
