@@ -1,6 +1,7 @@
 // Command invoker is an invoker-like collector: many action pods, one
 // Kubernetes client, one k8slog.Container per container kept across
-// activations, collections running concurrently, counted in Prometheus
+// activations and holding its log stream between them, at most 16 streams
+// open at once, collections running concurrently, counted in Prometheus
 // metrics. It runs against the in-process k8slogtest server, so it needs no
 // cluster. With -listen ADDR it goes on serving the metrics at /metrics
 // until interrupted.
@@ -78,12 +79,15 @@ func run(w io.Writer, pods, activations int, metrics *activation.Metrics) error 
 
 	// One k8slog.Container per container, kept for the container's life: its cursor
 	// is where the next activation begins.
+	// The sources share one client, and one bound on the follow streams
+	// they hold open at once.
+	streams := k8slog.NewStreamLimit(16)
 	sources := map[string]*k8slog.Container{}
 	containers := map[string]*k8slogtest.Container{}
 	for i := 0; i < pods; i++ {
 		name := fmt.Sprintf("wskinvoker-00-%d-nodejs", i)
 		containers[name] = server.AddPod("openwhisk", name, "user-action").Container("user-action")
-		sources[name] = k8slog.New(client, "openwhisk", name, k8slog.Options{Container: "user-action"})
+		sources[name] = k8slog.New(client, "openwhisk", name, k8slog.Options{Container: "user-action", Streams: streams})
 	}
 	// Each source holds its follow stream between activations, until
 	// Close.
