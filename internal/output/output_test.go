@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -132,4 +133,49 @@ func ExampleNew() {
 	// Output:
 	// ["1970-01-01T00:00:01.000000000Z stdout: a","1970-01-01T00:00:02.000000000Z stderr: say \"b\""]
 	// []
+}
+
+func FuzzJSONArrays(f *testing.F) {
+	f.Add("hello", `say "b"`, int64(1e9), true)
+	f.Add("", "bad \xff utf-8\u2028", int64(0), false)
+	f.Fuzz(func(t *testing.T, first, second string, ns int64, end bool) {
+		lines := []stream.Line{{Time: ns, Log: first}, {Time: ns + 1, Stream: stream.Stderr, Log: second}}
+		var w writes
+		out := output.New(&w, true)
+		out.Begin()
+		if err := out.Lines(lines[:1]); err != nil {
+			t.Fatal(err)
+		}
+		if end {
+			out.End(lines[1:])
+		} else {
+			if err := out.Lines(lines[1:]); err != nil {
+				t.Fatal(err)
+			}
+			out.Interrupted()
+		}
+		var got []string
+		if err := json.Unmarshal(bytes.TrimSuffix(w.Bytes(), []byte("\n")), &got); err != nil {
+			t.Fatalf("%q: %v", w.String(), err)
+		}
+		var want []string
+		for _, l := range lines {
+			want = append(want, validUTF8(l.String()))
+		}
+		if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	})
+}
+
+// validUTF8 returns s with each byte of invalid UTF-8 replaced by U+FFFD, as
+// the writer writes it and encoding/json reads it back.
+func validUTF8(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		b.WriteRune(r)
+		i += size
+	}
+	return b.String()
 }
