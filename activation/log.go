@@ -62,6 +62,14 @@ type ReadOptions struct {
 	Retrying func(err error)
 }
 
+// Outlasts reports whether a wait that would end at at outlasts the
+// collection: it comes more than o.Idle after lastLine, the last time lines
+// came, or after o.Deadline. A source that would have to wait that long
+// ends sooner.
+func (o ReadOptions) Outlasts(at, lastLine time.Time) bool {
+	return o.Idle > 0 && at.After(lastLine.Add(o.Idle)) || !o.Deadline.IsZero() && at.After(o.Deadline)
+}
+
 // Skipped is where a skip stopped.
 type Skipped struct {
 	// At is the cursor after the last line skipped.

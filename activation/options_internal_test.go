@@ -21,3 +21,13 @@ func TestDefaultTimeoutsFollowTheLimit(t *testing.T) {
 		assert.GreaterOrEqual(t, o.timeout(), time.Duration(1<<62), "it saturates")
 	}
 }
+
+func TestOutlastsIsTheIdleTimeoutOrTheDeadline(t *testing.T) {
+	last := time.Date(2026, 11, 22, 5, 0, 0, 0, time.UTC)
+	o := ReadOptions{Idle: 2 * time.Second, Deadline: last.Add(10 * time.Second)}
+	for at, want := range map[time.Duration]bool{time.Second: false, 2 * time.Second: false, 3 * time.Second: true} {
+		assert.Equal(t, want, o.Outlasts(last.Add(at), last), "a wait to the last line + %v", at)
+	}
+	assert.True(t, o.Outlasts(last.Add(11*time.Second), last.Add(10*time.Second)), "past the deadline, whatever the last line")
+	assert.False(t, ReadOptions{}.Outlasts(last.Add(time.Hour), last), "no bounds, nothing outlasts")
+}

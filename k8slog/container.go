@@ -163,10 +163,7 @@ func (c *Container) limited(src stream.Source) stream.Source {
 		go func() {
 			defer close(out)
 			defer limit.release()
-			for c := range src(ctx) {
-				// Once ctx ends, the rest is drained unsent.
-				stream.Send(ctx, out, c)
-			}
+			relay(ctx, out, src(ctx))
 		}()
 		return out
 	}

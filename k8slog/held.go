@@ -245,8 +245,7 @@ func (h *held) take(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 	s.src = h.c.fetch(at, h.hooks(s, o), true, func(at time.Time) bool {
 		h.mu.Lock()
 		defer h.mu.Unlock()
-		ro := s.ro
-		return ro.Idle > 0 && at.After(s.lastLines.Add(ro.Idle)) || !ro.Deadline.IsZero() && at.After(ro.Deadline)
+		return s.ro.Outlasts(at, s.lastLines)
 	})(sctx)
 	h.s = s
 	return s, nil

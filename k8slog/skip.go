@@ -195,8 +195,7 @@ func (c *Container) currentEnd(ctx context.Context, o activation.ReadOptions) (e
 				return end, false, false, ctx.Err()
 			}
 			wait, final := retry.Next(err, failures)
-			if at := c.o.Clock.Now().Add(wait); final == nil &&
-				(o.Idle > 0 && at.After(start.Add(o.Idle)) || !o.Deadline.IsZero() && at.After(o.Deadline)) {
+			if final == nil && o.Outlasts(c.o.Clock.Now().Add(wait), start) {
 				final = retry.GiveUp(err, failures)
 			}
 			if final != nil {
