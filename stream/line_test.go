@@ -14,19 +14,23 @@ import (
 	"github.com/actlog/actlog/timestamp"
 )
 
-// stdJSON is the reference: encoding/json with SetEscapeHTML(false), without
-// the trailing newline.
-func stdJSON(t testing.TB, l stream.Line) []byte {
+// encodingJSON is the reference encoder: encoding/json with
+// SetEscapeHTML(false), without the trailing newline.
+func encodingJSON(t testing.TB, v any) []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	err := enc.Encode(struct {
+	require.NoError(t, enc.Encode(v))
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+// stdJSON is the reference JSON form of a line.
+func stdJSON(t testing.TB, l stream.Line) []byte {
+	return encodingJSON(t, struct {
 		Time   string `json:"time"`
 		Stream string `json:"stream"`
 		Log    string `json:"log"`
 	}{timestamp.Format(l.Time), l.Stream.String(), l.Log})
-	require.NoError(t, err)
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
 var logSamples = map[string]string{
@@ -88,7 +92,9 @@ func TestLineFormsDoNotAllocate(t *testing.T) {
 	assert.Zero(t, allocs)
 }
 
-func FuzzJSON(f *testing.F) {
+// fuzzLines fuzzes check with lines of any log, time and stream, seeded
+// with the samples.
+func fuzzLines(f *testing.F, check func(t *testing.T, l stream.Line)) {
 	for _, s := range logSamples {
 		f.Add(s, int64(1517875775382671930), true)
 	}
@@ -97,32 +103,27 @@ func FuzzJSON(f *testing.F) {
 		if stderr {
 			l.Stream = stream.Stderr
 		}
+		check(t, l)
+	})
+}
+
+func FuzzJSON(f *testing.F) {
+	fuzzLines(f, func(t *testing.T, l stream.Line) {
 		want := stdJSON(t, l)
-		got := l.AppendJSON(nil)
-		if !bytes.Equal(want, got) {
-			t.Fatalf("AppendJSON(%q) = %s, encoding/json writes %s", log, got, want)
+		if got := l.AppendJSON(nil); !bytes.Equal(want, got) {
+			t.Fatalf("AppendJSON(%q) = %s, encoding/json writes %s", l.Log, got, want)
 		}
 		if l.Weight() != int64(len(want)+1) {
-			t.Fatalf("Weight(%q) = %d, want %d", log, l.Weight(), len(want)+1)
+			t.Fatalf("Weight(%q) = %d, want %d", l.Log, l.Weight(), len(want)+1)
 		}
 	})
 }
 
 func FuzzTextJSON(f *testing.F) {
-	for _, s := range logSamples {
-		f.Add(s, int64(1517875775382671930), true)
-	}
-	f.Fuzz(func(t *testing.T, log string, ns int64, stderr bool) {
-		l := stream.Line{Time: ns, Log: log}
-		if stderr {
-			l.Stream = stream.Stderr
-		}
-		var want bytes.Buffer
-		enc := json.NewEncoder(&want)
-		enc.SetEscapeHTML(false)
-		require.NoError(t, enc.Encode(l.String()))
-		if got := l.AppendTextJSON(nil); !bytes.Equal(bytes.TrimSuffix(want.Bytes(), []byte("\n")), got) {
-			t.Fatalf("AppendTextJSON(%q) = %s, encoding/json writes %s", log, got, want.Bytes())
+	fuzzLines(f, func(t *testing.T, l stream.Line) {
+		want := encodingJSON(t, l.String())
+		if got := l.AppendTextJSON(nil); !bytes.Equal(want, got) {
+			t.Fatalf("AppendTextJSON(%q) = %s, encoding/json writes %s", l.Log, got, want)
 		}
 	})
 }
