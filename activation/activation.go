@@ -113,6 +113,9 @@ type Options struct {
 	// level Info, and the log's records of what it did (requests, retries,
 	// skips, rotations), at level Debug. Nil is silent, and costs nothing.
 	Logger *slog.Logger
+	// Sentinel tells the end-of-activation markers; nil means sentinel.Is.
+	// The collection, its skip and a look at the tail all use it.
+	Sentinel func(*stream.Line) bool
 	// Sink, when set, is handed the user's lines as they are collected, in
 	// order, in batches it may keep; the collection then holds none of
 	// them, whatever their weight, and Activation.Lines holds only the
@@ -230,7 +233,7 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 	var retrying error
 	retries := 0
 	ro := ReadOptions{Follow: o.WaitForSentinel, MaxRecord: o.maxRecord(), Idle: o.idleTimeout(), Deadline: deadline, Clock: clk,
-		Logger: o.Logger, Metrics: o.Metrics,
+		Logger: o.Logger, Metrics: o.Metrics, Sentinel: o.Sentinel,
 		Retrying: func(err error) {
 			if retrying = err; err != nil {
 				retries++
@@ -240,7 +243,7 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 	// Only after an activation cut short after one sentinel may the other
 	// one lead this one.
 	var completed time.Time
-	complete := sentinel.Complete(sentinel.Options{Require: o.WaitForSentinel, SkipLeading: at.Sentinel,
+	complete := sentinel.Complete(sentinel.Options{Require: o.WaitForSentinel, SkipLeading: at.Sentinel, Match: o.Sentinel,
 		Completed: func() { completed = clk.Now() }})
 	meter := limits.Weighted(limit, limits.Options{Quiet: o.Limit < 0})
 	var held lineBatches
@@ -249,6 +252,17 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 		hand = func(ls []stream.Line) error {
 			held.n += len(ls)
 			return o.Sink(ls)
+		}
+	}
+	consumer, _ := log.(Consumer)
+	if consumer != nil {
+		handTo := hand
+		hand = func(ls []stream.Line) error {
+			if err := handTo(ls); err != nil {
+				return err
+			}
+			consumer.Consumed(cursor)
+			return nil
 		}
 	}
 	src := stream.Via(log.Lines(*at, ro), stages.Timeouts(clk, ro.Idle, deadline.Sub(start)))
@@ -272,6 +286,9 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 		}
 		cursor.Sentinel = found == 1
 		*at = cursor
+		if consumer != nil {
+			consumer.Consumed(cursor)
+		}
 		return a, err
 	}
 	if errors.Is(err, limits.ErrTruncated) || o.Limit < 0 && err == nil && found < 2 {
@@ -306,6 +323,9 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 	}
 	cursor.Sentinel = found == 1
 	*at = cursor
+	if consumer != nil {
+		consumer.Consumed(cursor)
+	}
 	if o.Logger != nil {
 		a.log(ctx, o.Logger, cursor)
 	}

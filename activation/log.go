@@ -32,6 +32,17 @@ type Log interface {
 	Skip(ctx context.Context, at stream.Cursor, n int, o ReadOptions) (Skipped, error)
 }
 
+// A Consumer is a Log that keeps lines it has read ahead for the next
+// collection, as a held stream or a pipe does. A collection tells it where
+// its cursor is after each batch it hands over and once at its end: the
+// lines before that cursor were consumed, and the Log forgets them, so
+// that once a collection has returned its Log holds none of its lines,
+// whether they went to a sink or into the Activation. A cursor the Log does
+// not find among the lines it keeps (another reader's) changes nothing.
+type Consumer interface {
+	Consumed(at stream.Cursor)
+}
+
 // ReadOptions say how one collection reads a Log.
 type ReadOptions struct {
 	// Follow waits at the log's current end for more lines.
@@ -56,6 +67,9 @@ type ReadOptions struct {
 	// Metrics, when set, are told what the source did: requests, retries,
 	// bytes read and skipped, streams.
 	Metrics *Metrics
+	// Sentinel tells the end-of-activation markers a skip passes and a
+	// look at the tail leaves out; nil means sentinel.Is.
+	Sentinel func(*stream.Line) bool
 	// Retrying, when set, is told each transient error a source meets and
 	// will try again after, and nil once lines come again, so that a
 	// collection a timeout ends can name the error behind the wait.
@@ -68,6 +82,15 @@ type ReadOptions struct {
 // ends sooner.
 func (o ReadOptions) Outlasts(at, lastLine time.Time) bool {
 	return o.Idle > 0 && at.After(lastLine.Add(o.Idle)) || !o.Deadline.IsZero() && at.After(o.Deadline)
+}
+
+// IsSentinel reports whether l is an end-of-activation marker, by
+// o.Sentinel, or sentinel.Is without one.
+func (o ReadOptions) IsSentinel(l *stream.Line) bool {
+	if o.Sentinel != nil {
+		return o.Sentinel(l)
+	}
+	return sentinel.Is(l)
 }
 
 // Skipped is where a skip stopped.
@@ -108,7 +131,7 @@ func ReadPast(ctx context.Context, lines func(stream.Cursor, ReadOptions) stream
 					continue
 				}
 			}
-			if !sentinel.Is(&ls[i]) {
+			if !o.IsSentinel(&ls[i]) {
 				if skipped != nil {
 					weight += ls[i].Weight()
 				}

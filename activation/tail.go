@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/actlog/actlog/sentinel"
 	"github.com/actlog/actlog/stream"
 )
 
@@ -40,7 +39,7 @@ func TailByReading(ctx context.Context, lines func(stream.Cursor, ReadOptions) s
 	users := 0
 	err := stream.Each(ctx, lines(at, o), func(ls []stream.Line) error {
 		for i := range ls {
-			if n > 0 && !sentinel.Is(&ls[i]) {
+			if n > 0 && !o.IsSentinel(&ls[i]) {
 				before[users%n] = at
 				users++
 			}

@@ -106,19 +106,13 @@ func (c *Container) hold() time.Duration {
 
 // Collect collects the next activation and moves the cursor past it. It
 // returns an *Error when the log cannot be read at all.
-//
-// With o.Sink, the lines it is handed are consumed: the held stream forgets
-// them at once, so that a collection into a sink holds no more of the log
-// than the lines on their way to it.
 func (c *Container) Collect(ctx context.Context, o activation.Options) (activation.Activation, error) {
-	if sink := o.Sink; sink != nil {
-		o.Sink = func(lines []stream.Line) error {
-			c.held.consumed(&lines[len(lines)-1])
-			return sink(lines)
-		}
-	}
 	return c.collector.Collect(ctx, o)
 }
+
+// Consumed forgets the lines of the held stream before at, which a
+// collection consumed. It implements activation.Consumer.
+func (c *Container) Consumed(at stream.Cursor) { c.held.consumed(at) }
 
 // Cursor returns where the next activation begins.
 func (c *Container) Cursor() stream.Cursor { return c.collector.Cursor() }
@@ -187,22 +181,17 @@ func (c *Container) retryReaching(reached *atomic.Bool) stages.Retry {
 	return retry
 }
 
-// fetch returns the container's lines after at, read by requests of their
-// own; outlasts, if not nil, bounds the waits to try again instead of
-// o.Idle and o.Deadline.
-func (c *Container) fetch(at stream.Cursor, o activation.ReadOptions, follow bool, outlasts func(time.Time) bool) stream.Source {
-	var reached atomic.Bool
-	// exited says that the container was seen terminated: one more read
-	// takes what it wrote after the last one, and its end is the log's.
-	exited := false
-	retry := c.retryReaching(&reached)
-	m := o.Metrics
-	if m == nil {
-		m = &activation.Metrics{}
+// bounds returns the bounds of one operation of a collection read with o:
+// its waits to try again end within o.Idle and o.Deadline, or by outlasts
+// when it is not nil; each retry is told to o.Retrying and counted in
+// o.Metrics.Retried.
+func (c *Container) bounds(o activation.ReadOptions, outlasts func(at, progress time.Time) bool) stages.Bounds {
+	b := stages.Bounds{Outlasts: outlasts, Retrying: o.Retrying, Logger: o.Logger}
+	if b.Outlasts == nil {
+		b.Outlasts = o.Outlasts
 	}
-	retrying := o.Retrying
-	if m.Retried != nil {
-		retrying = func(err error) {
+	if m := o.Metrics; m != nil && m.Retried != nil {
+		b.Retrying = func(err error) {
 			if o.Retrying != nil {
 				o.Retrying(err)
 			}
@@ -210,6 +199,21 @@ func (c *Container) fetch(at stream.Cursor, o activation.ReadOptions, follow boo
 				m.Retried(reason(err))
 			}
 		}
+	}
+	return b
+}
+
+// fetch returns the container's lines after at, read by requests of their
+// own; outlasts, if not nil, bounds the waits to try again instead of
+// o.Idle and o.Deadline.
+func (c *Container) fetch(at stream.Cursor, o activation.ReadOptions, follow bool, outlasts func(at, progress time.Time) bool) stream.Source {
+	var reached atomic.Bool
+	// exited says that the container was seen terminated: one more read
+	// takes what it wrote after the last one, and its end is the log's.
+	exited := false
+	m := o.Metrics
+	if m == nil {
+		m = &activation.Metrics{}
 	}
 	return stages.Fetch(stages.FetchOptions{
 		Open: func(ctx context.Context, at stream.Cursor) (io.ReadCloser, error) {
@@ -231,12 +235,8 @@ func (c *Container) fetch(at stream.Cursor, o activation.ReadOptions, follow boo
 		From:      at,
 		Replays:   true,
 		AtEnd:     func(ctx context.Context, err error) error { return c.atEnd(ctx, err, follow, &exited) },
-		Retry:     retry,
-		Idle:      o.Idle,
-		Deadline:  o.Deadline,
-		Outlasts:  outlasts,
-		Retrying:  retrying,
-		Logger:    o.Logger,
+		Retry:     c.retryReaching(&reached),
+		Bounds:    c.bounds(o, outlasts),
 		Read:      m.Read,
 		MaxRecord: o.MaxRecord,
 	})

@@ -36,5 +36,4 @@
 // pipeline holds ahead of it (under a MiB while lines fit its 128 KiB read
 // buffer), and the lines of each look at the tail, however much the action
 // prints.
-
 package k8slog

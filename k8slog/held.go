@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/benbjohnson/clock"
 
@@ -242,7 +241,7 @@ func (h *held) take(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 	s = &heldStream{at: at, busy: true, ro: o, lastLines: h.c.o.Clock.Now(), slot: limit != nil}
 	sctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	s.src = h.c.fetch(at, h.hooks(s, o), true, func(at time.Time) bool {
+	s.src = h.c.fetch(at, h.hooks(s, o), true, func(at, _ time.Time) bool {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		return s.ro.Outlasts(at, s.lastLines)
@@ -363,29 +362,19 @@ func (h *held) close() {
 	}
 }
 
-// consumed forgets the lines handed over up to l, a line a collection's
-// sink was handed: it and the lines before it were consumed. A line is
-// known by its time and its message's memory, which the copies handed
-// over share; a match earlier than l, an empty line with its time, is
-// consumed too.
-func (h *held) consumed(l *stream.Line) {
+// consumed forgets the lines handed over before at, where a collection's
+// cursor is after the lines it consumed; a cursor not among them changes
+// nothing.
+func (h *held) consumed(at stream.Cursor) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	s := h.s
 	if s == nil {
 		return
 	}
-	for i := range s.handed {
-		m := &s.handed[i]
-		if m.Time != l.Time || len(m.Log) != len(l.Log) || unsafe.StringData(m.Log) != unsafe.StringData(l.Log) {
-			continue
-		}
-		for j := range i + 1 {
-			s.at.Advance(&s.handed[j])
-		}
-		clear(s.handed[:i+1])
-		s.handed = s.handed[i+1:]
-		return
+	if i, ok := s.find(at); ok && i > 0 {
+		clear(s.handed[:i])
+		s.handed, s.at = s.handed[i:], at
 	}
 }
 

@@ -741,33 +741,72 @@ func TestMetricsAreToldOfRequestsRetriesBytesAndStreams(t *testing.T) {
 	mu.Lock()
 }
 
-func TestAHeldStreamForgetsWhatASinkWasHanded(t *testing.T) {
-	e := newEnv(t, k8slogtest.Options{})
-	c := e.s.AddPod("default", "p", "action").Container("action")
+// bigActivation writes an activation of 100,000 lines of 400 bytes, about
+// 44 MB as the collection weighs them, then a small one.
+func bigActivation(c *k8slogtest.Container) {
 	var raw strings.Builder
-	msg := strings.Repeat("m", 200)
+	msg := strings.Repeat("m", 400)
 	for i := range 100_000 {
 		fmt.Fprintf(&raw, "%s stdout F %06d %s\n", at(i).Format(time.RFC3339Nano), i, msg)
 	}
 	c.WriteRaw(raw.String())
-	raw.Reset()
 	sentinelsAt(c, at(200_000))
 	c.PrintAt(at(200_001), stream.Stdout, "next")
 	sentinelsAt(c, at(200_002))
-	src := e.source("p", k8slog.Options{})
-	handed := 0
-	a := collect(t, src, activation.Options{WaitForSentinel: true, Limit: 1 << 30, Sink: func(ls []stream.Line) error {
-		handed += len(ls)
-		return nil
-	}})
-	assert.Equal(t, activation.Sentinels, a.End)
-	assert.Equal(t, 100_000, handed)
+}
+
+// heapInUse returns the bytes of the heap in use after a collection of
+// garbage.
+func heapInUse() uint64 {
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	assert.Less(t, ms.HeapInuse, uint64(16<<20), "the 22 MB collected are not held with the stream")
-	assert.Equal(t, []string{"next"}, linetest.Logs(collect(t, src, wait).Lines))
-	assert.Len(t, e.s.LogRequests(), 1, "from the same stream")
+	return ms.HeapInuse
+}
+
+// TestAHeldStreamKeepsNoneOfACollectionsLines: once a collection has
+// returned, the held stream holds none of its lines, whatever the entry
+// point: through activation.Collect with a sink, and through
+// Container.Collect without one, once the caller drops the Activation.
+func TestAHeldStreamKeepsNoneOfACollectionsLines(t *testing.T) {
+	big := activation.Options{WaitForSentinel: true, Limit: 1 << 30}
+	t.Run("activation.Collect with a sink", func(t *testing.T) {
+		e := newEnv(t, k8slogtest.Options{})
+		bigActivation(e.s.AddPod("default", "p", "action").Container("action"))
+		src := e.source("p", k8slog.Options{})
+		o := big
+		handed := 0
+		o.Sink = func(ls []stream.Line) error {
+			handed += len(ls)
+			return nil
+		}
+		var cur stream.Cursor
+		a, err := activation.Collect(context.Background(), src, &cur, o)
+		require.NoError(t, err)
+		assert.Equal(t, activation.Sentinels, a.End)
+		assert.Equal(t, 100_000, handed)
+		inUse := heapInUse()
+		t.Logf("heap in use after the collection: %.1f MiB", float64(inUse)/(1<<20))
+		assert.Less(t, inUse, uint64(12<<20), "the 44 MB collected are not held with the stream")
+		a, err = activation.Collect(context.Background(), src, &cur, wait)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"next"}, linetest.Logs(a.Lines))
+		assert.Len(t, e.s.LogRequests(), 1, "from the same stream")
+	})
+	t.Run("Container.Collect without a sink", func(t *testing.T) {
+		e := newEnv(t, k8slogtest.Options{})
+		bigActivation(e.s.AddPod("default", "p", "action").Container("action"))
+		src := e.source("p", k8slog.Options{})
+		a := collect(t, src, big)
+		assert.Equal(t, activation.Sentinels, a.End)
+		assert.Len(t, a.Lines, 100_000)
+		a = activation.Activation{}
+		inUse := heapInUse()
+		t.Logf("heap in use once the caller dropped the activation: %.1f MiB", float64(inUse)/(1<<20))
+		assert.Less(t, inUse, uint64(12<<20), "the 44 MB collected are not held with the stream")
+		assert.Equal(t, []string{"next"}, linetest.Logs(collect(t, src, wait).Lines))
+		assert.Len(t, e.s.LogRequests(), 1, "from the same stream")
+	})
 }
 
 func TestBlackboxActivationsReadAHeldStreamToTheTailsEnd(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/actlog/actlog/activation"
 	"github.com/actlog/actlog/logformat"
-	"github.com/actlog/actlog/sentinel"
 	"github.com/actlog/actlog/stages"
 	"github.com/actlog/actlog/stream"
 )
@@ -59,11 +58,7 @@ func (c *Container) Skip(ctx context.Context, at stream.Cursor, n int, o activat
 
 func (c *Container) skipToEnd(ctx context.Context, at stream.Cursor, o activation.ReadOptions) (activation.Skipped, error) {
 	for _, size := range tails {
-		var t tail
-		err := c.retry.Do(ctx, func(ctx context.Context) (err error) {
-			t, err = c.tail(ctx, size, o)
-			return err
-		})
+		t, err := c.lookAtTail(ctx, size, o)
 		if err != nil {
 			return activation.Skipped{At: at}, err
 		}
@@ -81,37 +76,28 @@ func (c *Container) skipToEnd(ctx context.Context, at stream.Cursor, o activatio
 }
 
 func (c *Container) skipPast(ctx context.Context, at stream.Cursor, n int, o activation.ReadOptions) (activation.Skipped, error) {
-	s, failures := activation.Skipped{At: at}, 0
+	s := activation.Skipped{At: at}
 	lastNew := c.o.Clock.Now()
 	for {
 		end, sentinels, err := c.lookPast(ctx, s.At, n-s.Sentinels, o)
-		wait := c.poll()
 		switch {
 		case errors.Is(err, errNoSkip):
 			// The tail cannot tell where s.At falls: the rest is read.
 			more, err := activation.ReadPast(ctx, c.Lines, s.At, n-s.Sentinels, o)
 			more.Sentinels += s.Sentinels
 			return more, err
-		case err == nil:
-			failures = 0
-			if end != s.At {
-				s.At, s.Sentinels, lastNew = end, s.Sentinels+sentinels, c.o.Clock.Now()
-			}
-			if s.Sentinels >= n {
-				return s, nil
-			}
-		default:
-			failures++
-			after, final := c.retry.Next(err, failures)
-			if final != nil {
-				return s, final
-			}
-			wait = max(wait, after)
+		case err != nil:
+			return s, err
+		case end != s.At:
+			s.At, s.Sentinels, lastNew = end, s.Sentinels+sentinels, c.o.Clock.Now()
+		}
+		if s.Sentinels >= n {
+			return s, nil
 		}
 		if o.Idle > 0 && c.o.Clock.Since(lastNew) >= o.Idle {
 			return s, stages.ErrIdle
 		}
-		if !c.retry.Sleep(ctx, wait) {
+		if !c.retry.Sleep(ctx, c.poll()) {
 			return s, ctx.Err()
 		}
 	}
@@ -121,7 +107,7 @@ func (c *Container) skipPast(ctx context.Context, at stream.Cursor, n int, o act
 // returns what tail.past says of it.
 func (c *Container) lookPast(ctx context.Context, at stream.Cursor, n int, o activation.ReadOptions) (stream.Cursor, int, error) {
 	for i, size := range tails {
-		t, err := c.tail(ctx, size, o)
+		t, err := c.lookAtTail(ctx, size, o)
 		if err != nil {
 			return at, 0, err
 		}
@@ -130,6 +116,23 @@ func (c *Container) lookPast(ctx context.Context, at stream.Cursor, n int, o act
 		}
 	}
 	return at, 0, errNoSkip
+}
+
+// lookAtTail reads the last n lines of the container's log, trying again
+// after transient errors as reads do, within o's idle timeout and deadline;
+// when no request had an answer from the server, the trying ends with an
+// *Error of kind ErrUnreachable.
+func (c *Container) lookAtTail(ctx context.Context, n int64, o activation.ReadOptions) (tail, error) {
+	var reached atomic.Bool
+	var t tail
+	err := c.retryReaching(&reached).Do(ctx, c.bounds(o, nil), func(ctx context.Context) (err error) {
+		t, err = c.tail(ctx, n, o)
+		if err == nil || answered(err) {
+			reached.Store(true)
+		}
+		return err
+	})
+	return t, err
 }
 
 // tail reads the last n lines of the container's log; a record longer than
@@ -150,7 +153,7 @@ func (c *Container) tail(ctx context.Context, n int64, o activation.ReadOptions)
 	rd := stream.NewReader(rc, logformat.NewTimestamped(), stream.ReaderOptions{MaxRecord: maxRecord})
 	err = rd.Run(ctx, nil, func(lines []stream.Line) error {
 		for i := range lines {
-			t.marks = append(t.marks, mark{lines[i].Time, sentinel.Is(&lines[i])})
+			t.marks = append(t.marks, mark{lines[i].Time, o.IsSentinel(&lines[i])})
 			split = split || lines[i].Overflow || len(lines[i].Log) > splitAt
 		}
 		return nil
@@ -175,38 +178,10 @@ var endTails = []int64{4, 64, 4096}
 // collection's idle timeout and deadline; the error that ends the trying is
 // returned.
 func (c *Container) currentEnd(ctx context.Context, o activation.ReadOptions) (end stream.Cursor, empty, ok bool, err error) {
-	var reached atomic.Bool
-	retry := c.retryReaching(&reached)
-	start := c.o.Clock.Now()
 	for _, size := range endTails {
-		var t tail
-		for failures := 1; ; failures++ {
-			t, err = c.tail(ctx, size, o)
-			if err == nil || answered(err) {
-				reached.Store(true)
-			}
-			if err == nil {
-				if failures > 1 && o.Retrying != nil {
-					o.Retrying(nil)
-				}
-				break
-			}
-			if ctx.Err() != nil {
-				return end, false, false, ctx.Err()
-			}
-			wait, final := retry.Next(err, failures)
-			if final == nil && o.Outlasts(c.o.Clock.Now().Add(wait), start) {
-				final = retry.GiveUp(err, failures)
-			}
-			if final != nil {
-				return end, false, false, final
-			}
-			if o.Retrying != nil {
-				o.Retrying(err)
-			}
-			if !retry.Sleep(ctx, wait) {
-				return end, false, false, ctx.Err()
-			}
+		t, err := c.lookAtTail(ctx, size, o)
+		if err != nil {
+			return end, false, false, err
 		}
 		if len(t.marks) == 0 {
 			return end, true, true, nil
@@ -230,11 +205,7 @@ const maxTail = 1 << 20
 // activation.Tailer.
 func (c *Container) Tail(ctx context.Context, n int, o activation.ReadOptions) (stream.Cursor, error) {
 	for size := int64(n) + 8; size <= maxTail; size *= 2 {
-		var t tail
-		err := c.retry.Do(ctx, func(ctx context.Context) (err error) {
-			t, err = c.tail(ctx, size, o)
-			return err
-		})
+		t, err := c.lookAtTail(ctx, size, o)
 		if err != nil {
 			return stream.Cursor{}, err
 		}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/actlog/actlog/k8slog"
 	"github.com/actlog/actlog/k8slog/k8slogtest"
 	"github.com/actlog/actlog/sentinel"
+	"github.com/actlog/actlog/stages"
 	"github.com/actlog/actlog/stream"
 )
 
@@ -396,4 +398,106 @@ func TestATailCutShortDoesNotMoveASkipBack(t *testing.T) {
 	assert.Equal(t, line(80), a.Lines[0].Log)
 	c.PrintAt(at(200), stream.Stdout, "next")
 	assert.Equal(t, []string{"next"}, linetest.Logs(collect(t, src, blackbox).Lines), "the skip reached the end, not back")
+}
+
+// TestLooksAtTheTailGiveUpOnAClosedPortWithinTheIdleTimeout: Tail and a
+// blackbox skip retry their tail requests as a collection does, and end with
+// ErrUnreachable when no request had an answer, within the idle timeout.
+func TestLooksAtTheTailGiveUpOnAClosedPortWithinTheIdleTimeout(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	cfg := e.s.Config()
+	cfg.Host = "http://127.0.0.1:1"
+	client, err := k8slog.NewClient(cfg)
+	require.NoError(t, err)
+	src := k8slog.New(client, "default", "p", k8slog.Options{})
+	t.Cleanup(func() { src.Close() })
+	retried := 0
+	o := activation.ReadOptions{Idle: 500 * time.Millisecond, Metrics: &activation.Metrics{Retried: func(string) { retried++ }}}
+	looks := map[string]func(ctx context.Context) error{
+		"Tail": func(ctx context.Context) error {
+			_, err := activation.Tail(ctx, src, 5, o)
+			return err
+		},
+		"blackbox skip": func(ctx context.Context) error {
+			_, err := src.Skip(ctx, stream.Cursor{}, 0, o)
+			return err
+		},
+		"wait-for-sentinel skip": func(ctx context.Context) error {
+			_, err := src.Skip(ctx, stream.Cursor{}, 2, o)
+			return err
+		},
+	}
+	for name, look := range looks {
+		retried = 0
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		start := time.Now()
+		err := look(ctx)
+		took := time.Since(start)
+		cancel()
+		require.ErrorIs(t, err, k8slog.ErrUnreachable, name)
+		assert.ErrorIs(t, err, syscall.ECONNREFUSED, "%s: the cause is named", name)
+		assert.Less(t, took, 1500*time.Millisecond, "%s: within the idle timeout, not the context's 5 s", name)
+		assert.Positive(t, retried, "%s: its retries are counted", name)
+	}
+}
+
+// TestATailThatKeepsFailingEndsWithinTheCollectionsBounds: a server that
+// answers every tail request with 503 ends Tail within the idle timeout, with
+// the failure named, and every retry told to the collection.
+func TestATailThatKeepsFailingEndsWithinTheCollectionsBounds(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	p := e.s.AddPod("default", "p", "action")
+	p.Container("action").Print(stream.Stdout, "x")
+	for range 100 {
+		p.Inject(k8slogtest.Status(http.StatusServiceUnavailable))
+	}
+	src := k8slog.New(e.client, "default", "p", k8slog.Options{})
+	t.Cleanup(func() { src.Close() })
+	var retrying []error
+	o := activation.ReadOptions{Idle: 400 * time.Millisecond, Retrying: func(err error) { retrying = append(retrying, err) }}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := activation.Tail(ctx, src, 5, o)
+	took := time.Since(start)
+	require.ErrorIs(t, err, stages.ErrGaveUp, "the server answered: not unreachable")
+	assert.NotErrorIs(t, err, k8slog.ErrUnreachable)
+	assert.Contains(t, err.Error(), "Service Unavailable")
+	assert.Less(t, took, 1500*time.Millisecond)
+	assert.NotEmpty(t, retrying, "each retry is told to the collection")
+}
+
+// TestSkipsAndTailsHonourTheSentinelMatcher: with Options.Sentinel, the
+// skip of a truncated activation passes the markers it tells, found in the
+// log's tail, and Tail leaves them out of the lines it counts.
+func TestSkipsAndTailsHonourTheSentinelMatcher(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	end := func(l *stream.Line) bool { return l.Log == "END" }
+	for i := range 5 {
+		c.PrintAt(at(i), stream.Stdout, strings.Repeat("w", 100))
+	}
+	c.PrintAt(at(5), stream.Stderr, "END")
+	c.PrintAt(at(5), stream.Stdout, "END")
+	c.PrintAt(at(6), stream.Stdout, "next")
+	c.PrintAt(at(7), stream.Stderr, "END")
+	c.PrintAt(at(7), stream.Stdout, "END")
+	src := e.source("p", k8slog.Options{})
+	o := activation.Options{WaitForSentinel: true, Limit: 250, Sentinel: end, IdleTimeout: time.Second}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	a, err := src.Collect(ctx, o)
+	require.NoError(t, err)
+	assert.Equal(t, activation.Truncated, a.End)
+	a, err = src.Collect(ctx, o)
+	require.NoError(t, err)
+	assert.Equal(t, activation.Sentinels, a.End, "the skip passed both END lines: %v", a.Cause)
+	assert.Equal(t, []string{"next"}, linetest.Logs(a.Lines))
+
+	at, err := activation.Tail(ctx, src, 1, activation.ReadOptions{Sentinel: end})
+	require.NoError(t, err)
+	src.SetCursor(at)
+	a, err = src.Collect(ctx, activation.Options{Sentinel: end})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"next"}, linetest.Logs(a.Lines), "the last user line, the END lines not counted")
 }

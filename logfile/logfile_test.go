@@ -512,24 +512,81 @@ func TestAPipesTailKeepsOnlyTheLastLines(t *testing.T) {
 	assert.Equal(t, "last", a.Lines[1].Log)
 }
 
+// TestAPipeCollectingIntoASinkHoldsNoMoreThanItsWayThere, through the
+// Pipe's own Collect and through activation.Collect, the general entry
+// point: the collection tells the Pipe what it consumed either way.
 func TestAPipeCollectingIntoASinkHoldsNoMoreThanItsWayThere(t *testing.T) {
-	rec := "2026-11-22T05:00:00Z " + strings.Repeat("p", 200) + "\n"
-	src := &repeating{rec: rec, n: len(rec) * (128 << 20 / len(rec))}
-	want := src.n / len(rec)
-	r := logfile.NewPipe(io.MultiReader(src, strings.NewReader("2026-11-22T05:00:01Z "+sentinel.Marker+"\n2026-11-22T05:00:01Z "+sentinel.Marker+"\n2026-11-22T05:00:02Z next\n")), logfile.Options{})
-	defer r.Close()
-	runtime.GC()
-	peak := watchHeap(t)
-	handed := 0
-	a, err := r.Collect(context.Background(), activation.Options{Limit: 1 << 30, WaitForSentinel: true, Sink: func(ls []stream.Line) error {
-		handed += len(ls)
-		return nil
-	}})
+	entries := map[string]func(*logfile.Pipe, activation.Options) (activation.Activation, error){
+		"Pipe.Collect": func(p *logfile.Pipe, o activation.Options) (activation.Activation, error) {
+			return p.Collect(context.Background(), o)
+		},
+		"activation.Collect": func(p *logfile.Pipe, o activation.Options) (activation.Activation, error) {
+			at := p.Cursor()
+			defer func() { p.SetCursor(at) }()
+			return activation.Collect(context.Background(), p, &at, o)
+		},
+	}
+	for name, collect := range entries {
+		t.Run(name, func(t *testing.T) {
+			rec := "2026-11-22T05:00:00Z " + strings.Repeat("p", 200) + "\n"
+			src := &repeating{rec: rec, n: len(rec) * (128 << 20 / len(rec))}
+			want := src.n / len(rec)
+			r := logfile.NewPipe(io.MultiReader(src, strings.NewReader("2026-11-22T05:00:01Z "+sentinel.Marker+"\n2026-11-22T05:00:01Z "+sentinel.Marker+"\n2026-11-22T05:00:02Z next\n")), logfile.Options{})
+			defer r.Close()
+			runtime.GC()
+			peak := watchHeap(t)
+			handed := 0
+			a, err := collect(r, activation.Options{Limit: 1 << 30, WaitForSentinel: true, Sink: func(ls []stream.Line) error {
+				handed += len(ls)
+				return nil
+			}})
+			require.NoError(t, err)
+			assert.Equal(t, activation.Sentinels, a.End)
+			assert.Equal(t, want, handed)
+			assert.Less(t, peak(), uint64(48<<20), "128 MiB collected into a sink")
+			b, err := collect(r, activation.Options{})
+			require.NoError(t, err)
+			assert.Equal(t, []string{"next"}, linetest.Logs(b.Lines), "what followed the sentinels is kept")
+		})
+	}
+}
+
+// TestSkipsAndTailsHonourTheSentinelMatcher: the Pipe's skip and tail, and
+// a file's skip past sentinels, use Options.Sentinel.
+func TestSkipsAndTailsHonourTheSentinelMatcher(t *testing.T) {
+	in := ""
+	for range 5 {
+		in += "2026-11-22T05:00:00Z " + strings.Repeat("w", 100) + "\n"
+	}
+	in += "2026-11-22T05:00:01Z END\n2026-11-22T05:00:01Z END\n2026-11-22T05:00:02Z next\n2026-11-22T05:00:03Z END\n2026-11-22T05:00:03Z END\n"
+	end := func(l *stream.Line) bool { return l.Log == "END" }
+	o := activation.Options{WaitForSentinel: true, Limit: 250, Sentinel: end, IdleTimeout: time.Second}
+	path := filepath.Join(t.TempDir(), "log")
+	require.NoError(t, os.WriteFile(path, []byte(in), 0o644))
+	logs := map[string]interface {
+		Collect(context.Context, activation.Options) (activation.Activation, error)
+	}{
+		"pipe": logfile.NewPipe(strings.NewReader(in), logfile.Options{}),
+		"file": open(t, path, logfile.Options{}),
+	}
+	for name, log := range logs {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		a, err := log.Collect(ctx, o)
+		require.NoError(t, err, name)
+		assert.Equal(t, activation.Truncated, a.End, name)
+		a, err = log.Collect(ctx, o)
+		require.NoError(t, err, name)
+		assert.Equal(t, activation.Sentinels, a.End, "%s: the skip passed both END lines: %v", name, a.Cause)
+		assert.Equal(t, []string{"next"}, linetest.Logs(a.Lines), name)
+		cancel()
+	}
+
+	p := logfile.NewPipe(strings.NewReader(in), logfile.Options{})
+	defer p.Close()
+	at, err := activation.Tail(context.Background(), p, 1, activation.ReadOptions{Sentinel: end})
 	require.NoError(t, err)
-	assert.Equal(t, activation.Sentinels, a.End)
-	assert.Equal(t, want, handed)
-	assert.Less(t, peak(), uint64(48<<20), "128 MiB collected into a sink")
-	b, err := r.Collect(context.Background(), activation.Options{})
+	p.SetCursor(at)
+	a, err := p.Collect(context.Background(), activation.Options{Sentinel: end})
 	require.NoError(t, err)
-	assert.Equal(t, []string{"next"}, linetest.Logs(b.Lines), "what followed the sentinels is kept")
+	assert.Equal(t, []string{"next"}, linetest.Logs(a.Lines), "the last user line, the END lines not counted")
 }

@@ -17,8 +17,9 @@ import (
 // Pipe is a log read once from an io.Reader that cannot be reopened or
 // sought, such as standard input, with a byte-offset cursor. A goroutine of
 // its own reads it ahead. The lines a collection is handed stay with the
-// Pipe until a later collection's cursor says they were consumed, so that
-// what a collection read but did not consume comes first in the next one.
+// Pipe until the collection says it consumed them (activation.Consumer), so
+// that what a collection read but did not consume comes first in the next
+// one, and nothing it consumed is kept.
 // Its current end is the reader's end.
 //
 // A read blocked on the underlying reader cannot be interrupted: that
@@ -50,19 +51,13 @@ func NewPipe(in io.Reader, o Options) *Pipe {
 }
 
 // Collect collects the next activation and moves the cursor past it.
-//
-// With o.Sink, the lines it is handed are consumed, and the Pipe forgets
-// them and those before them at once, so that a collection holds no more
-// of the input than the lines on their way to the sink.
 func (p *Pipe) Collect(ctx context.Context, o activation.Options) (activation.Activation, error) {
-	if sink := o.Sink; sink != nil {
-		o.Sink = func(lines []stream.Line) error {
-			p.forget(lines[len(lines)-1].Offset)
-			return sink(lines)
-		}
-	}
 	return p.collector.Collect(ctx, o)
 }
+
+// Consumed forgets the lines handed over before at, which a collection
+// consumed. It implements activation.Consumer.
+func (p *Pipe) Consumed(at stream.Cursor) { p.forget(at.Offset) }
 
 // forget drops the lines handed over up to offset, which were consumed.
 func (p *Pipe) forget(offset int64) {
@@ -187,7 +182,7 @@ func (p *Pipe) Skip(ctx context.Context, at stream.Cursor, n int, o activation.R
 	pass := func(lines []stream.Line) int {
 		for i := range lines {
 			s.At.Advance(&lines[i])
-			if sentinel.Is(&lines[i]) {
+			if o.IsSentinel(&lines[i]) {
 				if s.Sentinels++; s.Sentinels == n {
 					return i + 1
 				}
@@ -257,7 +252,7 @@ func (p *Pipe) Tail(ctx context.Context, n int, o activation.ReadOptions) (strea
 		defer p.mu.Unlock()
 		first := len(p.handed)
 		for users := 0; first > 0 && users < n; {
-			if first--; !sentinel.Is(&p.handed[first]) {
+			if first--; !o.IsSentinel(&p.handed[first]) {
 				users++
 			}
 		}

@@ -98,7 +98,7 @@ func ExampleRetry_Do() {
 		Attempts: 3,
 	}
 	calls := 0
-	err := r.Do(context.Background(), func(context.Context) error {
+	err := r.Do(context.Background(), stages.Bounds{}, func(context.Context) error {
 		calls++
 		return errors.New("503")
 	})

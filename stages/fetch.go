@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/benbjohnson/clock"
-
 	"github.com/actlog/actlog/stream"
 )
 
@@ -39,25 +37,13 @@ type FetchOptions struct {
 	// ends the stream with stream.ErrIncomplete.
 	AtEnd func(ctx context.Context, err error) error
 	// Retry decides which errors reopen the log, and when. A line read
-	// resets its count of consecutive failures.
+	// counts as progress: the count of consecutive failures starts again.
 	Retry Retry
-	// Idle and Deadline bound the waits between attempts as they bound the
-	// collection: a wait that would outlast Idle since the last line, or
-	// pass Deadline, ends the stream at once with a GaveUpError that names
-	// the last error. Zero values bound nothing.
-	Idle     time.Duration
-	Deadline time.Time
-	// Outlasts, when set, decides instead of Idle and Deadline whether a
-	// wait to try again that would end at the time given comes too late:
-	// for a stream read by one collection after another, whose bounds are
-	// those of the collection reading it at the time.
-	Outlasts func(at time.Time) bool
-	// Retrying, when set, is told each transient error before the wait
-	// to try again, and nil once lines come again.
-	Retrying func(err error)
-	// Logger, when set, gets a Debug record for each time the log is
-	// opened, each retry and each reopening; nil is silent.
-	Logger *slog.Logger
+	// Bounds bound the waits to try again by the collection reading the
+	// stream, counted from the last lines sent, and report its retries;
+	// their Logger also gets a Debug record for each time the log is
+	// opened or reopened.
+	Bounds Bounds
 	// Read, when set, is told the bytes read from each opened stream, as
 	// they are read.
 	Read func(bytes int64)
@@ -81,47 +67,27 @@ func Fetch(o FetchOptions) stream.Source {
 		out := make(chan stream.Chunk, 1)
 		go func() {
 			defer close(out)
-			clk := o.Retry.clock()
-			f := &fetcher{o: o, out: out, cursor: o.From, clock: clk, lastLine: clk.Now()}
-			failures := 0
+			f := &fetcher{o: o, out: out, cursor: o.From, trying: o.Retry.Try(o.Bounds)}
 			for {
 				err := f.read(ctx)
 				if err == nil || ctx.Err() != nil {
 					return
 				}
-				if f.progress {
-					failures = 0
-				}
 				var wait time.Duration
 				var again *reopenError
 				if errors.As(err, &again) {
 					wait = again.after
-					if o.Logger != nil {
+					if o.Bounds.Logger != nil {
 						o.debug(ctx, "reopening", slog.Duration("after", wait))
 					}
 				} else {
-					failures++
 					var final error
-					wait, final = o.Retry.Next(err, failures)
-					if final == nil && o.outlasts(clk.Now().Add(wait), f.lastLine) {
-						final = o.Retry.GiveUp(err, failures)
-					}
-					if final != nil {
-						if o.Logger != nil {
-							o.debug(ctx, "giving up", slog.Any("error", final), slog.Int("attempts", failures))
-						}
+					if wait, final = f.trying.Failed(ctx, err); final != nil {
 						stream.Send(ctx, out, stream.Chunk{Err: final})
 						return
 					}
-					if o.Logger != nil {
-						o.debug(ctx, "retrying", slog.Any("error", err), slog.Int("attempt", failures), slog.Duration("after", wait))
-					}
-					if o.Retrying != nil {
-						o.Retrying(err)
-						f.retrying = true
-					}
 				}
-				if !o.Retry.Sleep(ctx, wait) {
+				if !f.trying.Wait(ctx, wait) {
 					return
 				}
 			}
@@ -133,35 +99,20 @@ func Fetch(o FetchOptions) stream.Source {
 // debug writes a Debug record. Callers check for a logger first, so that
 // without one the attributes are not even built.
 func (o FetchOptions) debug(ctx context.Context, msg string, attrs ...slog.Attr) {
-	o.Logger.LogAttrs(ctx, slog.LevelDebug, msg, attrs...)
-}
-
-// outlasts reports whether a retry at would come after the idle timeout
-// counted from lastLine, or after the deadline, unless Outlasts decides.
-func (o FetchOptions) outlasts(at, lastLine time.Time) bool {
-	if o.Outlasts != nil {
-		return o.Outlasts(at)
-	}
-	return o.Idle > 0 && at.After(lastLine.Add(o.Idle)) || !o.Deadline.IsZero() && at.After(o.Deadline)
+	o.Bounds.Logger.LogAttrs(ctx, slog.LevelDebug, msg, attrs...)
 }
 
 type fetcher struct {
-	o        FetchOptions
-	out      chan<- stream.Chunk
-	cursor   stream.Cursor
-	progress bool
-	clock    clock.Clock
-	// lastLine is when the last lines were sent, or the fetch started.
-	lastLine time.Time
-	// retrying says that Retrying was told an error no line has followed.
-	retrying bool
+	o      FetchOptions
+	out    chan<- stream.Chunk
+	cursor stream.Cursor
+	trying *Trying
 }
 
 // read opens the log once and sends its lines until the stream ends. It
 // returns nil at the end of the log, or the error that ended the stream.
 func (f *fetcher) read(ctx context.Context) error {
-	f.progress = false
-	if f.o.Logger != nil {
+	if f.o.Bounds.Logger != nil {
 		f.o.debug(ctx, "opening the log", slog.Any("cursor", f.cursor))
 	}
 	rc, err := f.o.Open(ctx, f.cursor)
@@ -225,12 +176,7 @@ func (f *fetcher) send(ctx context.Context, lines []stream.Line) error {
 		}
 		f.cursor.Advance(&lines[i])
 	}
-	f.progress, f.lastLine = true, f.clock.Now()
-	if f.retrying {
-		// Lines came: the errors before them are over.
-		f.retrying = false
-		f.o.Retrying(nil)
-	}
+	f.trying.Progressed()
 	if !stream.Send(ctx, f.out, stream.Chunk{Lines: lines}) {
 		return ctx.Err()
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -106,23 +107,105 @@ func (r Retry) Sleep(ctx context.Context, d time.Duration) bool {
 	return Sleep(ctx, r.clock(), d)
 }
 
-// Do calls op until it returns nil or an error that Next says ends the
-// trying, waiting between attempts, and returns that error, or ctx's if it
-// ends first.
-func (r Retry) Do(ctx context.Context, op func(context.Context) error) error {
-	for failures := 1; ; failures++ {
+// Bounds limit the trying of one operation by the collection it serves, and
+// tell that collection what the trying met.
+type Bounds struct {
+	// Outlasts reports whether a wait to try again that would end at at
+	// comes too late, given when the operation last made progress (or
+	// began): the trying then ends at once with a GaveUpError naming the
+	// last error, through the policy's Final. Nil bounds nothing.
+	Outlasts func(at, progress time.Time) bool
+	// Retrying, when set, is told each transient error before the wait to
+	// try again, and nil once the operation makes progress again.
+	Retrying func(err error)
+	// Logger, when set, gets a Debug record of each retry and of giving
+	// up; nil is silent.
+	Logger *slog.Logger
+}
+
+// Trying is one operation's trying under a policy and its bounds: the count
+// of consecutive failures, when it last made progress, and whether
+// Retrying was told an error that no progress has followed. It is the one
+// place where a failure becomes a wait or the error that ends the trying.
+// A Trying is used by one goroutine.
+type Trying struct {
+	r        Retry
+	b        Bounds
+	clock    clock.Clock
+	failures int
+	progress time.Time
+	retrying bool
+}
+
+// Try starts the trying of one operation, bounded by b, from now.
+func (r Retry) Try(b Bounds) *Trying {
+	clk := r.clock()
+	return &Trying{r: r, b: b, clock: clk, progress: clk.Now()}
+}
+
+// Failed decides what follows err, the latest failure: the wait before the
+// next attempt, or the error that ends the trying — err itself if it is
+// permanent, a *GaveUpError if the attempts are used up or the wait would
+// outlast the bounds, either through the policy's Final. A wait is
+// reported to Retrying first.
+func (t *Trying) Failed(ctx context.Context, err error) (time.Duration, error) {
+	t.failures++
+	wait, final := t.r.Next(err, t.failures)
+	if final == nil && t.b.Outlasts != nil && t.b.Outlasts(t.clock.Now().Add(wait), t.progress) {
+		final = t.r.GiveUp(err, t.failures)
+	}
+	if final != nil {
+		if t.b.Logger != nil {
+			t.b.Logger.LogAttrs(ctx, slog.LevelDebug, "giving up", slog.Any("error", final), slog.Int("attempts", t.failures))
+		}
+		return 0, final
+	}
+	if t.b.Logger != nil {
+		t.b.Logger.LogAttrs(ctx, slog.LevelDebug, "retrying", slog.Any("error", err), slog.Int("attempt", t.failures), slog.Duration("after", wait))
+	}
+	if t.b.Retrying != nil {
+		t.b.Retrying(err)
+		t.retrying = true
+	}
+	return wait, nil
+}
+
+// Progressed records that the operation made progress: its count of
+// consecutive failures starts again, the bounds count from now, and
+// Retrying, if it was told an error, is told nil.
+func (t *Trying) Progressed() {
+	t.failures, t.progress = 0, t.clock.Now()
+	if t.retrying {
+		t.retrying = false
+		t.b.Retrying(nil)
+	}
+}
+
+// Wait waits for d on the policy's clock, and reports false if ctx ended
+// first.
+func (t *Trying) Wait(ctx context.Context, d time.Duration) bool {
+	return Sleep(ctx, t.clock, d)
+}
+
+// Do calls op until it returns nil or an error that ends the trying (see
+// Trying.Failed), waiting between attempts, and returns that error, or
+// ctx's if it ends first.
+func (r Retry) Do(ctx context.Context, b Bounds, op func(context.Context) error) error {
+	t := r.Try(b)
+	for {
 		err := op(ctx)
 		switch {
 		case err == nil:
+			t.Progressed()
 			return nil
 		case ctx.Err() != nil:
 			return ctx.Err()
 		}
-		wait, final := r.Next(err, failures)
+		wait, final := t.Failed(ctx, err)
 		if final != nil {
 			return final
 		}
-		if !r.Sleep(ctx, wait) {
+		if !t.Wait(ctx, wait) {
 			return ctx.Err()
 		}
 	}

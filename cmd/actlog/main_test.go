@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -593,4 +594,18 @@ func TestAReaderThatGoesAwayEndsTheCommandQuietly(t *testing.T) {
 	require.ErrorAs(t, err, &ee)
 	assert.Equal(t, 1, ee.ExitCode())
 	assert.Empty(t, stderr.String())
+}
+
+func TestTailFromAnUnreachableServerExitsOneWithinTheIdleTimeout(t *testing.T) {
+	s, kubeconfig := cluster(t)
+	s.AddPod("openwhisk", "action-1", "user-action")
+	raw, err := os.ReadFile(kubeconfig)
+	require.NoError(t, err)
+	closed := filepath.Join(t.TempDir(), "kubeconfig")
+	require.NoError(t, os.WriteFile(closed, []byte(regexp.MustCompile(`server: \S+`).ReplaceAllString(string(raw), "server: https://127.0.0.1:1")), 0o600))
+	start := time.Now()
+	r := actlog(t, "", nil, "k8s", "--kubeconfig", closed, "action-1", "--tail", "5", "--idle-timeout", "500ms")
+	assert.Equal(t, 1, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "connection refused")
+	assert.Less(t, time.Since(start), 3*time.Second, "not until interrupted")
 }
