@@ -58,7 +58,7 @@ func (d *dockerLog) cut(n int) {
 }
 
 func (d *dockerLog) Skip(ctx context.Context, at stream.Cursor, n int, o activation.ReadOptions) (activation.Skipped, error) {
-	return activation.ReadPast(ctx, d.Lines, at, n, o)
+	return activation.ReadPast(ctx, d, at, n, o)
 }
 
 func (d *dockerLog) Lines(at stream.Cursor, _ activation.ReadOptions) stream.Source {
@@ -477,7 +477,7 @@ func (s *stepwise) Lines(at stream.Cursor, _ activation.ReadOptions) stream.Sour
 }
 
 func (s *stepwise) Skip(ctx context.Context, at stream.Cursor, n int, o activation.ReadOptions) (activation.Skipped, error) {
-	return activation.ReadPast(ctx, s.Lines, at, n, o)
+	return activation.ReadPast(ctx, s, at, n, o)
 }
 
 func TestASinkIsHandedTheLinesAsTheyPass(t *testing.T) {

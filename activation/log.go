@@ -102,12 +102,13 @@ type Skipped struct {
 }
 
 // ReadPast is the skip of a log that cannot find the end of an activation
-// without reading it: it reads the lines that lines returns after at,
-// following when n is not zero, and discards them until n sentinel lines
-// have gone by, or, when n is zero, to the current end. No line for o.Idle
-// ends it with stages.ErrIdle; the log ending before the sentinels, with a
-// sentinel.MissingError.
-func ReadPast(ctx context.Context, lines func(stream.Cursor, ReadOptions) stream.Source, at stream.Cursor, n int, o ReadOptions) (Skipped, error) {
+// without reading it: it reads log's lines after at, following when n is
+// not zero, and discards them until n sentinel lines (o.IsSentinel) have
+// gone by, or, when n is zero, to the current end. No line for o.Idle ends
+// it with stages.ErrIdle; the log ending before the sentinels, with a
+// sentinel.MissingError. A log that is a Consumer is told, batch by batch,
+// that what was passed is consumed, so that it keeps none of it.
+func ReadPast(ctx context.Context, log Log, at stream.Cursor, n int, o ReadOptions) (Skipped, error) {
 	o.Follow = n > 0
 	clk := o.Clock
 	if clk == nil {
@@ -118,12 +119,16 @@ func ReadPast(ctx context.Context, lines func(stream.Cursor, ReadOptions) stream
 	if o.Metrics != nil {
 		skipped = o.Metrics.Skipped
 	}
+	consumer, _ := log.(Consumer)
 	var weight int64
 	var from *since
 	if t, ok := at.SinceTime(); ok {
 		from = &since{t: t}
 	}
-	err := stream.Each(ctx, stream.Via(lines(at, o), stages.Idle(clk, o.Idle)), func(ls []stream.Line) error {
+	err := stream.Each(ctx, stream.Via(log.Lines(at, o), stages.Idle(clk, o.Idle)), func(ls []stream.Line) error {
+		if consumer != nil {
+			defer func() { consumer.Consumed(s.At) }()
+		}
 		for i := range ls {
 			s.At.Advance(&ls[i])
 			if from != nil {

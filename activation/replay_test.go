@@ -41,7 +41,7 @@ func (p *podLog) add(lines ...string) {
 }
 
 func (p *podLog) Skip(ctx context.Context, at stream.Cursor, n int, o activation.ReadOptions) (activation.Skipped, error) {
-	return activation.ReadPast(ctx, p.Lines, at, n, o)
+	return activation.ReadPast(ctx, p, at, n, o)
 }
 
 func (p *podLog) Lines(at stream.Cursor, o activation.ReadOptions) stream.Source {

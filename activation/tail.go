@@ -17,33 +17,43 @@ type Tailer interface {
 }
 
 // Tail returns the cursor before the last n user lines before log's current
-// end, sentinel lines not counted: a collection from it starts with those
-// lines. A log with fewer has its start returned; n zero returns its
-// current end. A Tailer finds it its own way; any other log is read from its
-// start to its current end, with memory for n cursors.
+// end, sentinel lines (o.IsSentinel) not counted: a collection from it
+// starts with those lines. A log with fewer has its start returned; n zero
+// returns its current end. A Tailer finds it its own way; any other log is
+// read from its start to its current end with TailByReading.
 func Tail(ctx context.Context, log Log, n int, o ReadOptions) (stream.Cursor, error) {
 	if t, ok := log.(Tailer); ok {
 		return t.Tail(ctx, n, o)
 	}
-	return TailByReading(ctx, log.Lines, n, o)
+	return TailByReading(ctx, log, n, o)
 }
 
-// TailByReading is Tail for a log that reads its lines from its start to
-// its current end, keeping the cursors before the last n user lines.
-func TailByReading(ctx context.Context, lines func(stream.Cursor, ReadOptions) stream.Source, n int, o ReadOptions) (stream.Cursor, error) {
+// TailByReading is Tail for a log read from its start to its current end,
+// with memory for n cursors. A log that is a Consumer is told, batch by
+// batch, that the lines before the last n user lines read are consumed, so
+// that it keeps no more than those.
+func TailByReading(ctx context.Context, log Log, n int, o ReadOptions) (stream.Cursor, error) {
 	o.Follow = false
+	consumer, _ := log.(Consumer)
 	var at stream.Cursor
 	// before holds, in a ring, the cursors before the last n user lines
 	// read; users counts them all.
 	before := make([]stream.Cursor, n)
 	users := 0
-	err := stream.Each(ctx, lines(at, o), func(ls []stream.Line) error {
+	err := stream.Each(ctx, log.Lines(at, o), func(ls []stream.Line) error {
 		for i := range ls {
 			if n > 0 && !o.IsSentinel(&ls[i]) {
 				before[users%n] = at
 				users++
 			}
 			at.Advance(&ls[i])
+		}
+		switch {
+		case consumer == nil:
+		case n == 0:
+			consumer.Consumed(at)
+		case users >= n:
+			consumer.Consumed(before[users%n])
 		}
 		return nil
 	})

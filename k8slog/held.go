@@ -9,6 +9,7 @@ import (
 	"github.com/benbjohnson/clock"
 
 	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/internal/readahead"
 	"github.com/actlog/actlog/stream"
 )
 
@@ -33,15 +34,11 @@ type held struct {
 type heldStream struct {
 	cancel context.CancelFunc
 	src    <-chan stream.Chunk
-	// at is the cursor before handed[0]; handed are the lines read and
-	// handed to collections that no collection is known to have consumed.
-	at     stream.Cursor
-	handed []stream.Line
-	// busy says that a collection is reading the stream; ended, that the
-	// stream has ended, with end.
-	busy  bool
-	ended bool
-	end   error
+	// kept are the lines read and handed to collections that no
+	// collection has said it consumed.
+	kept *readahead.Kept
+	// busy says that a collection is reading the stream.
+	busy bool
 	// retrying says that the stream met a transient error that no line
 	// has followed: a stream in that state is not kept.
 	retrying bool
@@ -117,61 +114,26 @@ func (h *held) lines(at stream.Cursor, o activation.ReadOptions, toEnd bool) str
 // read sends the lines of s on out, those it holds first, then those it
 // reads, until ctx ends or the stream does, or, with toEnd, up to end.
 func (h *held) read(ctx context.Context, s *heldStream, out chan<- stream.Chunk, at, end stream.Cursor, toEnd bool) {
-	// cur follows the lines sent, for a blackbox read to stop at end.
-	cur := at
-	upTo := func(lines []stream.Line) ([]stream.Line, bool) {
-		if !toEnd {
+	var o readahead.Options
+	if toEnd {
+		// cur follows the lines sent, for a blackbox read to stop at end.
+		cur := at
+		o.UpTo = func(lines []stream.Line) ([]stream.Line, bool) {
+			for i := range lines {
+				cur.Advance(&lines[i])
+				if !before(cur, end) {
+					return lines[:i+1], true
+				}
+			}
 			return lines, false
 		}
-		for i := range lines {
-			cur.Advance(&lines[i])
-			if !before(cur, end) {
-				return lines[:i+1], true
-			}
-		}
-		return lines, false
 	}
-	h.mu.Lock()
-	rest := append([]stream.Line(nil), s.handed...)
-	ended, endErr := s.ended, s.end
-	h.mu.Unlock()
-	rest, reached := upTo(rest)
-	if len(rest) > 0 && !stream.Send(ctx, out, stream.Chunk{Lines: rest}) || reached {
-		return
-	}
-	if ended {
-		if endErr != nil {
-			stream.Send(ctx, out, stream.Chunk{Err: endErr})
-		}
-		return
-	}
-	for {
-		var c stream.Chunk
-		var ok bool
-		select {
-		case c, ok = <-s.src:
-		case <-ctx.Done():
-			return
-		}
+	o.Received = func() {
 		h.mu.Lock()
-		if !ok || c.Err != nil {
-			s.ended, s.end = true, c.Err
-		}
-		s.handed = append(s.handed, c.Lines...)
 		s.lastLines = h.c.o.Clock.Now()
 		h.mu.Unlock()
-		if !ok {
-			return
-		}
-		lines, reached := upTo(c.Lines)
-		c.Lines = append([]stream.Line(nil), lines...)
-		if reached {
-			c.Err = nil
-		}
-		if !stream.Send(ctx, out, c) || c.Err != nil || reached {
-			return
-		}
 	}
+	s.kept.Relay(ctx, s.src, out, o)
 }
 
 // relay sends what in brings on out, and drains in once ctx ends.
@@ -209,12 +171,12 @@ func (h *held) take(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 	if s != nil {
 		h.wake(s)
 		if h.s == s {
-			if i, ok := s.find(at); ok {
-				s.handed, s.at, s.busy, s.ro, s.lastLines = s.handed[i:], at, true, o, h.c.o.Clock.Now()
+			if s.kept.Consumed(at) {
+				s.busy, s.ro, s.lastLines = true, o, h.c.o.Clock.Now()
 				h.mu.Unlock()
 				if o.Logger != nil {
 					o.Logger.LogAttrs(ctx, slog.LevelDebug, "reading the held stream",
-						slog.Any("cursor", at), slog.Int("lines read ahead", len(s.handed)))
+						slog.Any("cursor", at), slog.Int("lines read ahead", s.kept.Len()))
 				}
 				return s, nil
 			}
@@ -238,7 +200,7 @@ func (h *held) take(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 		}
 		return nil, nil
 	}
-	s = &heldStream{at: at, busy: true, ro: o, lastLines: h.c.o.Clock.Now(), slot: limit != nil}
+	s = &heldStream{kept: readahead.New(at), busy: true, ro: o, lastLines: h.c.o.Clock.Now(), slot: limit != nil}
 	sctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.src = h.c.fetch(at, h.hooks(s, o), true, func(at, _ time.Time) bool {
@@ -277,7 +239,7 @@ func (h *held) give(s *heldStream) {
 	s.ro = activation.ReadOptions{}
 	switch {
 	case h.s != s:
-	case s.ended && len(s.handed) == 0:
+	case s.kept.Exhausted():
 		h.release(s, "the log ended", logger)
 	case s.retrying:
 		h.release(s, "it was retrying", logger)
@@ -362,39 +324,15 @@ func (h *held) close() {
 	}
 }
 
-// consumed forgets the lines handed over before at, where a collection's
-// cursor is after the lines it consumed; a cursor not among them changes
-// nothing.
+// consumed forgets the lines of the held stream before at, where a
+// collection's cursor is after the lines it consumed; a cursor not among
+// them changes nothing.
 func (h *held) consumed(at stream.Cursor) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	s := h.s
-	if s == nil {
-		return
+	if s := h.s; s != nil {
+		s.kept.Consumed(at)
 	}
-	if i, ok := s.find(at); ok && i > 0 {
-		clear(s.handed[:i])
-		s.handed, s.at = s.handed[i:], at
-	}
-}
-
-// find returns the index of the first line after at among the lines
-// handed over: at is where a collection that started at s.at stopped, so
-// the cursor moved from s.at past the lines it consumed is at, history and
-// all. ok is false if at is not among them.
-func (s *heldStream) find(at stream.Cursor) (int, bool) {
-	cur := s.at
-	at.Sentinel, cur.Sentinel = false, false
-	if cur == at {
-		return 0, true
-	}
-	for i := range s.handed {
-		cur.Advance(&s.handed[i])
-		if cur == at {
-			return i + 1, true
-		}
-	}
-	return 0, false
 }
 
 // hooks returns the read options of a held stream's reads: its logger,

@@ -72,7 +72,7 @@ func (c *Container) skipToEnd(ctx context.Context, at stream.Cursor, o activatio
 			return activation.Skipped{At: end}, nil
 		}
 	}
-	return activation.ReadPast(ctx, c.Lines, at, 0, o)
+	return activation.ReadPast(ctx, c, at, 0, o)
 }
 
 func (c *Container) skipPast(ctx context.Context, at stream.Cursor, n int, o activation.ReadOptions) (activation.Skipped, error) {
@@ -83,7 +83,7 @@ func (c *Container) skipPast(ctx context.Context, at stream.Cursor, n int, o act
 		switch {
 		case errors.Is(err, errNoSkip):
 			// The tail cannot tell where s.At falls: the rest is read.
-			more, err := activation.ReadPast(ctx, c.Lines, s.At, n-s.Sentinels, o)
+			more, err := activation.ReadPast(ctx, c, s.At, n-s.Sentinels, o)
 			more.Sentinels += s.Sentinels
 			return more, err
 		case err != nil:
@@ -225,5 +225,5 @@ func (c *Container) Tail(ctx context.Context, n int, o activation.ReadOptions) (
 			return at, nil
 		}
 	}
-	return activation.TailByReading(ctx, c.Lines, n, o)
+	return activation.TailByReading(ctx, c, n, o)
 }

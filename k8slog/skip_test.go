@@ -338,7 +338,7 @@ func TestTailFindsTheLastLinesThroughTheLogsTail(t *testing.T) {
 	}
 	src := e.source("p", k8slog.Options{})
 	for _, n := range []int{0, 1, 3, 201, 500} {
-		want, err := activation.TailByReading(context.Background(), src.Lines, n, activation.ReadOptions{})
+		want, err := activation.TailByReading(context.Background(), src, n, activation.ReadOptions{})
 		require.NoError(t, err)
 		before := len(e.s.LogRequests())
 		got, err := activation.Tail(context.Background(), src, n, activation.ReadOptions{})

@@ -202,7 +202,7 @@ func (f *File) Lines(at stream.Cursor, o activation.ReadOptions) stream.Source {
 // implements activation.Log.
 func (f *File) Skip(ctx context.Context, at stream.Cursor, n int, o activation.ReadOptions) (activation.Skipped, error) {
 	if n > 0 {
-		return activation.ReadPast(ctx, f.Lines, at, n, o)
+		return activation.ReadPast(ctx, f, at, n, o)
 	}
 	f.mu.Lock()
 	seg, err := f.current()
