@@ -9,6 +9,23 @@ import (
 	"github.com/actlog/actlog/stream"
 )
 
+// A Collectable is a log whose activations are collected one after another,
+// with the cursor where the next begins kept between them:
+// k8slog.Container, logfile.File and logfile.Pipe are. Its methods are safe
+// for concurrent use; collections run one at a time.
+type Collectable interface {
+	Tailer
+	// Collect collects the next activation and moves the cursor past it.
+	Collect(ctx context.Context, o Options) (Activation, error)
+	// Cursor returns where the next activation begins.
+	Cursor() stream.Cursor
+	// SetCursor moves where the next activation begins: to one saved
+	// before, to stream.Since(t), or to what Tail returned.
+	SetCursor(at stream.Cursor)
+	// Close releases what the log holds open.
+	Close() error
+}
+
 // Collector collects activations from a log one after another, keeping the
 // cursor where the next one begins. Its methods are safe for concurrent
 // use; collections run one at a time.
@@ -42,8 +59,20 @@ func (c *Collector) Collect(ctx context.Context, o Options) (Activation, error) 
 	}
 	at := c.Cursor()
 	a, err := Collect(ctx, c.log, &at, o)
+	if s, ok := c.log.(Settler); ok {
+		at = s.Settle(at, a)
+	}
 	c.SetCursor(at)
 	return a, err
+}
+
+// A Settler is a Log that has a last word on where the next activation
+// begins: a Collector hands it the cursor a collection left, and the
+// Activation, before keeping it, while the next collection still waits its
+// turn. A file names the file the cursor is in, and closes those it no
+// longer needs.
+type Settler interface {
+	Settle(at stream.Cursor, a Activation) stream.Cursor
 }
 
 // Cursor returns where the next activation begins.

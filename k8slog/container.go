@@ -20,6 +20,8 @@ import (
 	"github.com/actlog/actlog/stream"
 )
 
+var _ activation.Collectable = (*Container)(nil)
+
 // DefaultPoll is how often a Container asks again for a log that has no
 // lines yet (a pod not yet scheduled, a container between restarts), and
 // how often a skip looks again at the log's tail.

@@ -17,6 +17,8 @@ import (
 	"github.com/actlog/actlog/stream"
 )
 
+var _ activation.Collectable = (*File)(nil)
+
 // File is a log file with the cursor where the next activation begins. It
 // follows the file across rotation: when the file at its path is renamed
 // and replaced (the kubelet's 0.log to 0.log.<time>, Docker's ID-json.log
@@ -24,19 +26,15 @@ import (
 // the old file is read, then the new one from its start. Its methods are
 // safe for concurrent use; collections run one at a time.
 type File struct {
-	path string
-	o    Options
-	// turn is held by the collection under way, from its start to its
-	// settled cursor.
-	turn chan struct{}
+	path      string
+	o         Options
+	collector *activation.Collector
 
 	mu     sync.Mutex
 	format logformat.Format
 	// segs are the files read since the last collection ended; while a
 	// File reads, a line's Offset holds its segment's index.
 	segs []*segment
-	// cursor is where the next activation begins, its file named.
-	cursor stream.Cursor
 }
 
 // Open opens the File at path. It fails if the file cannot be read. Close
@@ -59,8 +57,9 @@ func Open(path string, o Options) (*File, error) {
 	}
 	// The first activation starts at the start of this file, wherever
 	// rotation takes it.
-	f := &File{path: path, o: o, format: o.Format, segs: []*segment{seg}, turn: make(chan struct{}, 1),
-		cursor: stream.Cursor{File: seg.id.String()}}
+	f := &File{path: path, o: o, format: o.Format, segs: []*segment{seg}}
+	f.collector = activation.NewCollector(f, o.Clock)
+	f.collector.SetCursor(stream.Cursor{File: seg.id.String()})
 	return f, nil
 }
 
@@ -84,28 +83,29 @@ func (f *File) Close() error {
 // Collections run one at a time; one waiting for another to end gives up
 // when ctx ends.
 func (f *File) Collect(ctx context.Context, o activation.Options) (activation.Activation, error) {
-	select {
-	case f.turn <- struct{}{}:
-	case <-ctx.Done():
-		return activation.Activation{}, ctx.Err()
-	}
-	defer func() { <-f.turn }()
-	if o.Clock == nil {
-		o.Clock = f.o.Clock
-	}
-	f.mu.Lock()
-	at := f.cursor
-	f.mu.Unlock()
-	a, err := activation.Collect(ctx, f, &at, o)
+	return f.collector.Collect(ctx, o)
+}
+
+// Tail returns the cursor before the file's last n user lines, read from
+// its start with activation.TailByReading. It implements
+// activation.Tailer.
+func (f *File) Tail(ctx context.Context, n int, o activation.ReadOptions) (stream.Cursor, error) {
+	return activation.TailByReading(ctx, f, n, o)
+}
+
+// Settle names the file at is in by its identity, and closes the files the
+// next collection no longer needs; after lines that are gone, the next
+// activation starts at the start of the file now at the path. It
+// implements activation.Settler.
+func (f *File) Settle(at stream.Cursor, a activation.Activation) stream.Cursor {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if errors.Is(a.Cause, activation.ErrGone) {
-		if seg, serr := f.current(); serr == nil {
+		if seg, err := f.current(); err == nil {
 			at.File, at.Offset = seg.id.String(), 0
 		}
 	}
-	f.cursor = f.settle(at)
-	return a, err
+	return f.settle(at)
 }
 
 // settle returns at with its file named by identity, and closes the files
@@ -142,9 +142,10 @@ func (f *File) settle(at stream.Cursor) stream.Cursor {
 
 // Cursor returns where the next activation begins.
 func (f *File) Cursor() stream.Cursor {
+	at := f.collector.Cursor()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.named(f.cursor)
+	return f.named(at)
 }
 
 // named returns at with its file's first line in its identity, if at was
@@ -172,11 +173,7 @@ func (f *File) named(at stream.Cursor) stream.Cursor {
 // the path when it was opened.
 //
 // A collection under way sets the cursor when it ends.
-func (f *File) SetCursor(at stream.Cursor) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.cursor = at
-}
+func (f *File) SetCursor(at stream.Cursor) { f.collector.SetCursor(at) }
 
 // Lines returns the file's lines after at: the rest of the file the cursor
 // is in, then the files that replaced it, in turn. With o.Follow, the

@@ -11,6 +11,8 @@ import (
 	"github.com/actlog/actlog/stream"
 )
 
+var _ activation.Collectable = (*Pipe)(nil)
+
 // Pipe is a log read once from an io.Reader that cannot be reopened or
 // sought, such as standard input, with a byte-offset cursor. A goroutine of
 // its own reads it ahead. The lines a collection is handed stay with the

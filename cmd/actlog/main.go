@@ -266,7 +266,7 @@ func collectCommand(ctx context.Context, cmd string, args []string, stdin io.Rea
 			return bad("--format must be auto, docker, cri or timestamped, not %q", c.format)
 		}
 	}
-	var src collector
+	var src activation.Collectable
 	kind := timeCursors
 	if cmd == "k8s" {
 		src, err = podSource(ctx, c, positional[0], stderr)
@@ -287,7 +287,7 @@ func collectCommand(ctx context.Context, cmd string, args []string, stdin io.Rea
 
 // start sets where the first activation begins: at the cursor file's
 // cursor, since a time, or before the log's last lines.
-func (c config) start(ctx context.Context, src collector, kind cursorKind) error {
+func (c config) start(ctx context.Context, src activation.Collectable, kind cursorKind) error {
 	at, ok, err := c.loadCursor(kind)
 	switch {
 	case err != nil:
@@ -296,7 +296,7 @@ func (c config) start(ctx context.Context, src collector, kind cursorKind) error
 	case c.since != 0:
 		at = stream.Since(c.since)
 	case c.tail >= 0:
-		if at, err = activation.Tail(ctx, src, c.tail, activation.ReadOptions{Idle: c.idle}); err != nil {
+		if at, err = src.Tail(ctx, c.tail, activation.ReadOptions{Idle: c.idle}); err != nil {
 			return err
 		}
 	default:
@@ -387,16 +387,7 @@ func parseLimit(s string) (int64, error) {
 	return n << shift, nil
 }
 
-// collector is a log that activations are collected from one after another.
-type collector interface {
-	activation.Log
-	Collect(context.Context, activation.Options) (activation.Activation, error)
-	Cursor() stream.Cursor
-	SetCursor(stream.Cursor)
-	Close() error
-}
-
-func podSource(ctx context.Context, c config, name string, stderr io.Writer) (collector, error) {
+func podSource(ctx context.Context, c config, name string, stderr io.Writer) (activation.Collectable, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = c.kubeconfig
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: c.context}
@@ -450,7 +441,7 @@ func defaultContainer(ctx context.Context, client corev1client.PodsGetter, ns, n
 	return chosen, nil
 }
 
-func fileSource(c config, path string, stdin io.Reader) (collector, cursorKind, error) {
+func fileSource(c config, path string, stdin io.Reader) (activation.Collectable, cursorKind, error) {
 	o := logfile.Options{Format: logformat.Format(c.format)}
 	if path == "-" {
 		return logfile.NewPipe(stdin, o), streamCursors, nil
@@ -481,7 +472,7 @@ func (p namedPipe) Close() error {
 	return p.fh.Close()
 }
 
-func collectAll(ctx context.Context, c config, src collector, stdout, stderr io.Writer) error {
+func collectAll(ctx context.Context, c config, src activation.Collectable, stdout, stderr io.Writer) error {
 	out := output.New(stdout, c.output == "json")
 	o := activation.Options{Limit: c.limit, WaitForSentinel: c.wait, IdleTimeout: c.idle, Timeout: c.timeout, Sink: out.Lines}
 	var verbose *slog.Logger
@@ -580,7 +571,7 @@ func (c config) loadCursor(kind cursorKind) (stream.Cursor, bool, error) {
 // saveCursor replaces c.cursorFile, if set, with src's cursor: it writes a
 // new file beside it and renames it over the old one, so that a reader
 // finds the old cursor or the new one, never part of one.
-func (c config) saveCursor(src collector) error {
+func (c config) saveCursor(src activation.Collectable) error {
 	if c.cursorFile == "" {
 		return nil
 	}
