@@ -1,3 +1,6 @@
+// Collecting one activation after another: the Collectable interface, and
+// the Collector that keeps the cursor between collections, one at a time.
+
 package activation
 
 import (

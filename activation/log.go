@@ -1,3 +1,6 @@
+// The seam between a collection and what it reads: the Log interface, its
+// read options, and ReadPast, the skip of a log that must read to skip.
+
 package activation
 
 import (

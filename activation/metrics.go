@@ -1,3 +1,6 @@
+// The functions a collection and its log call as things happen, for an
+// invoker's counters.
+
 package activation
 
 import (

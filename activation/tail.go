@@ -1,3 +1,6 @@
+// Where the last n lines of a log begin: the Tailer interface, and
+// TailByReading for logs that can only be read from their start.
+
 package activation
 
 import (

@@ -1,3 +1,6 @@
+// The client a Container reads through: client-go, with the rate limits
+// and the transport guard that many pods need.
+
 package k8slog
 
 import (

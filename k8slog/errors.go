@@ -1,3 +1,6 @@
+// What went wrong with a request, as a kind callers can tell apart, and
+// which errors are worth trying again.
+
 package k8slog
 
 import (

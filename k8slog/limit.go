@@ -1,3 +1,6 @@
+// StreamLimit: a bound on the follow streams open at once across the
+// Containers that share it.
+
 package k8slog
 
 import (

@@ -1,15 +1,14 @@
+// Skipping the rest of a truncated activation, found in the log's tail
+// rather than by reading it.
+
 package k8slog
 
 import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync/atomic"
-
-	corev1 "k8s.io/api/core/v1"
 
 	"github.com/actlog/actlog/activation"
-	"github.com/actlog/actlog/logformat"
 	"github.com/actlog/actlog/stages"
 	"github.com/actlog/actlog/stream"
 )
@@ -116,114 +115,4 @@ func (c *Container) lookPast(ctx context.Context, at stream.Cursor, n int, o act
 		}
 	}
 	return at, 0, errNoSkip
-}
-
-// lookAtTail reads the last n lines of the container's log, trying again
-// after transient errors as reads do, within o's idle timeout and deadline;
-// when no request had an answer from the server, the trying ends with an
-// *Error of kind ErrUnreachable.
-func (c *Container) lookAtTail(ctx context.Context, n int64, o activation.ReadOptions) (tail, error) {
-	var reached atomic.Bool
-	var t tail
-	err := c.retryReaching(&reached).Do(ctx, c.bounds(o, nil), func(ctx context.Context) (err error) {
-		t, err = c.tail(ctx, n, o)
-		if err == nil || answered(err) {
-			reached.Store(true)
-		}
-		return err
-	})
-	return t, err
-}
-
-// tail reads the last n lines of the container's log; a record longer than
-// maxRecord keeps the time it starts with, and an unfinished last record is
-// left out.
-func (c *Container) tail(ctx context.Context, n int64, o activation.ReadOptions) (tail, error) {
-	if m := o.Metrics; m != nil && m.Requested != nil {
-		m.Requested("tail")
-	}
-	maxRecord := o.MaxRecord
-	rc, err := c.logs(ctx, &corev1.PodLogOptions{TailLines: &n})
-	if err != nil {
-		return tail{}, err
-	}
-	defer rc.Close()
-	t := tail{marks: make([]mark, 0, n)}
-	split := false
-	rd := stream.NewReader(rc, logformat.NewTimestamped(), stream.ReaderOptions{MaxRecord: maxRecord})
-	err = rd.Run(ctx, nil, func(lines []stream.Line) error {
-		for i := range lines {
-			t.marks = append(t.marks, mark{lines[i].Time, o.IsSentinel(&lines[i])})
-			split = split || lines[i].Overflow || len(lines[i].Log) > splitAt
-		}
-		return nil
-	})
-	if errors.Is(err, stream.ErrIncomplete) {
-		err = nil
-	}
-	if m := o.Metrics; m != nil && m.Read != nil {
-		m.Read(rd.Offset())
-	}
-	t.full = len(t.marks) == int(n) || split
-	return t, err
-}
-
-// endTails are the tailLines a look for the log's current end asks for, in
-// turn, until the tail can count the lines that share the last one's time.
-var endTails = []int64{4, 64, 4096}
-
-// currentEnd returns the cursor after the container's last line as it is
-// now, from the log's tail; empty if the log has no line; ok false if the
-// tail cannot tell. Tail requests are retried as reads are, within the
-// collection's idle timeout and deadline; the error that ends the trying is
-// returned.
-func (c *Container) currentEnd(ctx context.Context, o activation.ReadOptions) (end stream.Cursor, empty, ok bool, err error) {
-	for _, size := range endTails {
-		t, err := c.lookAtTail(ctx, size, o)
-		if err != nil {
-			return end, false, false, err
-		}
-		if len(t.marks) == 0 {
-			return end, true, true, nil
-		}
-		if end, ok = t.cursorAfter(len(t.marks) - 1); ok {
-			return end, false, true, nil
-		}
-	}
-	return end, false, false, nil
-}
-
-// maxTail is the longest tail Tail asks for before it reads the log from
-// its start instead.
-const maxTail = 1 << 20
-
-// Tail returns the cursor before the container's last n user lines, found
-// in the log's tail (tailLines) rather than by reading the log from its
-// start: a tail of n lines and room for sentinels, twice as long each time
-// it holds too few user lines, or cannot count the lines that share the
-// time of the line before them, while the log has more. It implements
-// activation.Tailer.
-func (c *Container) Tail(ctx context.Context, n int, o activation.ReadOptions) (stream.Cursor, error) {
-	for size := int64(n) + 8; size <= maxTail; size *= 2 {
-		t, err := c.lookAtTail(ctx, size, o)
-		if err != nil {
-			return stream.Cursor{}, err
-		}
-		first := len(t.marks)
-		for users := 0; first > 0 && users < n; {
-			if first--; !t.marks[first].sentinel {
-				users++
-			}
-		}
-		if first == 0 {
-			if !t.full {
-				return stream.Cursor{}, nil
-			}
-			continue
-		}
-		if at, ok := t.cursorAfter(first - 1); ok {
-			return at, nil
-		}
-	}
-	return activation.TailByReading(ctx, c, n, o)
 }

@@ -1,3 +1,6 @@
+// The transport guard: credentials kept out of errors, and a Retry-After
+// on a JSON Status honoured.
+
 package k8slog
 
 import (

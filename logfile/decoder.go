@@ -1,3 +1,5 @@
+// The decoder that detects a file's format from its first record.
+
 package logfile
 
 import (

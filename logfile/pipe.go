@@ -1,3 +1,6 @@
+// Pipe: a log read once from a reader, its lines read ahead and kept until
+// consumed.
+
 package logfile
 
 import (

@@ -1,3 +1,6 @@
+// The files a File reads: their identity (device, inode, first line's
+// fingerprint), and segments that read plain or compressed files.
+
 package logfile
 
 import (

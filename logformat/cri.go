@@ -1,3 +1,5 @@
+// The CRI log format of containerd and CRI-O, its partial records joined.
+
 package logformat
 
 import (

@@ -1,3 +1,5 @@
+// Docker's json-file log format, its 16 KiB partial records joined.
+
 package logformat
 
 import (

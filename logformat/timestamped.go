@@ -1,3 +1,6 @@
+// "<time> <message>" lines, as the pods/log endpoint sends them with
+// timestamps=true.
+
 package logformat
 
 import (

@@ -1,3 +1,6 @@
+// Fetch: a log opened, read and reopened after transient errors at the
+// cursor, so that no line is lost or repeated.
+
 package stages
 
 import (

@@ -1,3 +1,5 @@
+// Recover: the error that ends a stream turned into a last notice line.
+
 package stages
 
 import (

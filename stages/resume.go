@@ -1,3 +1,6 @@
+// The resume filter: the lines a reopened log sends again before the
+// cursor, dropped to the nanosecond.
+
 package stages
 
 import (

@@ -1,3 +1,6 @@
+// Retry: which errors are tried again and when (policy, classifier,
+// backoff), and the one loop that tries them within a collection's bounds.
+
 package stages
 
 import (

@@ -1,3 +1,6 @@
+// The idle timeout and the overall deadline of a stream, on an injected
+// clock.
+
 package stages
 
 import (

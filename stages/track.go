@@ -1,3 +1,5 @@
+// Track: the step that moves a cursor past each line.
+
 package stages
 
 import "github.com/actlog/actlog/stream"

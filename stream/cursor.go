@@ -1,3 +1,6 @@
+// Cursor: where a log's next line begins, by time or by byte, and its
+// text form.
+
 package stream
 
 import (

@@ -1,3 +1,6 @@
+// Line: one log line as a small value, its weight, and its text and JSON
+// forms.
+
 package stream
 
 import (

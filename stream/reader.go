@@ -1,3 +1,6 @@
+// Reader: the one loop that reads records, splits them at newlines and
+// decodes them into lines.
+
 package stream
 
 import (

@@ -1,3 +1,6 @@
+// Steps: per-line logic written as plain functions, fused and run on the
+// consumer's goroutine.
+
 package stream
 
 import (

@@ -1,3 +1,6 @@
+// The demo subcommand: a simulated action container collected through
+// client-go, needing no cluster.
+
 package main
 
 import (

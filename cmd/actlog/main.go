@@ -15,34 +15,22 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"regexp"
 	"runtime/debug"
-	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
-	"k8s.io/client-go/tools/clientcmd"
-
 	"github.com/actlog/actlog/activation"
 	"github.com/actlog/actlog/internal/output"
-	"github.com/actlog/actlog/k8slog"
-	"github.com/actlog/actlog/logfile"
 	"github.com/actlog/actlog/logformat"
 	"github.com/actlog/actlog/sentinel"
 	"github.com/actlog/actlog/stages"
@@ -306,172 +294,6 @@ func (c config) start(ctx context.Context, src activation.Collectable, kind curs
 	return nil
 }
 
-// help writes a subcommand's --help: what it does, its flags as they are
-// written on a command line, and the exit statuses.
-func help(w io.Writer, cmd string, fs *flag.FlagSet) {
-	what, does := "POD", "Collects activations from a pod's log, read through the Kubernetes API as kubectl logs reads it,\nand prints them as they come."
-	if cmd == "file" {
-		what, does = "PATH", "Collects activations from a log file (Docker's json-file, the CRI format kubelets write, or\n'kubectl logs --timestamps' output), following it across rotation in --wait-for-sentinel mode;\nPATH - reads standard input."
-	}
-	fmt.Fprintf(w, "usage: actlog %s [flags] %s\n\n%s\n\nflags:\n", cmd, what, does)
-	short := map[string]string{}
-	fs.VisitAll(func(f *flag.Flag) {
-		if f.Usage == "" {
-			short[f.Name] = map[string]string{"o": "output", "v": "verbose", "n": "namespace", "c": "container"}[f.Name]
-		}
-	})
-	fs.VisitAll(func(f *flag.Flag) {
-		if f.Usage == "" {
-			return
-		}
-		name := "--" + f.Name
-		for s, long := range short {
-			if long == f.Name {
-				name = "-" + s + ", " + name
-			}
-		}
-		arg, usage := flag.UnquoteUsage(f)
-		if arg != "" {
-			name += " " + arg
-		}
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "-1" && f.DefValue != "0s" {
-			usage += " (default " + f.DefValue + ")"
-		}
-		fmt.Fprintf(w, "  %s\n    \t%s\n", name, usage)
-	})
-	fmt.Fprint(w, exitStatuses)
-}
-
-// parseInterspersed parses flags that may stand before or after the
-// positional arguments, as kubectl's do; "--" ends the flags.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for len(args) > 0 {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
-			return append(positional, rest...), nil
-		}
-		positional = append(positional, rest[0])
-		args = rest[1:]
-	}
-	return positional, nil
-}
-
-var limitSyntax = regexp.MustCompile(`(?i)^([0-9]+)(B|KB|MB|GB)?$`)
-
-// maxLimit is the largest --limit, 1 TiB: far above any activation's logs,
-// and far below where sizes and timeouts derived from it overflow.
-const maxLimit = 1 << 40
-
-// parseLimit reads a size such as 4096, 4096B or 10MB (1024-based). Zero
-// collects nothing.
-func parseLimit(s string) (int64, error) {
-	m := limitSyntax.FindStringSubmatch(s)
-	if m == nil {
-		return 0, fmt.Errorf("--limit %q is not a size such as 4096, 512KB or 10MB", s)
-	}
-	shift := map[string]uint{"": 0, "B": 0, "KB": 10, "MB": 20, "GB": 30}[strings.ToUpper(m[2])]
-	n, err := strconv.ParseInt(m[1], 10, 64)
-	if err != nil || n > maxLimit>>shift {
-		return 0, fmt.Errorf("--limit %q is above 1 TiB", s)
-	}
-	if n == 0 {
-		return activation.NoLogs, nil
-	}
-	return n << shift, nil
-}
-
-func podSource(ctx context.Context, c config, name string, stderr io.Writer) (activation.Collectable, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = c.kubeconfig
-	overrides := &clientcmd.ConfigOverrides{CurrentContext: c.context}
-	overrides.Context.Namespace = c.namespace
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
-	cfg, err := cc.ClientConfig()
-	if err != nil {
-		return nil, fmt.Errorf("kubeconfig: %w", err)
-	}
-	ns, _, err := cc.Namespace()
-	if err != nil {
-		return nil, fmt.Errorf("kubeconfig: %w", err)
-	}
-	client, err := k8slog.NewClient(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes client: %w", err)
-	}
-	container := c.container
-	if container == "" {
-		if container, err = defaultContainer(ctx, client, ns, name, stderr); err != nil {
-			return nil, err
-		}
-	}
-	return k8slog.New(client, ns, name, k8slog.Options{Container: container, Previous: c.previous}), nil
-}
-
-// defaultContainerAnnotation names the container kubectl uses when none is
-// given.
-const defaultContainerAnnotation = "kubectl.kubernetes.io/default-container"
-
-// defaultContainer returns the container to read when none is named: a pod
-// with one uses it; a pod with several, the one its annotation names, said
-// on stderr as kubectl says it. Without the annotation it is an error that
-// lists them: an activation read from the wrong container is worse than an
-// error. If the pod cannot be read here, "" leaves it to the log request.
-func defaultContainer(ctx context.Context, client corev1client.PodsGetter, ns, name string, stderr io.Writer) (string, error) {
-	p, err := client.Pods(ns).Get(ctx, name, metav1.GetOptions{})
-	if err != nil || len(p.Spec.Containers) < 2 {
-		return "", nil
-	}
-	names := make([]string, len(p.Spec.Containers))
-	for i, c := range p.Spec.Containers {
-		names[i] = c.Name
-	}
-	chosen := p.Annotations[defaultContainerAnnotation]
-	if !slices.Contains(names, chosen) {
-		return "", fmt.Errorf("pod %s/%s has several containers, and no %s annotation: name one with -c: %s",
-			ns, name, defaultContainerAnnotation, strings.Join(names, ", "))
-	}
-	fmt.Fprintf(stderr, "Defaulted container %q out of: %s\n", chosen, strings.Join(names, ", "))
-	return chosen, nil
-}
-
-func fileSource(c config, path string, stdin io.Reader) (activation.Collectable, cursorKind, error) {
-	o := logfile.Options{Format: logformat.Format(c.format)}
-	if path == "-" {
-		return logfile.NewPipe(stdin, o), streamCursors, nil
-	}
-	if fi, err := os.Stat(path); err == nil && fi.Mode()&os.ModeNamedPipe != 0 {
-		// A named pipe is read as it comes, like standard input. Opened
-		// for writing too, it neither blocks in open until a writer comes
-		// nor ends when one leaves; non-blocking, its reads wait in the
-		// runtime's poller and end with the process.
-		fh, err := os.OpenFile(path, os.O_RDWR|syscall.O_NONBLOCK, 0)
-		if err != nil {
-			return nil, 0, fmt.Errorf("logfile: %w", err)
-		}
-		return namedPipe{logfile.NewPipe(fh, o), fh}, streamCursors, nil
-	}
-	f, err := logfile.Open(path, o)
-	return f, fileCursors, err
-}
-
-// namedPipe is a Pipe read from a named pipe, which it closes.
-type namedPipe struct {
-	*logfile.Pipe
-	fh *os.File
-}
-
-func (p namedPipe) Close() error {
-	p.Pipe.Close()
-	return p.fh.Close()
-}
-
 func collectAll(ctx context.Context, c config, src activation.Collectable, stdout, stderr io.Writer) error {
 	out := output.New(stdout, c.output == "json")
 	o := activation.Options{Limit: c.limit, WaitForSentinel: c.wait, IdleTimeout: c.idle, Timeout: c.timeout, Sink: out.Lines}
@@ -539,87 +361,3 @@ func ended(a activation.Activation) bool {
 // errFailed marks a run in which an activation ended with the failure
 // notice: exit status 3.
 var errFailed = errors.New("an activation failed")
-
-// loadCursor returns the cursor c.cursorFile holds, and whether it holds
-// one; a missing or empty file holds none. kind says which cursors the
-// source takes.
-func (c config) loadCursor(kind cursorKind) (stream.Cursor, bool, error) {
-	var at stream.Cursor
-	if c.cursorFile == "" {
-		return at, false, nil
-	}
-	text, err := os.ReadFile(c.cursorFile)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return at, false, nil
-	case err != nil:
-		return at, false, fmt.Errorf("cursor file: %w", err)
-	}
-	text = bytes.TrimSpace(text)
-	if len(text) == 0 {
-		return at, false, nil
-	}
-	if err := at.UnmarshalText(text); err != nil {
-		return at, false, fmt.Errorf("cursor file %s: %w", c.cursorFile, err)
-	}
-	if !kind.takes(at) {
-		return at, false, fmt.Errorf("cursor file %s: %q is not a cursor of %s", c.cursorFile, text, kind)
-	}
-	return at, true, nil
-}
-
-// saveCursor replaces c.cursorFile, if set, with src's cursor: it writes a
-// new file beside it and renames it over the old one, so that a reader
-// finds the old cursor or the new one, never part of one.
-func (c config) saveCursor(src activation.Collectable) error {
-	if c.cursorFile == "" {
-		return nil
-	}
-	text, err := src.Cursor().MarshalText()
-	if err != nil {
-		return fmt.Errorf("cursor file %s: %w", c.cursorFile, err)
-	}
-	f, err := os.CreateTemp(filepath.Dir(c.cursorFile), "."+filepath.Base(c.cursorFile)+".*")
-	if err != nil {
-		return fmt.Errorf("cursor file: %w", err)
-	}
-	_, err = f.Write(append(text, '\n'))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), c.cursorFile)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("cursor file: %w", err)
-	}
-	return nil
-}
-
-// cursorKind says which cursors a source takes.
-type cursorKind int
-
-const (
-	// timeCursors address a pod's lines by time.
-	timeCursors cursorKind = iota
-	// fileCursors address a file's lines by file and byte.
-	fileCursors
-	// streamCursors address the lines of a pipe by byte.
-	streamCursors
-)
-
-func (k cursorKind) takes(at stream.Cursor) bool {
-	switch k {
-	case timeCursors:
-		return at.Offset == 0 && at.File == ""
-	case fileCursors:
-		_, since := at.SinceTime()
-		return at.File != "" || since
-	}
-	return at.File == ""
-}
-
-func (k cursorKind) String() string {
-	return [...]string{"a pod's log", "a log file", "a stream"}[k]
-}

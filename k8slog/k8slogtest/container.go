@@ -1,3 +1,6 @@
+// A container of the test server: its instances, the lines it prints to
+// its CRI log file, and the kubelet's rotation of that file.
+
 package k8slogtest
 
 import (

@@ -1,3 +1,6 @@
+// Faults the test server injects into log responses: statuses, cuts,
+// stalls and slow drips.
+
 package k8slogtest
 
 import (

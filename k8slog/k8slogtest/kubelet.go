@@ -1,3 +1,6 @@
+// The pods/log endpoint of the test server, served by the kubelet's own
+// reader of CRI log files.
+
 package k8slogtest
 
 import (

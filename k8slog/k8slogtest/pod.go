@@ -1,3 +1,6 @@
+// A pod of the test server: its containers, scheduling, deletion and the
+// faults queued for its log requests.
+
 package k8slogtest
 
 import (

@@ -1,3 +1,6 @@
+// The test server: a TLS apiserver that speaks pods and pods/log, with
+// tokens, permissions and a record of requests.
+
 package k8slogtest
 
 import (

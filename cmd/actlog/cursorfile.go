@@ -1,0 +1,100 @@
+// The cursor file: loaded before the first activation, replaced atomically
+// after each one, and checked against the kind of cursor its source takes.
+
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/stream"
+)
+
+// loadCursor returns the cursor c.cursorFile holds, and whether it holds
+// one; a missing or empty file holds none. kind says which cursors the
+// source takes.
+func (c config) loadCursor(kind cursorKind) (stream.Cursor, bool, error) {
+	var at stream.Cursor
+	if c.cursorFile == "" {
+		return at, false, nil
+	}
+	text, err := os.ReadFile(c.cursorFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return at, false, nil
+	case err != nil:
+		return at, false, fmt.Errorf("cursor file: %w", err)
+	}
+	text = bytes.TrimSpace(text)
+	if len(text) == 0 {
+		return at, false, nil
+	}
+	if err := at.UnmarshalText(text); err != nil {
+		return at, false, fmt.Errorf("cursor file %s: %w", c.cursorFile, err)
+	}
+	if !kind.takes(at) {
+		return at, false, fmt.Errorf("cursor file %s: %q is not a cursor of %s", c.cursorFile, text, kind)
+	}
+	return at, true, nil
+}
+
+// saveCursor replaces c.cursorFile, if set, with src's cursor: it writes a
+// new file beside it and renames it over the old one, so that a reader
+// finds the old cursor or the new one, never part of one.
+func (c config) saveCursor(src activation.Collectable) error {
+	if c.cursorFile == "" {
+		return nil
+	}
+	text, err := src.Cursor().MarshalText()
+	if err != nil {
+		return fmt.Errorf("cursor file %s: %w", c.cursorFile, err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(c.cursorFile), "."+filepath.Base(c.cursorFile)+".*")
+	if err != nil {
+		return fmt.Errorf("cursor file: %w", err)
+	}
+	_, err = f.Write(append(text, '\n'))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), c.cursorFile)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("cursor file: %w", err)
+	}
+	return nil
+}
+
+// cursorKind says which cursors a source takes.
+type cursorKind int
+
+const (
+	// timeCursors address a pod's lines by time.
+	timeCursors cursorKind = iota
+	// fileCursors address a file's lines by file and byte.
+	fileCursors
+	// streamCursors address the lines of a pipe by byte.
+	streamCursors
+)
+
+func (k cursorKind) takes(at stream.Cursor) bool {
+	switch k {
+	case timeCursors:
+		return at.Offset == 0 && at.File == ""
+	case fileCursors:
+		_, since := at.SinceTime()
+		return at.File != "" || since
+	}
+	return at.File == ""
+}
+
+func (k cursorKind) String() string {
+	return [...]string{"a pod's log", "a log file", "a stream"}[k]
+}

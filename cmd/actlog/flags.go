@@ -1,0 +1,96 @@
+// The command's flags: parsed interspersed with its arguments, the limit's
+// syntax, and the help of each subcommand.
+
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/actlog/actlog/activation"
+)
+
+// help writes a subcommand's --help: what it does, its flags as they are
+// written on a command line, and the exit statuses.
+func help(w io.Writer, cmd string, fs *flag.FlagSet) {
+	what, does := "POD", "Collects activations from a pod's log, read through the Kubernetes API as kubectl logs reads it,\nand prints them as they come."
+	if cmd == "file" {
+		what, does = "PATH", "Collects activations from a log file (Docker's json-file, the CRI format kubelets write, or\n'kubectl logs --timestamps' output), following it across rotation in --wait-for-sentinel mode;\nPATH - reads standard input."
+	}
+	fmt.Fprintf(w, "usage: actlog %s [flags] %s\n\n%s\n\nflags:\n", cmd, what, does)
+	short := map[string]string{}
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Usage == "" {
+			short[f.Name] = map[string]string{"o": "output", "v": "verbose", "n": "namespace", "c": "container"}[f.Name]
+		}
+	})
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Usage == "" {
+			return
+		}
+		name := "--" + f.Name
+		for s, long := range short {
+			if long == f.Name {
+				name = "-" + s + ", " + name
+			}
+		}
+		arg, usage := flag.UnquoteUsage(f)
+		if arg != "" {
+			name += " " + arg
+		}
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "-1" && f.DefValue != "0s" {
+			usage += " (default " + f.DefValue + ")"
+		}
+		fmt.Fprintf(w, "  %s\n    \t%s\n", name, usage)
+	})
+	fmt.Fprint(w, exitStatuses)
+}
+
+// parseInterspersed parses flags that may stand before or after the
+// positional arguments, as kubectl's do; "--" ends the flags.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	return positional, nil
+}
+
+var limitSyntax = regexp.MustCompile(`(?i)^([0-9]+)(B|KB|MB|GB)?$`)
+
+// maxLimit is the largest --limit, 1 TiB: far above any activation's logs,
+// and far below where sizes and timeouts derived from it overflow.
+const maxLimit = 1 << 40
+
+// parseLimit reads a size such as 4096, 4096B or 10MB (1024-based). Zero
+// collects nothing.
+func parseLimit(s string) (int64, error) {
+	m := limitSyntax.FindStringSubmatch(s)
+	if m == nil {
+		return 0, fmt.Errorf("--limit %q is not a size such as 4096, 512KB or 10MB", s)
+	}
+	shift := map[string]uint{"": 0, "B": 0, "KB": 10, "MB": 20, "GB": 30}[strings.ToUpper(m[2])]
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil || n > maxLimit>>shift {
+		return 0, fmt.Errorf("--limit %q is above 1 TiB", s)
+	}
+	if n == 0 {
+		return activation.NoLogs, nil
+	}
+	return n << shift, nil
+}

@@ -1,0 +1,205 @@
+// Requests to the pods/log endpoint: opening a container's log, reading it
+// with retries within a collection's bounds, and what the end of a stream
+// means.
+
+package k8slog
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/logformat"
+	"github.com/actlog/actlog/stages"
+	"github.com/actlog/actlog/stream"
+)
+
+// retryReaching returns the Container's retry policy, whose trying, when it
+// ends before any request had an answer from the server (reached), ends
+// with an *Error of kind ErrUnreachable naming the last error.
+func (c *Container) retryReaching(reached *atomic.Bool) stages.Retry {
+	retry := c.retry
+	retry.Final = func(err error) error {
+		if reached.Load() || errors.Is(err, context.Canceled) {
+			return err
+		}
+		var gaveUp *stages.GaveUpError
+		if errors.As(err, &gaveUp) {
+			err = gaveUp.Err
+		}
+		return &Error{Namespace: c.namespace, Pod: c.pod, Container: c.o.Container, Kind: ErrUnreachable, Err: err}
+	}
+	return retry
+}
+
+// bounds returns the bounds of one operation of a collection read with o:
+// its waits to try again end within o.Idle and o.Deadline, or by outlasts
+// when it is not nil; each retry is told to o.Retrying and counted in
+// o.Metrics.Retried.
+func (c *Container) bounds(o activation.ReadOptions, outlasts func(at, progress time.Time) bool) stages.Bounds {
+	b := stages.Bounds{Outlasts: outlasts, Retrying: o.Retrying, Logger: o.Logger}
+	if b.Outlasts == nil {
+		b.Outlasts = o.Outlasts
+	}
+	if m := o.Metrics; m != nil && m.Retried != nil {
+		b.Retrying = func(err error) {
+			if o.Retrying != nil {
+				o.Retrying(err)
+			}
+			if err != nil {
+				m.Retried(reason(err))
+			}
+		}
+	}
+	return b
+}
+
+// fetch returns the container's lines after at, read by requests of their
+// own; outlasts, if not nil, bounds the waits to try again instead of
+// o.Idle and o.Deadline.
+func (c *Container) fetch(at stream.Cursor, o activation.ReadOptions, follow bool, outlasts func(at, progress time.Time) bool) stream.Source {
+	var reached atomic.Bool
+	// exited says that the container was seen terminated: one more read
+	// takes what it wrote after the last one, and its end is the log's.
+	exited := false
+	m := o.Metrics
+	if m == nil {
+		m = &activation.Metrics{}
+	}
+	return stages.Fetch(stages.FetchOptions{
+		Open: func(ctx context.Context, at stream.Cursor) (io.ReadCloser, error) {
+			following := follow && c.o.Poll == 0
+			if m.Requested != nil {
+				m.Requested("log")
+			}
+			rc, err := c.open(ctx, at, following)
+			if err == nil || answered(err) {
+				reached.Store(true)
+			}
+			if err == nil && following && m.Streams != nil {
+				rc = &counted{ReadCloser: rc, streams: m.Streams}
+				m.Streams(1)
+			}
+			return rc, err
+		},
+		Decoder:   logformat.NewTimestamped,
+		From:      at,
+		Replays:   true,
+		AtEnd:     func(ctx context.Context, err error) error { return c.atEnd(ctx, err, follow, &exited) },
+		Retry:     c.retryReaching(&reached),
+		Bounds:    c.bounds(o, outlasts),
+		Read:      m.Read,
+		MaxRecord: o.MaxRecord,
+	})
+}
+
+// counted is a follow stream that tells Metrics.Streams when it closes.
+type counted struct {
+	io.ReadCloser
+	streams func(int)
+	once    sync.Once
+}
+
+func (c *counted) Close() error {
+	c.once.Do(func() { c.streams(-1) })
+	return c.ReadCloser.Close()
+}
+
+// logs opens a pods/log request with opts, timestamps on and client-go's
+// own retry, which sleeps on the real clock, off.
+func (c *Container) logs(ctx context.Context, opts *corev1.PodLogOptions) (io.ReadCloser, error) {
+	opts.Container, opts.Timestamps, opts.Previous = c.o.Container, true, c.o.Previous
+	rc, err := c.pods.Pods(c.namespace).GetLogs(c.pod, opts).MaxRetries(0).Stream(ctx)
+	if err != nil {
+		return nil, c.wrap(err)
+	}
+	return rc, nil
+}
+
+func (c *Container) open(ctx context.Context, at stream.Cursor, follow bool) (io.ReadCloser, error) {
+	opts := &corev1.PodLogOptions{Follow: follow}
+	if !at.IsZero() {
+		since := metav1.NewTime(time.Unix(0, at.Time))
+		opts.SinceTime = &since
+	}
+	return c.logs(ctx, opts)
+}
+
+// wrap gives an error from the API its kind, or returns it as it is if it
+// may be transient.
+func (c *Container) wrap(err error) error {
+	kind := kindOf(err)
+	if kind == nil {
+		return err
+	}
+	return &Error{Namespace: c.namespace, Pod: c.pod, Container: c.o.Container, Kind: kind, Err: err}
+}
+
+// atEnd decides what the end of a stream means. Without follow, the end of
+// a whole record is the current end, and an unfinished record a broken
+// stream. With follow, the container's state decides, read with a get on
+// the pod: the pod gone is the end of the log; exited is too, after one
+// more read for what the container wrote after the stream ended (a stream
+// a proxy cut, a poll); running means the stream broke; not yet scheduled
+// or waiting to (re)start means asking again shortly. Without permission
+// to get the pod, the stream is reopened and the collection's timeouts
+// decide.
+func (c *Container) atEnd(ctx context.Context, err error, follow bool, exited *bool) error {
+	if *exited {
+		return nil
+	}
+	if !follow {
+		if errors.Is(err, stream.ErrIncomplete) {
+			return errStreamBroken
+		}
+		return nil
+	}
+	pod, gerr := c.pods.Pods(c.namespace).Get(ctx, c.pod, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(gerr):
+		return nil
+	case gerr != nil:
+		return errStreamBroken
+	case pod.Spec.NodeName == "":
+		return stages.ReopenAfter(c.poll())
+	}
+	st := containerStatus(pod, c.o.Container)
+	switch {
+	case st == nil || st.State.Waiting != nil:
+		return stages.ReopenAfter(c.poll())
+	case st.State.Running != nil:
+		if c.o.Poll > 0 {
+			return stages.ReopenAfter(c.o.Poll)
+		}
+		return errStreamBroken
+	}
+	*exited = true
+	return stages.ReopenAfter(0)
+}
+
+func (c *Container) poll() time.Duration {
+	if c.o.Poll > 0 {
+		return c.o.Poll
+	}
+	return DefaultPoll
+}
+
+func containerStatus(pod *corev1.Pod, name string) *corev1.ContainerStatus {
+	if name == "" && len(pod.Status.ContainerStatuses) == 1 {
+		return &pod.Status.ContainerStatuses[0]
+	}
+	for i, st := range pod.Status.ContainerStatuses {
+		if st.Name == name {
+			return &pod.Status.ContainerStatuses[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,248 @@
+// Finding a cursor's file: the segment its lines are in, the file that
+// follows a segment after rotation, and copies of a file by identity.
+
+package logfile
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/stream"
+)
+
+// locate returns the segment at's lines are in and the offset in it after
+// them. A file written anew from its start since is read from its start,
+// or, if a copy of it holds the rest (copytruncate), from the copy.
+func (f *File) locate(at stream.Cursor) (*segment, int64, error) {
+	var seg *segment
+	off := at.Offset
+	if at.File == "" {
+		seq := int(at.Offset >> offsetBits)
+		if seq >= len(f.segs) {
+			return nil, 0, fmt.Errorf("%w: offset %d", stream.ErrCursor, at.Offset)
+		}
+		seg, off = f.segs[seq], at.Offset&maxOffset
+	} else {
+		id, err := parseFileID(at.File)
+		if err != nil {
+			return nil, 0, err
+		}
+		if seg, err = f.find(id); err != nil {
+			return nil, 0, err
+		}
+		if seg == nil {
+			if cur, err := f.current(); err == nil && cur.id.sameFile(id) {
+				// The file at the path is the cursor's, written anew.
+				return f.again(cur), 0, nil
+			}
+			return nil, 0, fmt.Errorf("%w: %s no longer holds the file %s, nor does any file rotated from it", activation.ErrGone, f.path, at.File)
+		}
+	}
+	if seg.gz {
+		return seg, off, nil
+	}
+	rewritten, err := seg.rewritten(off)
+	if err != nil || !rewritten {
+		return seg, off, err
+	}
+	if cp := f.copyOf(seg.id, off); cp != nil {
+		return cp, off, nil
+	}
+	return f.again(seg), 0, nil
+}
+
+// How reading goes on after the end of a segment.
+type move int
+
+const (
+	// stay: the segment is still the file at the path, and holds what it
+	// held; it may grow.
+	stay move = iota
+	// rotated: another file stands at the path; the segment will not grow.
+	rotated
+	// rewritten: the file was truncated in place, and maybe written again.
+	rewritten
+)
+
+func (m move) String() string {
+	return [...]string{stay: "stayed", rotated: "rotated", rewritten: "truncated in place"}[m]
+}
+
+// after says what follows the end of seg at off, and where reading goes on
+// if it moves: the file that replaced seg at the path, or the copy of a
+// file truncated in place, or that file itself from its start.
+func (f *File) after(seg *segment, off int64) (next *segment, nextOff int64, how move, err error) {
+	cur, statErr := os.Stat(f.path)
+	if !seg.gz && statErr == nil {
+		if dev, ino := statID(cur); dev == seg.id.dev && ino == seg.id.ino {
+			changed, err := seg.rewritten(off)
+			if err != nil || !changed {
+				return nil, 0, stay, err
+			}
+			if cp := f.copyOf(seg.id, off); cp != nil {
+				return cp, off, rewritten, nil
+			}
+			return f.again(seg), 0, rewritten, nil
+		}
+	}
+	if next = f.laterSibling(seg); next != nil {
+		return next, 0, rotated, nil
+	}
+	if statErr != nil {
+		// Between a rename and the new file, or deleted: the new file may
+		// come.
+		return nil, 0, stay, nil
+	}
+	next, err = f.current()
+	if err != nil {
+		return nil, 0, stay, err
+	}
+	return next, 0, rotated, nil
+}
+
+// current returns the segment of the file at the path now.
+func (f *File) current() (*segment, error) {
+	fi, err := os.Stat(f.path)
+	if err != nil {
+		return nil, fmt.Errorf("logfile: %w", err)
+	}
+	dev, ino := statID(fi)
+	for _, s := range f.segs {
+		if !s.gz && s.id.dev == dev && s.id.ino == ino {
+			if rewritten, err := s.rewritten(0); err == nil && !rewritten {
+				return s, nil
+			}
+		}
+	}
+	return f.add(openSegment(f.path))
+}
+
+// find returns the segment of the file id names: among those read, or the
+// file at the path or beside it that is the same file on disk with the same
+// first line, or a copy of it (a compressed one too). It returns nil if
+// there is none.
+func (f *File) find(id fileID) (*segment, error) {
+	for _, s := range f.segs {
+		if s.id == id || s.id.sameFile(id) && id.first == 0 {
+			return s, nil
+		}
+	}
+	var copies []string
+	for _, name := range append([]string{f.path}, siblings(f.path)...) {
+		fi, err := os.Stat(name)
+		if err != nil {
+			continue
+		}
+		if dev, ino := statID(fi); dev == id.dev && ino == id.ino && !strings.HasSuffix(name, ".gz") {
+			seg, err := openSegment(name)
+			if err == nil && (id.first == 0 || seg.id.first == id.first) {
+				return f.add(seg, nil)
+			}
+			if seg != nil {
+				seg.close()
+			}
+			continue
+		}
+		copies = append(copies, name)
+	}
+	if id.first == 0 {
+		return nil, nil
+	}
+	for _, name := range copies {
+		seg, err := openSegment(name)
+		if err != nil {
+			continue
+		}
+		if seg.id.first == id.first {
+			return f.add(seg, nil)
+		}
+		seg.close()
+	}
+	return nil, nil
+}
+
+// copyOf returns a copy of the file id names, other than that file, that
+// reaches past off: what copytruncate leaves of a file it truncates.
+func (f *File) copyOf(id fileID, off int64) *segment {
+	if id.first == 0 {
+		return nil
+	}
+	for _, s := range f.segs {
+		if s.id.first == id.first && !s.id.sameFile(id) && (s.gz || sizeOf(s) >= off) {
+			return s
+		}
+	}
+	for _, name := range siblings(f.path) {
+		seg, err := openSegment(name)
+		if err != nil {
+			continue
+		}
+		if seg.id.first == id.first && !seg.id.sameFile(id) && (seg.gz || sizeOf(seg) >= off) {
+			cp, _ := f.add(seg, nil)
+			return cp
+		}
+		seg.close()
+	}
+	return nil
+}
+
+func sizeOf(s *segment) int64 {
+	n, _ := s.size()
+	return n
+}
+
+// laterSibling returns the rotated file that follows seg: of the files
+// beside the path, the one whose first line comes first after seg's; nil
+// if there is none, and the file at the path comes next.
+func (f *File) laterSibling(seg *segment) *segment {
+	var best *segment
+	for _, name := range siblings(f.path) {
+		s, err := openSegment(name)
+		if err != nil {
+			continue
+		}
+		later := s.firstTime > seg.firstTime && seg.firstTime != 0 && !s.id.sameFile(seg.id) && s.id.first != seg.id.first
+		if later && (best == nil || s.firstTime < best.firstTime) {
+			if best != nil {
+				best.close()
+			}
+			best = s
+			continue
+		}
+		s.close()
+	}
+	if best == nil {
+		return nil
+	}
+	if cur, err := os.Stat(f.path); err == nil {
+		// The file at the path follows every rotated one.
+		if dev, ino := statID(cur); best.id.dev == dev && best.id.ino == ino {
+			best.close()
+			return nil
+		}
+	}
+	best, _ = f.add(best, nil)
+	return best
+}
+
+// again returns a new segment for the file of seg, written anew from its
+// start.
+func (f *File) again(seg *segment) *segment {
+	fresh := &segment{seq: len(f.segs), name: seg.name, fh: seg.fh, id: fileID{dev: seg.id.dev, ino: seg.id.ino}}
+	start := fresh.start()
+	fresh.id.first, fresh.firstTime = fingerprint(start), firstTime(start)
+	f.segs = append(f.segs, fresh)
+	return fresh
+}
+
+// add appends seg to the File's segments and returns it, or returns err.
+func (f *File) add(seg *segment, err error) (*segment, error) {
+	if err != nil {
+		return nil, err
+	}
+	seg.seq = len(f.segs)
+	f.segs = append(f.segs, seg)
+	return seg, nil
+}

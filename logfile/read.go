@@ -1,0 +1,217 @@
+// Reading a File: its lines after a cursor, through the files that rotation
+// leaves in turn, each with a decoder that joins the records a line was
+// split into.
+
+package logfile
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/logformat"
+	"github.com/actlog/actlog/stages"
+	"github.com/actlog/actlog/stream"
+)
+
+// Lines returns the file's lines after at: the rest of the file the cursor
+// is in, then the files that replaced it, in turn. With o.Follow, the
+// source waits for the file to grow, and for a new file after a rotation;
+// without, it ends at the end of the file at the path. It implements
+// activation.Log.
+func (f *File) Lines(at stream.Cursor, o activation.ReadOptions) stream.Source {
+	return func(ctx context.Context) <-chan stream.Chunk {
+		out := make(chan stream.Chunk, 1)
+		go func() {
+			defer close(out)
+			if err := f.read(ctx, at, o, stream.SendTo(ctx, out)); err != nil && ctx.Err() == nil {
+				stream.Send(ctx, out, stream.Chunk{Err: err})
+			}
+		}()
+		return out
+	}
+}
+
+// Skip moves at past the rest of an activation: to the last whole record
+// of the file at the path, found by reading backwards from its end, when n
+// is zero; past n sentinel lines, read and discarded, otherwise. It
+// implements activation.Log.
+func (f *File) Skip(ctx context.Context, at stream.Cursor, n int, o activation.ReadOptions) (activation.Skipped, error) {
+	if n > 0 {
+		return activation.ReadPast(ctx, f, at, n, o)
+	}
+	f.mu.Lock()
+	seg, err := f.current()
+	f.mu.Unlock()
+	if err != nil {
+		return activation.Skipped{At: at}, err
+	}
+	end, err := lastRecordEnd(seg.fh)
+	if err != nil {
+		return activation.Skipped{At: at}, err
+	}
+	at.File, at.Offset = "", position(seg.seq, end)
+	return activation.Skipped{At: at}, nil
+}
+
+// logMove writes a Debug record of reading going on from seg in next, at
+// off, if there is a logger.
+func logMove(ctx context.Context, logger *slog.Logger, why string, seg, next *segment, off int64) {
+	if logger != nil {
+		logger.LogAttrs(ctx, slog.LevelDebug, "following the file", slog.String("why", why),
+			slog.String("from", seg.name), slog.String("to", next.name), slog.Int64("offset", off))
+	}
+}
+
+// errMoved ends the reading of a segment whose successor is known.
+var errMoved = errors.New("logfile: moved to the next file")
+
+// read sends the lines after at, segment after segment, with one decoder,
+// so that a line that one stream leaves unfinished stays pending while the
+// other stream's lines come out, across a rotation too.
+func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOptions, emit func([]stream.Line) error) error {
+	f.mu.Lock()
+	seg, off, err := f.locate(at)
+	f.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	dec := f.decoderAt(seg, off, o.MaxRecord)
+	prev := at.Time
+	for {
+		r, release, err := seg.reader(off)
+		if err != nil {
+			return err
+		}
+		rd := stream.NewReader(r, dec, stream.ReaderOptions{MaxRecord: o.MaxRecord, Offset: position(seg.seq, off), PrevTime: prev})
+		read := rd.Offset()
+		var next *segment
+		draining := false
+		err = rd.Run(ctx, func(ctx context.Context, end error) error {
+			if draining {
+				off = 0
+				return errMoved
+			}
+			// Following, the file is looked at after the wait, right
+			// before it is read again: a truncation during the wait is
+			// seen before the reader reads what was written after it.
+			if o.Follow && !stages.Sleep(ctx, f.o.Clock, f.o.Poll) {
+				return ctx.Err()
+			}
+			f.mu.Lock()
+			n, noff, how, err := f.after(seg, rd.Offset()&maxOffset)
+			f.mu.Unlock()
+			switch {
+			case err != nil:
+				return err
+			case how == rotated && !seg.gz:
+				// The writer may have finished a last record in the old
+				// file after the rename: read it once more.
+				draining, next = true, n
+				logMove(ctx, o.Logger, how.String(), seg, n, 0)
+				return nil
+			case how != stay:
+				next, off = n, noff
+				logMove(ctx, o.Logger, how.String(), seg, n, noff)
+				return errMoved
+			case !o.Follow:
+				return end
+			}
+			return nil
+		}, func(lines []stream.Line) error {
+			prev = lines[len(lines)-1].Time
+			if o.Metrics != nil && o.Metrics.Read != nil {
+				o.Metrics.Read(rd.Offset() - read)
+				read = rd.Offset()
+			}
+			return emit(lines)
+		})
+		release()
+		if err != errMoved {
+			return err
+		}
+		seg = next
+	}
+}
+
+// warmWindow is how much of a file before a cursor decoderAt reads first.
+const warmWindow = 4 << 10
+
+// decoderAt returns the decoder to read seg with from off on: one that
+// holds the lines that records before off leave unfinished. A line split
+// by its stream (a CRI P record, a Docker record whose log does not end a
+// line) ends after the cursor when the activation before ended on the
+// other stream's line: its first records are read again, so that it comes
+// whole, with its own time. The records before off are decoded, and the
+// lines they complete dropped, reading further back, up to twice the
+// longest line kept whole, while a line is unfinished at the start of
+// what was read.
+func (f *File) decoderAt(seg *segment, off int64, maxRecord int) stream.Decoder {
+	if off == 0 || seg.gz {
+		return f.decoder(maxRecord)
+	}
+	if maxRecord <= 0 {
+		maxRecord = stream.DefaultMaxRecord
+	}
+	var scratch stream.Line
+	for size := int64(warmWindow); ; size *= 2 {
+		dec := f.decoder(maxRecord)
+		start := max(0, off-size)
+		buf := make([]byte, off-start)
+		if _, err := seg.fh.ReadAt(buf, start); err != nil {
+			return f.decoder(maxRecord)
+		}
+		if start > 0 {
+			// The first record may be cut: start at the next.
+			buf = buf[bytes.IndexByte(buf, '\n')+1:]
+		}
+		for {
+			i := bytes.IndexByte(buf, '\n')
+			if i < 0 {
+				break
+			}
+			_, _ = dec.Decode(bytes.TrimSuffix(buf[:i], []byte("\r")), &scratch)
+			buf = buf[i+1:]
+		}
+		if !dec.Pending() || start == 0 || size >= 2*int64(maxRecord) {
+			return dec
+		}
+	}
+}
+
+// lastRecordEnd returns the offset after the file's last whole record,
+// found by reading backwards from its end.
+func lastRecordEnd(fh *os.File) (int64, error) {
+	fi, err := fh.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("logfile: %w", err)
+	}
+	buf := make([]byte, 64<<10)
+	for end := fi.Size(); end > 0; {
+		start := max(0, end-int64(len(buf)))
+		n, err := fh.ReadAt(buf[:end-start], start)
+		if err != nil && err != io.EOF {
+			return 0, fmt.Errorf("logfile: %w", err)
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			return start + int64(i) + 1, nil
+		}
+		end = start
+	}
+	return 0, nil
+}
+
+func (f *File) decoder(maxLine int) stream.Decoder {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return newDecoder(f.format, maxLine, func(detected logformat.Format) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.format = detected
+	})
+}
