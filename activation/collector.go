@@ -23,8 +23,12 @@ type Collectable interface {
 	// Cursor returns where the next activation begins.
 	Cursor() stream.Cursor
 	// SetCursor moves where the next activation begins: to one saved
-	// before, to stream.Since(t), or to what Tail returned.
-	SetCursor(at stream.Cursor)
+	// before, to stream.Since(t), or to what Tail returned. A cursor of
+	// another kind than the log takes is refused with an error that wraps
+	// stream.ErrCursorKind.
+	SetCursor(at stream.Cursor) error
+	// CursorKind says which cursors the log takes.
+	CursorKind() stream.CursorKind
 	// Close releases what the log holds open.
 	Close() error
 }

@@ -116,7 +116,16 @@ func (c *Container) Cursor() stream.Cursor { return c.collector.Cursor() }
 
 // SetCursor moves where the next activation begins, for an invoker that
 // restarts and resumes a cursor it saved.
-func (c *Container) SetCursor(at stream.Cursor) { c.collector.SetCursor(at) }
+func (c *Container) SetCursor(at stream.Cursor) error {
+	if err := stream.TimeCursors.Check(at); err != nil {
+		return err
+	}
+	c.collector.SetCursor(at)
+	return nil
+}
+
+// CursorKind returns stream.TimeCursors.
+func (c *Container) CursorKind() stream.CursorKind { return stream.TimeCursors }
 
 // Lines returns the container's lines after at; with o.Follow, the source
 // waits for more until the container exits. Transient failures reopen the

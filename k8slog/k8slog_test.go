@@ -335,7 +335,7 @@ func TestCursorsAtTheStartAtASentinelAndBeforeEveryLine(t *testing.T) {
 	fresh := e.source("p", k8slog.Options{})
 	var cur stream.Cursor
 	cur.Advance(&stream.Line{Time: t1.Add(419988733).UnixNano()})
-	fresh.SetCursor(cur)
+	require.NoError(t, fresh.SetCursor(cur))
 	assert.Equal(t, []string{"second activation"}, linetest.Logs(collect(t, fresh, wait).Lines), "C3: a restored cursor before everything returned")
 }
 
@@ -861,4 +861,14 @@ func TestAHeldStreamFollowsTheKubeletsRotation(t *testing.T) {
 	sentinelsAt(c, at(6))
 	assert.Equal(t, []string{"first half", "second half"}, linetest.Logs(collect(t, src, wait).Lines))
 	assert.Len(t, e.s.LogRequests(), 1, "the same stream throughout")
+}
+
+func TestACursorOfAnotherKindIsRefused(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	src := e.source("p", k8slog.Options{})
+	assert.Equal(t, stream.TimeCursors, src.CursorKind())
+	assert.ErrorIs(t, src.SetCursor(stream.InFile("1.2.3", 10)), stream.ErrCursorKind)
+	assert.ErrorIs(t, src.SetCursor(stream.AtByte(10)), stream.ErrCursorKind)
+	assert.NoError(t, src.SetCursor(stream.AtTime(5, 1)))
+	assert.Equal(t, stream.AtTime(5, 1), src.Cursor())
 }

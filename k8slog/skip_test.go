@@ -348,7 +348,7 @@ func TestTailFindsTheLastLinesThroughTheLogsTail(t *testing.T) {
 			assert.NotEmpty(t, r.Query["tailLines"], "tail %d: through the tail only", n)
 		}
 	}
-	src.SetCursor(must(activation.Tail(context.Background(), src, 201, activation.ReadOptions{})))
+	require.NoError(t, src.SetCursor(must(activation.Tail(context.Background(), src, 201, activation.ReadOptions{}))))
 	a := collect(t, src, activation.Options{Limit: 1 << 20})
 	assert.Equal(t, "line 99", a.Lines[0].Log)
 	assert.Equal(t, activation.Sentinels, a.End)
@@ -368,7 +368,7 @@ func TestACollectionSinceATimeStartsThereToTheNanosecond(t *testing.T) {
 		c.PrintAt(at(i), stream.Stdout, fmt.Sprint("line ", i))
 	}
 	src := e.source("p", k8slog.Options{})
-	src.SetCursor(stream.Since(at(7).UnixNano()))
+	require.NoError(t, src.SetCursor(stream.Since(at(7).UnixNano())))
 	a := collect(t, src, activation.Options{})
 	assert.Equal(t, []string{"line 7", "line 8", "line 9"}, linetest.Logs(a.Lines))
 	reqs := e.s.LogRequests()
@@ -496,7 +496,7 @@ func TestSkipsAndTailsHonourTheSentinelMatcher(t *testing.T) {
 
 	at, err := activation.Tail(ctx, src, 1, activation.ReadOptions{Sentinel: end})
 	require.NoError(t, err)
-	src.SetCursor(at)
+	require.NoError(t, src.SetCursor(at))
 	a, err = src.Collect(ctx, activation.Options{Sentinel: end})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"next"}, linetest.Logs(a.Lines), "the last user line, the END lines not counted")

@@ -57,7 +57,7 @@ func Open(path string, o Options) (*File, error) {
 	// rotation takes it.
 	f := &File{path: path, o: o, format: o.Format, segs: []*segment{seg}}
 	f.collector = activation.NewCollector(f, o.Clock)
-	f.collector.SetCursor(stream.Cursor{File: seg.id.String()})
+	f.collector.SetCursor(stream.InFile(seg.id.String(), 0))
 	return f, nil
 }
 
@@ -85,10 +85,16 @@ func (f *File) Collect(ctx context.Context, o activation.Options) (activation.Ac
 }
 
 // Tail returns the cursor before the file's last n user lines, read from
-// its start with activation.TailByReading. It implements
+// its start with activation.TailByReading, its file named. It implements
 // activation.Tailer.
 func (f *File) Tail(ctx context.Context, n int, o activation.ReadOptions) (stream.Cursor, error) {
-	return activation.TailByReading(ctx, f, n, o)
+	at, err := activation.TailByReading(ctx, f, n, o)
+	if err != nil || at.IsZero() {
+		return at, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.settle(at), nil
 }
 
 // Settle names the file at is in by its identity, and closes the files the
@@ -166,9 +172,19 @@ func (f *File) named(at stream.Cursor) stream.Cursor {
 }
 
 // SetCursor moves where the next activation begins, for an invoker that
-// restarts and resumes a cursor it saved. A cursor without a File is in the
-// file the File read last, or, before any collection, the file that was at
-// the path when it was opened.
+// restarts and resumes a cursor it saved. It takes file cursors
+// (stream.FileCursors); the zero cursor is the start of the file the File
+// read last, or, before any collection, of the file that was at the path
+// when it was opened.
 //
 // A collection under way sets the cursor when it ends.
-func (f *File) SetCursor(at stream.Cursor) { f.collector.SetCursor(at) }
+func (f *File) SetCursor(at stream.Cursor) error {
+	if err := stream.FileCursors.Check(at); err != nil {
+		return err
+	}
+	f.collector.SetCursor(at)
+	return nil
+}
+
+// CursorKind returns stream.FileCursors.
+func (f *File) CursorKind() stream.CursorKind { return stream.FileCursors }

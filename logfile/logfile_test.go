@@ -488,7 +488,7 @@ func TestALinePendingOnOneStreamWhenTheOtherEndsTheActivationComesWhole(t *testi
 		"2026-11-22T05:00:06Z stdout F "+S)
 	after := f.Cursor()
 	for name, g := range map[string]*logfile.File{"the same File": f, "a File with the cursor restored": open(t, path, logfile.Options{})} {
-		g.SetCursor(after)
+		require.NoError(t, g.SetCursor(after))
 		b := collect(t, g, wait)
 		require.Len(t, b.Lines, 1, name)
 		assert.Equal(t, "2026-11-22T05:00:03.000000000Z stdout: the next activation's line, begun and ended", b.Lines[0].String(), name)
@@ -505,7 +505,7 @@ func TestAPipesTailKeepsOnlyTheLastLines(t *testing.T) {
 	at, err := activation.Tail(context.Background(), r, 2, activation.ReadOptions{})
 	require.NoError(t, err)
 	assert.Less(t, peak(), uint64(32<<20), "64 MiB piped through, only the last lines kept")
-	r.SetCursor(at)
+	require.NoError(t, r.SetCursor(at))
 	a, err := r.Collect(context.Background(), activation.Options{})
 	require.NoError(t, err)
 	require.Len(t, a.Lines, 2)
@@ -522,7 +522,7 @@ func TestAPipeCollectingIntoASinkHoldsNoMoreThanItsWayThere(t *testing.T) {
 		},
 		"activation.Collect": func(p *logfile.Pipe, o activation.Options) (activation.Activation, error) {
 			at := p.Cursor()
-			defer func() { p.SetCursor(at) }()
+			defer func() { require.NoError(t, p.SetCursor(at)) }()
 			return activation.Collect(context.Background(), p, &at, o)
 		},
 	}
@@ -585,8 +585,24 @@ func TestSkipsAndTailsHonourTheSentinelMatcher(t *testing.T) {
 	defer p.Close()
 	at, err := activation.Tail(context.Background(), p, 1, activation.ReadOptions{Sentinel: end})
 	require.NoError(t, err)
-	p.SetCursor(at)
+	require.NoError(t, p.SetCursor(at))
 	a, err := p.Collect(context.Background(), activation.Options{Sentinel: end})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"next"}, linetest.Logs(a.Lines), "the last user line, the END lines not counted")
+}
+
+func TestACursorOfAnotherKindIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	require.NoError(t, os.WriteFile(path, []byte("2026-11-22T05:00:00Z a\n"), 0o644))
+	f := open(t, path, logfile.Options{})
+	p := logfile.NewPipe(strings.NewReader(""), logfile.Options{})
+	defer p.Close()
+	assert.Equal(t, stream.FileCursors, f.CursorKind())
+	assert.Equal(t, stream.StreamCursors, p.CursorKind())
+	assert.ErrorIs(t, f.SetCursor(stream.AtTime(5, 1)), stream.ErrCursorKind)
+	assert.ErrorIs(t, f.SetCursor(stream.AtByte(10)), stream.ErrCursorKind, "a byte without its file")
+	assert.ErrorIs(t, p.SetCursor(f.Cursor()), stream.ErrCursorKind)
+	assert.ErrorIs(t, p.SetCursor(stream.AtTime(5, 1)), stream.ErrCursorKind)
+	assert.NoError(t, f.SetCursor(stream.Since(5)))
+	assert.NoError(t, p.SetCursor(stream.AtByte(10)))
 }

@@ -63,7 +63,16 @@ func (p *Pipe) Cursor() stream.Cursor { return p.collector.Cursor() }
 
 // SetCursor moves where the next activation begins. A Pipe cannot go back:
 // lines before the oldest it keeps are gone.
-func (p *Pipe) SetCursor(at stream.Cursor) { p.collector.SetCursor(at) }
+func (p *Pipe) SetCursor(at stream.Cursor) error {
+	if err := stream.StreamCursors.Check(at); err != nil {
+		return err
+	}
+	p.collector.SetCursor(at)
+	return nil
+}
+
+// CursorKind returns stream.StreamCursors.
+func (p *Pipe) CursorKind() stream.CursorKind { return stream.StreamCursors }
 
 // Close stops reading ahead once the read under way returns.
 func (p *Pipe) Close() error {

@@ -220,7 +220,7 @@ func TestARestoredCursorFindsItsFileAmongTheRotated(t *testing.T) {
 			var restored stream.Cursor
 			require.NoError(t, restored.UnmarshalText(text))
 			g := open(t, l.path, logfile.Options{})
-			g.SetCursor(restored)
+			require.NoError(t, g.SetCursor(restored))
 			assert.Equal(t, want, linetest.Logs(collect(t, g, wait).Lines))
 			assert.Equal(t, want3, linetest.Logs(collect(t, g, wait).Lines), "two rotations after the cursor")
 		})
@@ -237,7 +237,7 @@ func TestLinesRotatedAwayEndWithTheFailureNotice(t *testing.T) {
 		require.NoError(t, os.Remove(name))
 	}
 	g := open(t, l.path, logfile.Options{})
-	g.SetCursor(f.Cursor())
+	require.NoError(t, g.SetCursor(f.Cursor()))
 	a := collect(t, g, wait)
 	assert.Equal(t, activation.Failed, a.End)
 	assert.Equal(t, []string{activation.FailureNotice}, linetest.Logs(a.Lines))
@@ -343,7 +343,7 @@ func FuzzRotationSchedule(f *testing.F) {
 				require.NoError(t, err)
 				var at stream.Cursor
 				require.NoError(t, at.UnmarshalText(text))
-				fl.SetCursor(at)
+				require.NoError(t, fl.SetCursor(at))
 				known = known || lines > 0
 			default:
 				msg := fmt.Sprintf("line %d", i)
@@ -392,7 +392,7 @@ func TestACompressedFileDeletedUnderTheCursorEndsWithTheFailureNotice(t *testing
 	l.activation(3, 2, 1, rotate)
 	// The cursor is in the first file, now compressed: a new File finds it.
 	g := open(t, l.path, logfile.Options{})
-	g.SetCursor(f.Cursor())
+	require.NoError(t, g.SetCursor(f.Cursor()))
 	assert.Equal(t, []string{"activation 2 line 0", "activation 2 line 1"}, linetest.Logs(collect(t, g, wait).Lines))
 	l.activation(4, 2, 1, rotate)
 	for _, name := range siblingsOf(t, l.path) {
@@ -401,7 +401,7 @@ func TestACompressedFileDeletedUnderTheCursorEndsWithTheFailureNotice(t *testing
 		}
 	}
 	h := open(t, l.path, logfile.Options{})
-	h.SetCursor(f.Cursor())
+	require.NoError(t, h.SetCursor(f.Cursor()))
 	a := collect(t, h, wait)
 	assert.Equal(t, activation.Failed, a.End)
 	assert.ErrorIs(t, a.Cause, activation.ErrGone)

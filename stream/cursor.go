@@ -31,6 +31,10 @@ type Cursor struct {
 	// sentinels (a timeout cut it short): the next may begin with the other.
 	Sentinel bool
 
+	// since says that the cursor was made by Since and no line has moved
+	// it.
+	since bool
+
 	// recent remembers, in a ring, the counts of the last few times left
 	// behind, so that a line whose time steps back to one of them (stdout
 	// and stderr are stamped by different writers) is counted with the
@@ -50,7 +54,75 @@ type timeCount struct {
 // nanoseconds) or later: a collection from it starts with that line,
 // whatever the source, and a source that addresses lines by time reads from
 // t's second rather than from the log's start.
-func Since(t int64) Cursor { return Cursor{Time: t} }
+func Since(t int64) Cursor { return Cursor{Time: t, since: true} }
+
+// AtTime returns the cursor of a source that addresses lines by time (a
+// pod's log): after the count-th line stamped t, t in Unix nanoseconds.
+func AtTime(t int64, count int) Cursor { return Cursor{Time: t, Count: count} }
+
+// InFile returns the cursor of a log file: offset bytes into the file that
+// file identifies, in its source's own terms (logfile names files by
+// device, inode and a fingerprint of their first line).
+func InFile(file string, offset int64) Cursor { return Cursor{File: file, Offset: offset} }
+
+// AtByte returns the cursor of a stream read once: offset bytes from its
+// start.
+func AtByte(offset int64) Cursor { return Cursor{Offset: offset} }
+
+// CursorKind says how a source addresses its lines, and so which cursors
+// it takes.
+type CursorKind int
+
+const (
+	// TimeCursors address lines by time, and by how many lines before
+	// share it: a pod's log read through the API.
+	TimeCursors CursorKind = iota + 1
+	// FileCursors address lines by byte in a file named by its identity:
+	// log files, followed across rotation.
+	FileCursors
+	// StreamCursors address lines by byte from the start of a stream read
+	// once.
+	StreamCursors
+)
+
+var cursorKindNames = [...]string{"", "time", "file", "stream"}
+
+func (k CursorKind) String() string {
+	if k < 0 || int(k) >= len(cursorKindNames) {
+		return fmt.Sprintf("CursorKind(%d)", int(k))
+	}
+	return cursorKindNames[k]
+}
+
+// ErrCursorKind is returned for a cursor of another kind than its source
+// takes.
+var ErrCursorKind = errors.New("stream: a cursor of another kind")
+
+// Takes reports whether a source of kind k takes c. The start of the log
+// and a cursor made by Since are taken by every kind.
+func (k CursorKind) Takes(c Cursor) bool {
+	if c.since || c.IsZero() {
+		return true
+	}
+	switch k {
+	case TimeCursors:
+		return c.Offset == 0 && c.File == ""
+	case FileCursors:
+		return c.File != ""
+	case StreamCursors:
+		return c.File == "" && c.Offset > 0
+	}
+	return false
+}
+
+// Check returns nil if a source of kind k takes c, and otherwise an error
+// that wraps ErrCursorKind and names both.
+func (k CursorKind) Check(c Cursor) error {
+	if k.Takes(c) {
+		return nil
+	}
+	return fmt.Errorf("%w: %q is not a %s cursor", ErrCursorKind, c.String(), k)
+}
 
 // IsZero reports whether c is the start of the log.
 func (c Cursor) IsZero() bool {
@@ -59,7 +131,7 @@ func (c Cursor) IsZero() bool {
 
 // SinceTime reports whether c is a cursor made by Since that no line has moved
 // yet, and the time its first line is at or after.
-func (c Cursor) SinceTime() (int64, bool) { return c.Time, c.Count == 0 && c.Time != 0 }
+func (c Cursor) SinceTime() (int64, bool) { return c.Time, c.since }
 
 // Advance moves c past l.
 //
@@ -67,7 +139,7 @@ func (c Cursor) SinceTime() (int64, bool) { return c.Time, c.Count == 0 && c.Tim
 // files: the cursor takes it, and forgets File until the source names the
 // file again.
 func (c *Cursor) Advance(l *Line) {
-	c.Offset, c.File = l.Offset, ""
+	c.Offset, c.File, c.since = l.Offset, "", false
 	if c.Count > 0 && l.Time == c.Time {
 		c.Count++
 		return
@@ -162,6 +234,8 @@ func (c *Cursor) UnmarshalText(text []byte) error {
 	if err1 != nil || err2 != nil || n < 0 || off < 0 {
 		return fmt.Errorf("%w: %q", ErrCursor, text)
 	}
-	*c = Cursor{Time: t, Count: n, Offset: off, File: file, Sentinel: sentinel}
+	// Only Since makes a cursor of no line with a time.
+	since := n == 0 && t != 0 && off == 0 && !hasFile
+	*c = Cursor{Time: t, Count: n, Offset: off, File: file, Sentinel: sentinel, since: since}
 	return nil
 }

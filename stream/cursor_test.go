@@ -107,3 +107,44 @@ func TestRestoredCursorCountsAStepBack(t *testing.T) {
 	advance(&c, 9_990_000_000, 10_000_000_000)
 	assert.Equal(t, 3, c.Count, "the restored cursor's own time is remembered")
 }
+
+func TestCursorKinds(t *testing.T) {
+	since := stream.Since(5)
+	var moved stream.Cursor
+	moved.Advance(&stream.Line{Time: 5, Offset: 40})
+	cases := []struct {
+		name              string
+		at                stream.Cursor
+		time, file, bytes bool
+	}{
+		{"the start fits every kind", stream.Cursor{}, true, true, true},
+		{"since fits every kind", since, true, true, true},
+		{"a time cursor", stream.AtTime(5, 1), true, false, false},
+		{"a file cursor", stream.InFile("1.2.3", 40), false, true, false},
+		{"a stream cursor", stream.AtByte(40), false, false, true},
+		{"a stream cursor moved past a line", moved, false, false, true},
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.time, stream.TimeCursors.Takes(c.at), c.name)
+		assert.Equal(t, c.file, stream.FileCursors.Takes(c.at), c.name)
+		assert.Equal(t, c.bytes, stream.StreamCursors.Takes(c.at), c.name)
+		if !c.file {
+			assert.ErrorIs(t, stream.FileCursors.Check(c.at), stream.ErrCursorKind, c.name)
+		}
+	}
+}
+
+func TestSinceIsAFlagNotACountOfZero(t *testing.T) {
+	_, ok := stream.AtTime(5, 0).SinceTime()
+	assert.False(t, ok, "a time cursor made by hand")
+	at := stream.Since(5)
+	_, ok = at.SinceTime()
+	assert.True(t, ok)
+	at.Advance(&stream.Line{Time: 6})
+	_, ok = at.SinceTime()
+	assert.False(t, ok, "moved by a line")
+
+	var back stream.Cursor
+	require.NoError(t, back.UnmarshalText([]byte(stream.Since(5).String())))
+	assert.Equal(t, stream.Since(5), back, "the text form keeps it")
+}

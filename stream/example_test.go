@@ -102,6 +102,25 @@ func ExampleSince() {
 	// Output: 2026-11-22T05:00:00.000000500Z/0/0 true 1795323600000000500
 }
 
+func ExampleAtTime() {
+	// After the second line stamped 7 ns, in a pod's log.
+	at := stream.AtTime(7, 2)
+	fmt.Println(at, stream.TimeCursors.Takes(at), stream.FileCursors.Check(at))
+	// Output: 1970-01-01T00:00:00.000000007Z/2/0 true stream: a cursor of another kind: "1970-01-01T00:00:00.000000007Z/2/0" is not a file cursor
+}
+
+func ExampleInFile() {
+	at := stream.InFile("2049.131077.8c3f1a2b", 4096)
+	fmt.Println(stream.FileCursors.Takes(at), stream.StreamCursors.Takes(at), stream.TimeCursors.Takes(at))
+	// Output: true false false
+}
+
+func ExampleAtByte() {
+	at := stream.AtByte(4096)
+	fmt.Println(stream.StreamCursors.Takes(at), stream.TimeCursors.Takes(at))
+	// Output: true false
+}
+
 func ExampleLine_AppendTextJSON() {
 	l := stream.Line{Time: 0, Stream: stream.Stderr, Log: "say \"hi\"\t"}
 	fmt.Println(string(l.AppendTextJSON(nil)))

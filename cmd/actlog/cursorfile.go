@@ -18,7 +18,7 @@ import (
 // loadCursor returns the cursor c.cursorFile holds, and whether it holds
 // one; a missing or empty file holds none. kind says which cursors the
 // source takes.
-func (c config) loadCursor(kind cursorKind) (stream.Cursor, bool, error) {
+func (c config) loadCursor(kind stream.CursorKind) (stream.Cursor, bool, error) {
 	var at stream.Cursor
 	if c.cursorFile == "" {
 		return at, false, nil
@@ -37,8 +37,8 @@ func (c config) loadCursor(kind cursorKind) (stream.Cursor, bool, error) {
 	if err := at.UnmarshalText(text); err != nil {
 		return at, false, fmt.Errorf("cursor file %s: %w", c.cursorFile, err)
 	}
-	if !kind.takes(at) {
-		return at, false, fmt.Errorf("cursor file %s: %q is not a cursor of %s", c.cursorFile, text, kind)
+	if err := kind.Check(at); err != nil {
+		return at, false, fmt.Errorf("cursor file %s: %w", c.cursorFile, err)
 	}
 	return at, true, nil
 }
@@ -70,31 +70,4 @@ func (c config) saveCursor(src activation.Collectable) error {
 		return fmt.Errorf("cursor file: %w", err)
 	}
 	return nil
-}
-
-// cursorKind says which cursors a source takes.
-type cursorKind int
-
-const (
-	// timeCursors address a pod's lines by time.
-	timeCursors cursorKind = iota
-	// fileCursors address a file's lines by file and byte.
-	fileCursors
-	// streamCursors address the lines of a pipe by byte.
-	streamCursors
-)
-
-func (k cursorKind) takes(at stream.Cursor) bool {
-	switch k {
-	case timeCursors:
-		return at.Offset == 0 && at.File == ""
-	case fileCursors:
-		_, since := at.SinceTime()
-		return at.File != "" || since
-	}
-	return at.File == ""
-}
-
-func (k cursorKind) String() string {
-	return [...]string{"a pod's log", "a log file", "a stream"}[k]
 }

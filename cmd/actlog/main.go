@@ -255,19 +255,18 @@ func collectCommand(ctx context.Context, cmd string, args []string, stdin io.Rea
 		}
 	}
 	var src activation.Collectable
-	kind := timeCursors
 	if cmd == "k8s" {
 		src, err = podSource(ctx, c, positional[0], stderr)
 		c.source = "pod " + positional[0]
 	} else {
-		src, kind, err = fileSource(c, positional[0], stdin)
+		src, err = fileSource(c, positional[0], stdin)
 		c.source = "file " + positional[0]
 	}
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	if err := c.start(ctx, src, kind); err != nil {
+	if err := c.start(ctx, src); err != nil {
 		return fmt.Errorf("%s: %w", c.source, err)
 	}
 	return collectAll(ctx, c, src, stdout, stderr)
@@ -275,8 +274,8 @@ func collectCommand(ctx context.Context, cmd string, args []string, stdin io.Rea
 
 // start sets where the first activation begins: at the cursor file's
 // cursor, since a time, or before the log's last lines.
-func (c config) start(ctx context.Context, src activation.Collectable, kind cursorKind) error {
-	at, ok, err := c.loadCursor(kind)
+func (c config) start(ctx context.Context, src activation.Collectable) error {
+	at, ok, err := c.loadCursor(src.CursorKind())
 	switch {
 	case err != nil:
 		return err
@@ -290,8 +289,7 @@ func (c config) start(ctx context.Context, src activation.Collectable, kind curs
 	default:
 		return nil
 	}
-	src.SetCursor(at)
-	return nil
+	return src.SetCursor(at)
 }
 
 func collectAll(ctx context.Context, c config, src activation.Collectable, stdout, stderr io.Writer) error {

@@ -76,10 +76,10 @@ func defaultContainer(ctx context.Context, client corev1client.PodsGetter, ns, n
 	return chosen, nil
 }
 
-func fileSource(c config, path string, stdin io.Reader) (activation.Collectable, cursorKind, error) {
+func fileSource(c config, path string, stdin io.Reader) (activation.Collectable, error) {
 	o := logfile.Options{Format: logformat.Format(c.format)}
 	if path == "-" {
-		return logfile.NewPipe(stdin, o), streamCursors, nil
+		return logfile.NewPipe(stdin, o), nil
 	}
 	if fi, err := os.Stat(path); err == nil && fi.Mode()&os.ModeNamedPipe != 0 {
 		// A named pipe is read as it comes, like standard input. Opened
@@ -88,12 +88,11 @@ func fileSource(c config, path string, stdin io.Reader) (activation.Collectable,
 		// runtime's poller and end with the process.
 		fh, err := os.OpenFile(path, os.O_RDWR|syscall.O_NONBLOCK, 0)
 		if err != nil {
-			return nil, 0, fmt.Errorf("logfile: %w", err)
+			return nil, fmt.Errorf("logfile: %w", err)
 		}
-		return namedPipe{logfile.NewPipe(fh, o), fh}, streamCursors, nil
+		return namedPipe{logfile.NewPipe(fh, o), fh}, nil
 	}
-	f, err := logfile.Open(path, o)
-	return f, fileCursors, err
+	return logfile.Open(path, o)
 }
 
 // namedPipe is a Pipe read from a named pipe, which it closes.
