@@ -75,7 +75,7 @@ func (d *dockerLog) Lines(at stream.Cursor, _ activation.ReadOptions) stream.Sou
 
 func collect(t *testing.T, log activation.Log, at *stream.Cursor, o activation.Options) activation.Activation {
 	t.Helper()
-	a, err := activation.Collect(context.Background(), log, at, o)
+	a, err := activation.Collect(clocktest.Context(t), log, at, o)
 	require.NoError(t, err)
 	return a
 }
@@ -114,7 +114,7 @@ func TestAnErrorReadingTheLogIsReturned(t *testing.T) {
 	ioErr := errors.New("read /var/lib/docker/containers/abc/abc-json.log: input/output error")
 	failing := activation.LogFunc(func(stream.Cursor, activation.ReadOptions) stream.Source { return stream.FromError(ioErr) })
 	var at stream.Cursor
-	a, err := activation.Collect(context.Background(), failing, &at, wait)
+	a, err := activation.Collect(clocktest.Context(t), failing, &at, wait)
 	assert.ErrorIs(t, err, ioErr)
 	assert.Empty(t, a.Lines, "no notice")
 }
@@ -402,7 +402,7 @@ func TestALoggerThatIsOffCostsNothingPerLine(t *testing.T) {
 		log := activation.LogFunc(func(stream.Cursor, activation.ReadOptions) stream.Source { return stream.FromSlice(some) })
 		return testing.AllocsPerRun(20, func() {
 			var at stream.Cursor
-			_, _ = activation.Collect(context.Background(), log, &at, activation.Options{Logger: logger})
+			_, _ = activation.Collect(clocktest.Context(t), log, &at, activation.Options{Logger: logger})
 		})
 	}
 	for name, logger := range map[string]*slog.Logger{"nil": nil, "off": off} {
@@ -525,7 +525,7 @@ func TestAnInterruptedCollectionLeavesTheCursorAfterWhatItsSinkWasHanded(t *test
 	first := []stream.Line{{Time: 1, Log: "one"}, {Time: 1, Log: "one again"}, {Time: 2, Log: S}}
 	log := &stepwise{next: make(chan struct{}, 2), batches: [][]stream.Line{first, {{Time: 3, Log: "never handed"}}}}
 	log.next <- struct{}{}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(clocktest.Context(t))
 	defer cancel()
 	o := wait
 	o.Sink = func([]stream.Line) error { cancel(); return nil }
@@ -543,7 +543,7 @@ func TestAnInterruptedCollectionLeavesTheCursorAfterWhatItsSinkWasHanded(t *test
 	// Without a sink, the lines are dropped, and the cursor stays.
 	log = &stepwise{next: make(chan struct{}, 1), sent: make(chan struct{}, 1), batches: [][]stream.Line{first}}
 	log.next <- struct{}{}
-	ctx, cancel = context.WithCancel(context.Background())
+	ctx, cancel = context.WithCancel(clocktest.Context(t))
 	at = stream.Cursor{}
 	go func() { <-log.sent; cancel() }()
 	_, err = activation.Collect(ctx, log, &at, wait)
@@ -559,7 +559,7 @@ func TestASinksErrorEndsTheCollection(t *testing.T) {
 	o := wait
 	o.Sink = func([]stream.Line) error { return full }
 	var at stream.Cursor
-	a, err := activation.Collect(context.Background(), d, &at, o)
+	a, err := activation.Collect(clocktest.Context(t), d, &at, o)
 	require.ErrorIs(t, err, full)
 	assert.Equal(t, 1, a.Count)
 	assert.NotZero(t, at.Offset)

@@ -262,7 +262,7 @@ func TestLimitZeroCollectsNothing(t *testing.T) {
 
 func TestCancelledCollectionReturnsTheError(t *testing.T) {
 	p := &podLog{follows: true, closed: make(chan struct{})}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(clocktest.Context(t))
 	cancel()
 	var at stream.Cursor
 	_, err := activation.Collect(ctx, p, &at, wait)
@@ -273,7 +273,7 @@ func TestACollectionCancelledMidwayLeavesTheCursorWhereItWas(t *testing.T) {
 	p := &podLog{follows: true, closed: make(chan struct{})}
 	p.add("2026-11-22T05:00:00.1Z a1", "2026-11-22T05:00:00.2Z a2", "2026-11-22T05:00:00.3Z a3", "2026-11-22T05:00:00.4Z a4")
 	log := &counted{Log: p}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(clocktest.Context(t))
 	o := wait
 	o.Clock = clock.NewMock()
 	done := make(chan error)
@@ -296,7 +296,7 @@ func TestACollectionCancelledMidwayLeavesTheCursorWhereItWas(t *testing.T) {
 func TestAQueuedCollectionGivesUpWithItsContext(t *testing.T) {
 	p := &podLog{follows: true, closed: make(chan struct{})}
 	c := activation.NewCollector(p, clock.NewMock())
-	first, cancelFirst := context.WithCancel(context.Background())
+	first, cancelFirst := context.WithCancel(clocktest.Context(t))
 	running := make(chan error)
 	go func() {
 		_, err := c.Collect(first, wait)
@@ -307,7 +307,7 @@ func TestAQueuedCollectionGivesUpWithItsContext(t *testing.T) {
 		defer p.mu.Unlock()
 		return len(p.since) == 1
 	}, 5*time.Second, time.Millisecond, "the first collection is under way")
-	queued, cancelQueued := context.WithCancel(context.Background())
+	queued, cancelQueued := context.WithCancel(clocktest.Context(t))
 	cancelQueued()
 	_, err := c.Collect(queued, wait)
 	assert.ErrorIs(t, err, context.Canceled, "the queued collection returns at once")

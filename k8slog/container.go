@@ -53,6 +53,12 @@ type Options struct {
 	// zero means DefaultHold, a negative value closes it at the end of
 	// every collection (one request per collection).
 	Hold time.Duration
+	// Recheck is how long a held stream may bring nothing, while a
+	// collection waits on it, before one look at the log's tail checks
+	// that the log has not moved on without it (the kubelet's reader can
+	// miss a rotation); zero means a quarter of the collection's idle
+	// timeout, a negative value never.
+	Recheck time.Duration
 	// Streams, when set, bounds the follow streams open at once across the
 	// Containers that share it: give those that share a client one.
 	Streams *StreamLimit

@@ -53,6 +53,10 @@ type heldStream struct {
 	// logger, metrics and Retrying the stream's reads report to.
 	ro    activation.ReadOptions
 	timer *clock.Timer
+	// delivered is the cursor after the last line the stream brought;
+	// kick ends the request it reads, to reopen it there.
+	delivered stream.Cursor
+	kick      kicker
 	// slot says that the stream holds a slot of Options.Streams; idle is
 	// its entry among the limit's idle streams while no collection reads
 	// it.
@@ -131,12 +135,24 @@ func (h *held) read(ctx context.Context, s *heldStream, out chan<- stream.Chunk,
 			return lines, false
 		}
 	}
-	o.Received = func() {
+	o.Received = func(lines []stream.Line) {
 		h.mu.Lock()
 		s.lastLines = h.c.o.Clock.Now()
+		s.deliver(lines)
 		h.mu.Unlock()
 	}
+	h.mu.Lock()
+	ro := s.ro
+	h.mu.Unlock()
+	wctx, stop := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		h.watch(wctx, s, ro)
+	}()
 	s.kept.Relay(ctx, s.src, out, o)
+	stop()
+	<-watched
 }
 
 // relay sends what in brings on out, and drains in once ctx ends.
@@ -203,13 +219,16 @@ func (h *held) take(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 		}
 		return nil, nil
 	}
-	s = &heldStream{kept: readahead.New(at), busy: true, ro: o, lastLines: h.c.o.Clock.Now(), slot: limit != nil}
+	s = &heldStream{kept: readahead.New(at), delivered: at, busy: true, ro: o, lastLines: h.c.o.Clock.Now(), slot: limit != nil}
 	sctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	s.src = h.c.fetch(at, h.hooks(s, o), true, func(at, _ time.Time) bool {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		return s.ro.Outlasts(at, s.lastLines)
+	s.src = h.c.fetch(at, h.hooks(s, o), true, &heldFetch{
+		outlasts: func(at, _ time.Time) bool {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			return s.ro.Outlasts(at, s.lastLines)
+		},
+		opened: s.kick.opened,
 	})(sctx)
 	h.s = s
 	return s, nil

@@ -62,7 +62,7 @@ func (e *env) source(pod string, o k8slog.Options) *k8slog.Container {
 // the collection ends only on what the log says.
 func collect(t *testing.T, src *k8slog.Container, o activation.Options) activation.Activation {
 	t.Helper()
-	a, err := src.Collect(context.Background(), o)
+	a, err := src.Collect(clocktest.Context(t), o)
 	require.NoError(t, err)
 	return a
 }
@@ -76,7 +76,7 @@ func (e *env) drive(t *testing.T, src *k8slog.Container, o activation.Options) (
 		err error
 	}
 	r, _ := clocktest.Go(e.clk, 10*time.Millisecond, 10*time.Minute, func() result {
-		a, err := src.Collect(context.Background(), o)
+		a, err := src.Collect(clocktest.Context(t), o)
 		return result{a, err}
 	})
 	return r.a, r.err
@@ -122,7 +122,7 @@ func TestBlackboxReadsToTheCurrentEnd(t *testing.T) {
 func TestAPermanentErrorIsReturned(t *testing.T) {
 	e := newEnv(t, k8slogtest.Options{})
 	e.s.AddPod("default", "p", "action").Inject(k8slogtest.Status(418))
-	a, err := e.source("p", k8slog.Options{}).Collect(context.Background(), wait)
+	a, err := e.source("p", k8slog.Options{}).Collect(clocktest.Context(t), wait)
 	assert.ErrorIs(t, err, k8slog.ErrRequest)
 	assert.Empty(t, a.Lines, "no notice")
 }
@@ -207,7 +207,9 @@ func TestAnIdleTimeoutDuringARequestNamesTheErrorBeforeIt(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	p.Inject(k8slogtest.Status(503), k8slogtest.StallAfter(0, release))
-	a, err := e.drive(t, e.source("p", k8slog.Options{}), wait)
+	// A stream of one collection: a held one would notice the stall by a
+	// look at the tail (TestAHeldStreamThatStallsIsReopened).
+	a, err := e.drive(t, e.source("p", k8slog.Options{Hold: -1}), wait)
 	require.NoError(t, err)
 	// The second request, stalled, met the idle timeout.
 	assertFailedAfter503(t, a, stages.ErrIdle)
@@ -423,7 +425,7 @@ func TestErrorsCallersCanTellApart(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			src := k8slog.New(c.client, "default", c.pod, k8slog.Options{Container: c.container, Clock: e.clk})
 			t.Cleanup(func() { src.Close() })
-			_, err := src.Collect(context.Background(), wait)
+			_, err := src.Collect(clocktest.Context(t), wait)
 			require.ErrorIs(t, err, c.kind)
 			var ke *k8slog.Error
 			require.ErrorAs(t, err, &ke)
@@ -568,7 +570,9 @@ func TestStallLongerThanTheIdleTimeout(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	p.Inject(k8slogtest.StallAfter(2, release))
-	src := e.source("p", k8slog.Options{})
+	// A stream of one collection: a held one would notice the stall by a
+	// look at the tail (TestAHeldStreamThatStallsIsReopened).
+	src := e.source("p", k8slog.Options{Hold: -1})
 	a, err := e.drive(t, src, wait)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"line 0", "line 1", activation.FailureNotice}, linetest.Logs(a.Lines))
@@ -576,6 +580,26 @@ func TestStallLongerThanTheIdleTimeout(t *testing.T) {
 	c.Sentinels()
 	b := collect(t, src, wait)
 	assert.Equal(t, []string{"line 2", "line 3"}, linetest.Logs(b.Lines), "the next activation resumes after the stall's last line")
+}
+
+func TestAHeldStreamThatStallsIsReopened(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	p := e.s.AddPod("default", "p", "action")
+	c := p.Container("action")
+	for i := 0; i < 4; i++ {
+		c.PrintAt(at(i), stream.Stdout, fmt.Sprintf("line %d", i))
+	}
+	sentinelsAt(c, at(4))
+	release := make(chan struct{})
+	defer close(release)
+	p.Inject(k8slogtest.StallAfter(2, release))
+	// The real clock: the look at the tail is made in real time.
+	src := k8slog.New(e.client, "default", "p", k8slog.Options{})
+	t.Cleanup(func() { src.Close() })
+	a, err := src.Collect(clocktest.Context(t), activation.Options{WaitForSentinel: true, IdleTimeout: 2 * time.Second})
+	require.NoError(t, err)
+	assert.Equal(t, activation.Sentinels, a.End, "%v", a.Cause)
+	assert.Equal(t, []string{"line 0", "line 1", "line 2", "line 3"}, linetest.Logs(a.Lines), "nothing lost or repeated")
 }
 
 func TestPodDeletedDuringACollection(t *testing.T) {
@@ -602,7 +626,7 @@ func TestWithoutPermissionToGetThePodTheIdleTimeoutDecides(t *testing.T) {
 	// reach the idle timeout while a request is under way.
 	src := k8slog.New(client, "default", "p", k8slog.Options{})
 	t.Cleanup(func() { src.Close() })
-	a, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: true, IdleTimeout: 500 * time.Millisecond})
+	a, err := src.Collect(clocktest.Context(t), activation.Options{WaitForSentinel: true, IdleTimeout: 500 * time.Millisecond})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"x", activation.FailureNotice}, linetest.Logs(a.Lines))
 	assert.ErrorIs(t, a.Cause, stages.ErrGaveUp, "the next retry would outlast the idle timeout")
@@ -781,14 +805,14 @@ func TestAHeldStreamKeepsNoneOfACollectionsLines(t *testing.T) {
 			return nil
 		}
 		var cur stream.Cursor
-		a, err := activation.Collect(context.Background(), src, &cur, o)
+		a, err := activation.Collect(clocktest.Context(t), src, &cur, o)
 		require.NoError(t, err)
 		assert.Equal(t, activation.Sentinels, a.End)
 		assert.Equal(t, 100_000, handed)
 		inUse := heapInUse()
 		t.Logf("heap in use after the collection: %.1f MiB", float64(inUse)/(1<<20))
 		assert.Less(t, inUse, uint64(12<<20), "the 44 MB collected are not held with the stream")
-		a, err = activation.Collect(context.Background(), src, &cur, wait)
+		a, err = activation.Collect(clocktest.Context(t), src, &cur, wait)
 		require.NoError(t, err)
 		assert.Equal(t, []string{"next"}, linetest.Logs(a.Lines))
 		assert.Len(t, e.s.LogRequests(), 1, "from the same stream")
@@ -845,22 +869,39 @@ func TestBlackboxActivationsReadAHeldStreamToTheTailsEnd(t *testing.T) {
 func TestAHeldStreamFollowsTheKubeletsRotation(t *testing.T) {
 	e := newEnv(t, k8slogtest.Options{})
 	c := e.s.AddPod("default", "p", "action").Container("action")
-	src := e.source("p", k8slog.Options{})
+	// The real clock: a rotation that falls before the kubelet's reader
+	// first meets the file's end is noticed by a look at the tail in real
+	// time (TestAHeldStreamReopensWhenTheKubeletMissesARotation).
+	src := k8slog.New(e.client, "default", "p", k8slog.Options{})
+	t.Cleanup(func() { src.Close() })
+	var records recorder
+	o := activation.Options{WaitForSentinel: true, IdleTimeout: 5 * time.Second, Logger: slog.New(&records)}
+	collect := func() []string {
+		a, err := src.Collect(clocktest.Context(t), o)
+		require.NoError(t, err)
+		require.Equal(t, activation.Sentinels, a.End, "%v", a.Cause)
+		return linetest.Logs(a.Lines)
+	}
 	c.PrintAt(at(0), stream.Stdout, "before")
 	sentinelsAt(c, at(1))
-	assert.Equal(t, []string{"before"}, linetest.Logs(collect(t, src, wait).Lines))
+	assert.Equal(t, []string{"before"}, collect())
 
 	// Between activations, and in the middle of one.
 	c.Rotate()
 	c.PrintAt(at(2), stream.Stdout, "after")
 	sentinelsAt(c, at(3))
-	assert.Equal(t, []string{"after"}, linetest.Logs(collect(t, src, wait).Lines))
+	assert.Equal(t, []string{"after"}, collect())
 	c.PrintAt(at(4), stream.Stdout, "first half")
 	c.Rotate()
 	c.PrintAt(at(5), stream.Stdout, "second half")
 	sentinelsAt(c, at(6))
-	assert.Equal(t, []string{"first half", "second half"}, linetest.Logs(collect(t, src, wait).Lines))
-	assert.Len(t, e.s.LogRequests(), 1, "the same stream throughout")
+	assert.Equal(t, []string{"first half", "second half"}, collect())
+	reopened := records.count("the held stream went silent over a log that moved on: reopening it")
+	if reopened > 0 {
+		t.Logf("the kubelet's reader missed a rotation: reopened %d times", reopened)
+	}
+	assert.Equal(t, 1+reopened, len(e.s.LogRequests())-tailRequests(e.s),
+		"the same stream throughout, reopened only where the kubelet's reader missed a rotation")
 }
 
 func TestACursorOfAnotherKindIsRefused(t *testing.T) {
@@ -871,4 +912,70 @@ func TestACursorOfAnotherKindIsRefused(t *testing.T) {
 	assert.ErrorIs(t, src.SetCursor(stream.AtByte(10)), stream.ErrCursorKind)
 	assert.NoError(t, src.SetCursor(stream.AtTime(5, 1)))
 	assert.Equal(t, stream.AtTime(5, 1), src.Cursor())
+}
+
+// TestAHeldStreamReopensWhenTheKubeletMissesARotation: the kubelet's
+// reader watches for the file that replaces the one it reads only once it
+// first meets that file's end, so a rotation before then is never seen and
+// the stream goes silent while the new file grows. Here the reader is held
+// (a stall) before the old file's end while the log is rotated and the next
+// activation written to the new file: the held stream notices, by a look at
+// the tail, well within the idle timeout, and reopens where it stopped.
+func TestAHeldStreamReopensWhenTheKubeletMissesARotation(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	p := e.s.AddPod("default", "p", "action")
+	c := p.Container("action")
+	c.PrintAt(at(0), stream.Stdout, "before")
+	sentinelsAt(c, at(1))
+	c.PrintAt(at(2), stream.Stdout, "in the old file")
+	release := make(chan struct{})
+	p.Inject(k8slogtest.StallAfter(3, release))
+	// The real clock: the stream's watch looks at the tail in real time.
+	src := k8slog.New(e.client, "default", "p", k8slog.Options{})
+	t.Cleanup(func() { src.Close() })
+	o := activation.Options{WaitForSentinel: true, IdleTimeout: 2 * time.Second}
+	ctx := clocktest.Context(t)
+	a, err := src.Collect(ctx, o)
+	require.NoError(t, err)
+	require.Equal(t, []string{"before"}, linetest.Logs(a.Lines))
+
+	c.Rotate()
+	c.PrintAt(at(3), stream.Stdout, "in the new file")
+	sentinelsAt(c, at(4))
+	close(release)
+	start := time.Now()
+	a, err = src.Collect(ctx, o)
+	require.NoError(t, err)
+	assert.Equal(t, activation.Sentinels, a.End, "%v", a.Cause)
+	assert.Equal(t, []string{"in the old file", "in the new file"}, linetest.Logs(a.Lines))
+	assert.Less(t, time.Since(start), 1500*time.Millisecond, "well within the idle timeout")
+	assert.Equal(t, 2, len(e.s.LogRequests())-tailRequests(e.s), "the stream reopened once")
+}
+
+// recorder is a slog.Handler that counts the records of each message, at
+// every level.
+type recorder struct {
+	mu       sync.Mutex
+	messages map[string]int
+}
+
+func (r *recorder) Enabled(context.Context, slog.Level) bool { return true }
+
+func (r *recorder) Handle(_ context.Context, rec slog.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.messages == nil {
+		r.messages = map[string]int{}
+	}
+	r.messages[rec.Message]++
+	return nil
+}
+
+func (r *recorder) WithAttrs([]slog.Attr) slog.Handler { return r }
+func (r *recorder) WithGroup(string) slog.Handler      { return r }
+
+func (r *recorder) count(msg string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.messages[msg]
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/internal/clocktest"
 	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/k8slog"
 	"github.com/actlog/actlog/k8slog/k8slogtest"
@@ -51,7 +52,7 @@ func TestManyContainersShareAStreamLimit(t *testing.T) {
 				line := fmt.Sprintf("%s activation %d", name, r)
 				c.PrintAt(at(1000*r), stream.Stdout, line)
 				sentinelsAt(c, at(1000*r+1))
-				a, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: true, Metrics: m})
+				a, err := src.Collect(clocktest.Context(t), activation.Options{WaitForSentinel: true, Metrics: m})
 				if assert.NoError(t, err) {
 					assert.Equal(t, []string{line}, linetest.Logs(a.Lines))
 				}
@@ -103,7 +104,7 @@ func TestACollectionWaitsItsTurnForABusySlot(t *testing.T) {
 	require.True(t, e.s.Await(5*time.Second, func() bool { return e.s.OpenStreams() == 1 }))
 
 	// b waits: a's stream is being read. A b that gives up waiting says so.
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	ctx, cancel := context.WithTimeout(clocktest.Context(t), 50*time.Millisecond)
 	_, err := b.Collect(ctx, wait)
 	cancel()
 	assert.ErrorIs(t, err, context.DeadlineExceeded)

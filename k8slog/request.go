@@ -62,10 +62,17 @@ func (c *Container) bounds(o activation.ReadOptions, outlasts func(at, progress 
 	return b
 }
 
+// heldFetch is how the requests of a held stream differ: outlasts bounds
+// the waits to try again instead of the opener's o.Idle and o.Deadline,
+// and opened wraps each response body.
+type heldFetch struct {
+	outlasts func(at, progress time.Time) bool
+	opened   func(io.ReadCloser) io.ReadCloser
+}
+
 // fetch returns the container's lines after at, read by requests of their
-// own; outlasts, if not nil, bounds the waits to try again instead of
-// o.Idle and o.Deadline.
-func (c *Container) fetch(at stream.Cursor, o activation.ReadOptions, follow bool, outlasts func(at, progress time.Time) bool) stream.Source {
+// own, or, with held, by those of a held stream.
+func (c *Container) fetch(at stream.Cursor, o activation.ReadOptions, follow bool, held *heldFetch) stream.Source {
 	var reached atomic.Bool
 	// exited says that the container was seen terminated: one more read
 	// takes what it wrote after the last one, and its end is the log's.
@@ -84,6 +91,9 @@ func (c *Container) fetch(at stream.Cursor, o activation.ReadOptions, follow boo
 			if err == nil || answered(err) {
 				reached.Store(true)
 			}
+			if err == nil && held != nil {
+				rc = held.opened(rc)
+			}
 			if err == nil && following && m.Streams != nil {
 				rc = &counted{ReadCloser: rc, streams: m.Streams}
 				m.Streams(1)
@@ -95,7 +105,7 @@ func (c *Container) fetch(at stream.Cursor, o activation.ReadOptions, follow boo
 		Replays:   true,
 		AtEnd:     func(ctx context.Context, err error) error { return c.atEnd(ctx, err, follow, &exited) },
 		Retry:     c.retryReaching(&reached),
-		Bounds:    c.bounds(o, outlasts),
+		Bounds:    c.bounds(o, held.bounded()),
 		Read:      m.Read,
 		MaxRecord: o.MaxRecord,
 	})
@@ -202,4 +212,13 @@ func containerStatus(pod *corev1.Pod, name string) *corev1.ContainerStatus {
 		}
 	}
 	return nil
+}
+
+// bounded returns the bound of a held stream's waits, nil for a stream of
+// one collection.
+func (h *heldFetch) bounded() func(at, progress time.Time) bool {
+	if h == nil {
+		return nil
+	}
+	return h.outlasts
 }

@@ -40,7 +40,7 @@ func TestTruncatedBlackboxStopsReadingAtTheLimit(t *testing.T) {
 	t.Cleanup(func() { src.Close() })
 
 	const limit = 100 << 10
-	a, err := src.Collect(context.Background(), activation.Options{Limit: limit})
+	a, err := src.Collect(clocktest.Context(t), activation.Options{Limit: limit})
 	require.NoError(t, err)
 	assert.Equal(t, activation.Truncated, a.End)
 	assert.Less(t, read.Load(), int64(limit+1<<20), "bytes read stay within the limit and a MiB: %d", read.Load())
@@ -48,7 +48,7 @@ func TestTruncatedBlackboxStopsReadingAtTheLimit(t *testing.T) {
 	assert.Equal(t, "64", tail.Query["tailLines"], "the end was found from the log's tail")
 
 	c.PrintAt(at(10000), stream.Stdout, "next activation")
-	b, err := src.Collect(context.Background(), activation.Options{Limit: limit})
+	b, err := src.Collect(clocktest.Context(t), activation.Options{Limit: limit})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"next activation"}, linetest.Logs(b.Lines), "the skipped activation's end, shared nanosecond included, is not read again")
 }
@@ -95,7 +95,7 @@ func TestTruncatedFollowStopsReadingAtTheLimit(t *testing.T) {
 	t.Cleanup(func() { src.Close() })
 
 	const limit = 100 << 10
-	a, err := src.Collect(context.Background(), activation.Options{Limit: limit, WaitForSentinel: true})
+	a, err := src.Collect(clocktest.Context(t), activation.Options{Limit: limit, WaitForSentinel: true})
 	require.NoError(t, err)
 	assert.Equal(t, activation.Truncated, a.End)
 	assert.Less(t, read.Load(), int64(limit+1<<20), "bytes read stay within the limit and a MiB: %d", read.Load())
@@ -103,7 +103,7 @@ func TestTruncatedFollowStopsReadingAtTheLimit(t *testing.T) {
 
 	c.PrintAt(at(10000), stream.Stdout, "next activation")
 	sentinelsAt(c, at(10000))
-	b, err := src.Collect(context.Background(), activation.Options{Limit: limit, WaitForSentinel: true})
+	b, err := src.Collect(clocktest.Context(t), activation.Options{Limit: limit, WaitForSentinel: true})
 	require.NoError(t, err)
 	assert.Equal(t, activation.Sentinels, b.End)
 	assert.Equal(t, []string{"next activation"}, linetest.Logs(b.Lines), "the skipped activation's end, shared nanosecond included, is not read again")
@@ -318,7 +318,7 @@ func TestSkipToEndWhenTheWholeTailSharesATime(t *testing.T) {
 		c.PrintAt(at(0), stream.Stdout, fmt.Sprintf("same %d", i))
 	}
 	src := e.source("p", k8slog.Options{})
-	end, err := src.Skip(context.Background(), stream.Cursor{}, 0, activation.ReadOptions{})
+	end, err := src.Skip(clocktest.Context(t), stream.Cursor{}, 0, activation.ReadOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, at(0).UnixNano(), end.At.Time)
 	assert.Equal(t, 100, end.At.Count, "a longer tail was asked for")
@@ -338,17 +338,17 @@ func TestTailFindsTheLastLinesThroughTheLogsTail(t *testing.T) {
 	}
 	src := e.source("p", k8slog.Options{})
 	for _, n := range []int{0, 1, 3, 201, 500} {
-		want, err := activation.TailByReading(context.Background(), src, n, activation.ReadOptions{})
+		want, err := activation.TailByReading(clocktest.Context(t), src, n, activation.ReadOptions{})
 		require.NoError(t, err)
 		before := len(e.s.LogRequests())
-		got, err := activation.Tail(context.Background(), src, n, activation.ReadOptions{})
+		got, err := activation.Tail(clocktest.Context(t), src, n, activation.ReadOptions{})
 		require.NoError(t, err)
 		assert.Equal(t, want.String(), got.String(), "tail %d", n)
 		for _, r := range e.s.LogRequests()[before:] {
 			assert.NotEmpty(t, r.Query["tailLines"], "tail %d: through the tail only", n)
 		}
 	}
-	require.NoError(t, src.SetCursor(must(activation.Tail(context.Background(), src, 201, activation.ReadOptions{}))))
+	require.NoError(t, src.SetCursor(must(activation.Tail(clocktest.Context(t), src, 201, activation.ReadOptions{}))))
 	a := collect(t, src, activation.Options{Limit: 1 << 20})
 	assert.Equal(t, "line 99", a.Lines[0].Log)
 	assert.Equal(t, activation.Sentinels, a.End)
@@ -429,7 +429,7 @@ func TestLooksAtTheTailGiveUpOnAClosedPortWithinTheIdleTimeout(t *testing.T) {
 	}
 	for name, look := range looks {
 		retried = 0
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(clocktest.Context(t), 5*time.Second)
 		start := time.Now()
 		err := look(ctx)
 		took := time.Since(start)
@@ -455,7 +455,7 @@ func TestATailThatKeepsFailingEndsWithinTheCollectionsBounds(t *testing.T) {
 	t.Cleanup(func() { src.Close() })
 	var retrying []error
 	o := activation.ReadOptions{Idle: 400 * time.Millisecond, Retrying: func(err error) { retrying = append(retrying, err) }}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(clocktest.Context(t), 5*time.Second)
 	defer cancel()
 	start := time.Now()
 	_, err := activation.Tail(ctx, src, 5, o)
@@ -484,7 +484,7 @@ func TestSkipsAndTailsHonourTheSentinelMatcher(t *testing.T) {
 	c.PrintAt(at(7), stream.Stdout, "END")
 	src := e.source("p", k8slog.Options{})
 	o := activation.Options{WaitForSentinel: true, Limit: 250, Sentinel: end, IdleTimeout: time.Second}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(clocktest.Context(t), 5*time.Second)
 	defer cancel()
 	a, err := src.Collect(ctx, o)
 	require.NoError(t, err)

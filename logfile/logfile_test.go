@@ -80,7 +80,7 @@ func open(t *testing.T, path string, o logfile.Options) *logfile.File {
 
 func collect(t *testing.T, f *logfile.File, o activation.Options) activation.Activation {
 	t.Helper()
-	a, err := f.Collect(context.Background(), o)
+	a, err := f.Collect(clocktest.Context(t), o)
 	require.NoError(t, err)
 	return a
 }
@@ -306,7 +306,7 @@ func TestReaderFromAPipe(t *testing.T) {
 	}()
 	var got [][]string
 	for i := 0; i < 3; i++ {
-		a, err := r.Collect(context.Background(), activation.Options{})
+		a, err := r.Collect(clocktest.Context(t), activation.Options{})
 		require.NoError(t, err)
 		got = append(got, linetest.Logs(a.Lines))
 	}
@@ -370,7 +370,7 @@ func TestFollowKeepsAPartialLineWhileTheOtherStreamCompletes(t *testing.T) {
 	f := open(t, path, logfile.Options{})
 	var got []string
 	done := errors.New("done")
-	err := stream.Each(context.Background(), f.Lines(stream.Cursor{}, activation.ReadOptions{Follow: true}), func(lines []stream.Line) error {
+	err := stream.Each(clocktest.Context(t), f.Lines(stream.Cursor{}, activation.ReadOptions{Follow: true}), func(lines []stream.Line) error {
 		for _, l := range lines {
 			got = append(got, l.String())
 		}
@@ -422,11 +422,11 @@ func TestAReaderFarOverItsLimitKeepsItsHeapBounded(t *testing.T) {
 	defer r.Close()
 	runtime.GC()
 	peak := watchHeap(t)
-	a, err := r.Collect(context.Background(), activation.Options{Limit: 1 << 20})
+	a, err := r.Collect(clocktest.Context(t), activation.Options{Limit: 1 << 20})
 	require.NoError(t, err)
 	assert.Less(t, peak(), uint64(48<<20), "128 MiB piped through, the rest of the activation discarded as it goes")
 	assert.Equal(t, activation.Truncated, a.End)
-	b, err := r.Collect(context.Background(), activation.Options{})
+	b, err := r.Collect(clocktest.Context(t), activation.Options{})
 	require.NoError(t, err)
 	assert.Empty(t, b.Lines, "everything was read past")
 }
@@ -435,7 +435,7 @@ func TestAPipeKeepsALineUnderTheLimitWholeWhateverItsLength(t *testing.T) {
 	long := strings.Repeat("2", 2<<20)
 	p := logfile.NewPipe(strings.NewReader("2026-11-22T05:00:00Z "+long+"\n2026-11-22T05:00:01Z short\n"), logfile.Options{})
 	defer p.Close()
-	a, err := p.Collect(context.Background(), activation.Options{})
+	a, err := p.Collect(clocktest.Context(t), activation.Options{})
 	require.NoError(t, err)
 	require.Len(t, a.Lines, 2, "2 MiB is under the default 10 MiB limit")
 	assert.True(t, a.Lines[0].Log == long)
@@ -454,7 +454,7 @@ func TestAFileThatNeverEndsALineEndsWithTheTimeouts(t *testing.T) {
 		assert.Equal(t, activation.Failed, a.End)
 		assert.Less(t, time.Since(begin), 2*time.Second, "a read that returns bytes but no line holds neither timeout")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	ctx, cancel := context.WithTimeout(clocktest.Context(t), 100*time.Millisecond)
 	defer cancel()
 	_, err := f.Collect(ctx, activation.Options{WaitForSentinel: true, IdleTimeout: time.Minute, Timeout: time.Minute})
 	assert.ErrorIs(t, err, context.DeadlineExceeded, "nor cancellation")
@@ -502,11 +502,11 @@ func TestAPipesTailKeepsOnlyTheLastLines(t *testing.T) {
 	defer r.Close()
 	runtime.GC()
 	peak := watchHeap(t)
-	at, err := activation.Tail(context.Background(), r, 2, activation.ReadOptions{})
+	at, err := activation.Tail(clocktest.Context(t), r, 2, activation.ReadOptions{})
 	require.NoError(t, err)
 	assert.Less(t, peak(), uint64(32<<20), "64 MiB piped through, only the last lines kept")
 	require.NoError(t, r.SetCursor(at))
-	a, err := r.Collect(context.Background(), activation.Options{})
+	a, err := r.Collect(clocktest.Context(t), activation.Options{})
 	require.NoError(t, err)
 	require.Len(t, a.Lines, 2)
 	assert.Equal(t, "last", a.Lines[1].Log)
@@ -518,12 +518,12 @@ func TestAPipesTailKeepsOnlyTheLastLines(t *testing.T) {
 func TestAPipeCollectingIntoASinkHoldsNoMoreThanItsWayThere(t *testing.T) {
 	entries := map[string]func(*logfile.Pipe, activation.Options) (activation.Activation, error){
 		"Pipe.Collect": func(p *logfile.Pipe, o activation.Options) (activation.Activation, error) {
-			return p.Collect(context.Background(), o)
+			return p.Collect(clocktest.Context(t), o)
 		},
 		"activation.Collect": func(p *logfile.Pipe, o activation.Options) (activation.Activation, error) {
 			at := p.Cursor()
 			defer func() { require.NoError(t, p.SetCursor(at)) }()
-			return activation.Collect(context.Background(), p, &at, o)
+			return activation.Collect(clocktest.Context(t), p, &at, o)
 		},
 	}
 	for name, collect := range entries {
@@ -570,7 +570,7 @@ func TestSkipsAndTailsHonourTheSentinelMatcher(t *testing.T) {
 		"file": open(t, path, logfile.Options{}),
 	}
 	for name, log := range logs {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(clocktest.Context(t), 5*time.Second)
 		a, err := log.Collect(ctx, o)
 		require.NoError(t, err, name)
 		assert.Equal(t, activation.Truncated, a.End, name)
@@ -583,10 +583,10 @@ func TestSkipsAndTailsHonourTheSentinelMatcher(t *testing.T) {
 
 	p := logfile.NewPipe(strings.NewReader(in), logfile.Options{})
 	defer p.Close()
-	at, err := activation.Tail(context.Background(), p, 1, activation.ReadOptions{Sentinel: end})
+	at, err := activation.Tail(clocktest.Context(t), p, 1, activation.ReadOptions{Sentinel: end})
 	require.NoError(t, err)
 	require.NoError(t, p.SetCursor(at))
-	a, err := p.Collect(context.Background(), activation.Options{Sentinel: end})
+	a, err := p.Collect(clocktest.Context(t), activation.Options{Sentinel: end})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"next"}, linetest.Logs(a.Lines), "the last user line, the END lines not counted")
 }

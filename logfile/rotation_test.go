@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/internal/clocktest"
 	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/logfile"
 	"github.com/actlog/actlog/stream"
@@ -181,7 +182,7 @@ func TestRotationWhileFollowing(t *testing.T) {
 				o := activation.Options{WaitForSentinel: true, IdleTimeout: 5 * time.Second,
 					Metrics: &activation.Metrics{Read: func(n int64) { read.Add(n) }}}
 				go func() {
-					a, err := f.Collect(context.Background(), o)
+					a, err := f.Collect(clocktest.Context(t), o)
 					assert.NoError(t, err)
 					done <- a
 				}()
@@ -313,7 +314,7 @@ func FuzzRotationSchedule(f *testing.F) {
 		// reader.
 		known, lines := false, 0
 		collectAll := func() {
-			a, err := fl.Collect(context.Background(), activation.Options{})
+			a, err := fl.Collect(clocktest.Context(t), activation.Options{})
 			require.NoError(t, err)
 			require.NotEqual(t, activation.Failed, a.End, "%v", a.Cause)
 			got = append(got, linetest.Logs(a.Lines)...)
@@ -365,11 +366,11 @@ func TestCollectionsAndCursorsOnOneFileDoNotRace(t *testing.T) {
 	settled := f.Cursor()
 	running := make(chan activation.Activation)
 	go func() {
-		a, err := f.Collect(context.Background(), activation.Options{WaitForSentinel: true, IdleTimeout: 5 * time.Second})
+		a, err := f.Collect(clocktest.Context(t), activation.Options{WaitForSentinel: true, IdleTimeout: 5 * time.Second})
 		assert.NoError(t, err)
 		running <- a
 	}()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(clocktest.Context(t))
 	cancel()
 	for range 20 {
 		_, err := f.Collect(ctx, wait)

@@ -9,7 +9,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
+
+	"github.com/benbjohnson/clock"
 
 	"github.com/actlog/actlog/stream"
 )
@@ -132,17 +135,40 @@ func (f *fetcher) read(ctx context.Context) error {
 	if f.o.Replays {
 		filter = newResumeFilter(f.cursor)
 	}
+	// mu orders the sends of the reader and of the replay's end; done
+	// says that the reader has returned.
+	var mu sync.Mutex
+	done := false
+	var quiet *clock.Timer
+	if filter != nil && !filter.passed {
+		quiet = f.trying.clock.AfterFunc(replayQuiet, func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if !done && !filter.passed && len(filter.held) > 0 {
+				_ = f.send(ctx, filter.flush())
+			}
+		})
+		defer quiet.Stop()
+	}
 	read := rd.Offset()
 	err = rd.Run(ctx, f.atEnd, func(lines []stream.Line) error {
+		mu.Lock()
+		defer mu.Unlock()
 		if f.o.Read != nil {
 			f.o.Read(rd.Offset() - read)
 			read = rd.Offset()
 		}
 		if filter != nil {
 			lines = filter.filter(lines)
+			if quiet != nil && !filter.passed {
+				quiet.Reset(replayQuiet)
+			}
 		}
 		return f.send(ctx, lines)
 	})
+	mu.Lock()
+	done = true
+	mu.Unlock()
 	if err != nil {
 		// The lines a filter holds are replayed when the log is reopened.
 		return err

@@ -15,6 +15,13 @@ import (
 // in time by far less than this.
 const replayWindow = time.Second
 
+// replayQuiet is how long a reopened stream may bring nothing while a
+// resumeFilter holds lines later than the cursor before the replay is taken
+// to be over without the cursor's line: the log was rotated, and the
+// endpoint serves only the file that replaced the one the line is in. A
+// replay comes in one burst, read from the file as fast as it goes.
+const replayQuiet = 200 * time.Millisecond
+
 // maxHeld bounds the lines a resumeFilter holds while it looks for the
 // cursor's line.
 const maxHeld = 4096
@@ -26,7 +33,8 @@ const maxHeld = 4096
 // it, whatever its time. If that line never comes, the lines later than the
 // cursor's time are kept: those seen while looking are held, and released
 // when a line stamped more than replayWindow after the cursor arrives, when
-// maxHeld lines are held, or when the stream ends (flush).
+// maxHeld lines are held, when the stream brings nothing for replayQuiet
+// (Fetch), or when the stream ends (flush).
 type resumeFilter struct {
 	at     stream.Cursor
 	seen   int

@@ -66,7 +66,7 @@ func TestRetryDoWaitsOnItsClock(t *testing.T) {
 	r := stages.Retry{Classify: classifyReset, Backoff: stages.Backoff{Initial: time.Second, Max: time.Minute}, Clock: m}
 	calls := 0
 	err, passed := clocktest.Go(m, 100*time.Millisecond, time.Hour, func() error {
-		return r.Do(context.Background(), stages.Bounds{}, func(context.Context) error {
+		return r.Do(clocktest.Context(t), stages.Bounds{}, func(context.Context) error {
 			if calls++; calls < 3 {
 				return errReset
 			}
@@ -78,11 +78,11 @@ func TestRetryDoWaitsOnItsClock(t *testing.T) {
 	assert.GreaterOrEqual(t, passed, 3*time.Second, "1s, then 2s, on the mock clock")
 
 	calls = 0
-	err = r.Do(context.Background(), stages.Bounds{}, func(context.Context) error { calls++; return errPermanent })
+	err = r.Do(clocktest.Context(t), stages.Bounds{}, func(context.Context) error { calls++; return errPermanent })
 	assert.ErrorIs(t, err, errPermanent)
 	assert.Equal(t, 1, calls, "a permanent error is not tried again")
 
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(clocktest.Context(t))
 	cancel()
 	err = r.Do(ctx, stages.Bounds{}, func(context.Context) error { return errReset })
 	assert.ErrorIs(t, err, context.Canceled)

@@ -126,14 +126,14 @@ func TestRecoverTurnsTheEndingErrorIntoTheLastLine(t *testing.T) {
 		close(out)
 		return out
 	}, stages.Recover(notice))
-	got, err := stream.ReadAll(context.Background(), src)
+	got, err := stream.ReadAll(clocktest.Context(t), src)
 	var rec *stages.RecoveredError
 	require.ErrorAs(t, err, &rec)
 	assert.ErrorIs(t, rec, known)
 	assert.Equal(t, []string{"a", "b", "notice"}, linetest.Logs(got))
 
 	other := errors.New("other")
-	got, err = stream.ReadAll(context.Background(), stream.Via(stream.FromError(other), stages.Recover(notice)))
+	got, err = stream.ReadAll(clocktest.Context(t), stream.Via(stream.FromError(other), stages.Recover(notice)))
 	assert.ErrorIs(t, err, other)
 	assert.False(t, errors.As(err, &rec))
 	assert.Empty(t, got)
@@ -143,7 +143,7 @@ func line(ns int64, log string) stream.Line { return stream.Line{Time: ns, Log: 
 
 func TestTrack(t *testing.T) {
 	var c stream.Cursor
-	_, err := stream.ReadAll(context.Background(), stream.Via(stream.FromSlice([]stream.Line{line(1, "a"), line(2, "b"), line(2, "c")}), stream.Lift(stages.Track(&c))))
+	_, err := stream.ReadAll(clocktest.Context(t), stream.Via(stream.FromSlice([]stream.Line{line(1, "a"), line(2, "b"), line(2, "c")}), stream.Lift(stages.Track(&c))))
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), c.Time)
 	assert.Equal(t, 2, c.Count)

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/actlog/actlog/internal/clocktest"
 	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/logformat"
 	"github.com/actlog/actlog/stream"
@@ -21,7 +22,7 @@ import (
 
 func readAll(t *testing.T, r io.Reader, d stream.Decoder, o stream.ReaderOptions) ([]stream.Line, error) {
 	t.Helper()
-	return stream.ReadAll(context.Background(), stream.FromReader(r, d, o))
+	return stream.ReadAll(clocktest.Context(t), stream.FromReader(r, d, o))
 }
 
 func TestReaderLineEndings(t *testing.T) {
@@ -132,7 +133,7 @@ func (z *zeros) Read(p []byte) (int, error) {
 
 func TestRunStopsWhenItsContextEndsThoughReadsNeverEndALine(t *testing.T) {
 	for _, max := range []int{1 << 10, 1 << 20} {
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx, cancel := context.WithCancel(clocktest.Context(t))
 		in := &zeros{}
 		rd := stream.NewReader(in, logformat.NewTimestamped(), stream.ReaderOptions{MaxRecord: max})
 		done := make(chan error)
@@ -151,7 +152,7 @@ func TestRunAsksAtEndWhatTheEndOfInputMeans(t *testing.T) {
 	var got []string
 	r := strings.NewReader(in)
 	rd := stream.NewReader(r, logformat.NewTimestamped(), stream.ReaderOptions{})
-	err := rd.Run(context.Background(), func(_ context.Context, err error) error {
+	err := rd.Run(clocktest.Context(t), func(_ context.Context, err error) error {
 		ends = append(ends, err)
 		switch len(ends) {
 		case 1:
@@ -173,7 +174,7 @@ func TestRunAsksAtEndWhatTheEndOfInputMeans(t *testing.T) {
 
 	stop := errors.New("stop")
 	err = stream.NewReader(strings.NewReader(in), logformat.NewTimestamped(), stream.ReaderOptions{}).
-		Run(context.Background(), func(context.Context, error) error { return stop }, func([]stream.Line) error { return nil })
+		Run(clocktest.Context(t), func(context.Context, error) error { return stop }, func([]stream.Line) error { return nil })
 	assert.ErrorIs(t, err, stop, "any other error from AtEnd ends the reading with it")
 }
 
@@ -181,7 +182,7 @@ func TestRunStopsAtTheFirstErrorOfEmit(t *testing.T) {
 	full := errors.New("full")
 	calls := 0
 	err := stream.NewReader(iotest.OneByteReader(strings.NewReader("2026-11-22T05:00:00Z a\n2026-11-22T05:00:01Z b\n")), logformat.NewTimestamped(), stream.ReaderOptions{}).
-		Run(context.Background(), nil, func([]stream.Line) error { calls++; return full })
+		Run(clocktest.Context(t), nil, func([]stream.Line) error { calls++; return full })
 	assert.ErrorIs(t, err, full)
 	assert.Equal(t, 1, calls)
 }

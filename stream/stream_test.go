@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/actlog/actlog/internal/clocktest"
 	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/stream"
 )
@@ -57,7 +58,7 @@ func (f *firstN) End(err error) error { return err }
 func TestEarlyCompletionStopsUpstream(t *testing.T) {
 	var sent atomic.Int64
 	src := stream.Via(endless(&sent), stream.Lift(stream.StepFunc(func(*stream.Line) bool { return true })), stream.Lift(&firstN{n: 5}))
-	got, err := stream.ReadAll(context.Background(), src)
+	got, err := stream.ReadAll(clocktest.Context(t), src)
 	require.NoError(t, err)
 	assert.Len(t, got, 5)
 	// The source sends one line a batch; the stages between hold a few.
@@ -86,7 +87,7 @@ func TestViaWaitsForEveryStage(t *testing.T) {
 	var returned atomic.Bool
 	var sent atomic.Int64
 	src := stream.Via(endless(&sent), passing(&returned), stream.Lift(&firstN{n: 3}))
-	_, err := stream.ReadAll(context.Background(), src)
+	_, err := stream.ReadAll(clocktest.Context(t), src)
 	require.NoError(t, err)
 	assert.True(t, returned.Load(), "Collect returned only after every stage had returned")
 }
@@ -100,7 +101,7 @@ func TestErrorTravelsInBand(t *testing.T) {
 		close(out)
 		return out
 	}, stream.Lift(stream.StepFunc(func(l *stream.Line) bool { return l.Log != "b" })))
-	got, err := stream.ReadAll(context.Background(), src)
+	got, err := stream.ReadAll(clocktest.Context(t), src)
 	assert.ErrorIs(t, err, boom)
 	assert.Equal(t, []string{"a", "c"}, linetest.Logs(got))
 }
@@ -120,12 +121,12 @@ func TestStepsSeeAnEarlierStepsCompletionAsTheirEnd(t *testing.T) {
 	short := errors.New("ended")
 	src := stream.Via(stream.FromSlice(lines("a", "b", "c", "d")),
 		stream.Lift(stream.Steps(&firstN{n: 2}, endWith{short})))
-	got, err := stream.ReadAll(context.Background(), src)
+	got, err := stream.ReadAll(clocktest.Context(t), src)
 	assert.ErrorIs(t, err, short)
 	assert.Equal(t, []string{"a", "b"}, linetest.Logs(got))
 
 	src = stream.Via(stream.FromSlice(lines("a", "b", "c")), stream.Lift(stream.Steps(&firstN{n: 2}, stream.StepFunc(func(*stream.Line) bool { return true }))))
-	got, err = stream.ReadAll(context.Background(), src)
+	got, err = stream.ReadAll(clocktest.Context(t), src)
 	assert.NoError(t, err)
 	assert.Equal(t, []string{"a", "b"}, linetest.Logs(got))
 }
@@ -133,13 +134,13 @@ func TestStepsSeeAnEarlierStepsCompletionAsTheirEnd(t *testing.T) {
 func TestChainComposesInOrder(t *testing.T) {
 	upper := stream.Lift(stream.StepFunc(func(l *stream.Line) bool { l.Log = strings.ToUpper(l.Log); return true }))
 	dropB := stream.Lift(stream.StepFunc(func(l *stream.Line) bool { return l.Log != "B" }))
-	got, err := stream.ReadAll(context.Background(), stream.Via(stream.FromSlice(lines("a", "b", "c")), stream.Chain(upper, dropB)))
+	got, err := stream.ReadAll(clocktest.Context(t), stream.Via(stream.FromSlice(lines("a", "b", "c")), stream.Chain(upper, dropB)))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"A", "C"}, linetest.Logs(got))
 }
 
 func TestCancellationEndsThePipeline(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(clocktest.Context(t))
 	var sent atomic.Int64
 	done := make(chan error)
 	go func() {
@@ -161,32 +162,32 @@ func TestCancellationEndsThePipeline(t *testing.T) {
 func TestEachStopsOnTheCallbacksError(t *testing.T) {
 	var sent atomic.Int64
 	stop := errors.New("enough")
-	err := stream.Each(context.Background(), stream.Via(endless(&sent)), func([]stream.Line) error { return stop })
+	err := stream.Each(clocktest.Context(t), stream.Via(endless(&sent)), func([]stream.Line) error { return stop })
 	assert.ErrorIs(t, err, stop)
 }
 
 func TestFromErrorAndFromSlice(t *testing.T) {
 	boom := errors.New("boom")
-	_, err := stream.ReadAll(context.Background(), stream.FromError(boom))
+	_, err := stream.ReadAll(clocktest.Context(t), stream.FromError(boom))
 	assert.ErrorIs(t, err, boom)
 	in := lines("a")
 	src := stream.FromSlice(in)
-	got, _ := stream.ReadAll(context.Background(), src)
+	got, _ := stream.ReadAll(clocktest.Context(t), src)
 	got[0].Log = "changed"
-	again, _ := stream.ReadAll(context.Background(), src)
+	again, _ := stream.ReadAll(clocktest.Context(t), src)
 	assert.Equal(t, "a", again[0].Log, "each run emits its own copy")
 }
 
 func TestChainWaitsForItsMiddleStages(t *testing.T) {
 	var returned atomic.Bool
 	var sent atomic.Int64
-	_, err := stream.ReadAll(context.Background(), stream.Via(endless(&sent), stream.Chain(passing(&returned), stream.Lift(&firstN{n: 3}))))
+	_, err := stream.ReadAll(clocktest.Context(t), stream.Via(endless(&sent), stream.Chain(passing(&returned), stream.Lift(&firstN{n: 3}))))
 	require.NoError(t, err)
 	assert.True(t, returned.Load(), "the chain's middle stage returned before the pipeline did")
 }
 
 func TestAnEmptyChainPassesItsInputOn(t *testing.T) {
-	got, err := stream.ReadAll(context.Background(), stream.Via(stream.FromSlice(lines("a")), stream.Chain()))
+	got, err := stream.ReadAll(clocktest.Context(t), stream.Via(stream.FromSlice(lines("a")), stream.Chain()))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a"}, linetest.Logs(got))
 }
@@ -202,19 +203,19 @@ func TestEachStepHandsOverWhatItsStepSaw(t *testing.T) {
 	var got []string
 	collect := func(ls []stream.Line) error { got = append(got, linetest.Logs(ls)...); return nil }
 
-	err := stream.EachStep(context.Background(), stream.FromSlice(lines("a", "b", "c")), stream.Steps(&firstN{n: 2}, endWith{short}), collect)
+	err := stream.EachStep(clocktest.Context(t), stream.FromSlice(lines("a", "b", "c")), stream.Steps(&firstN{n: 2}, endWith{short}), collect)
 	assert.ErrorIs(t, err, short, "a step's end after completion")
 	assert.Equal(t, []string{"a", "b"}, got)
 
 	got = nil
-	err = stream.EachStep(context.Background(), stream.FromSlice(lines("a")), endWith{short}, collect)
+	err = stream.EachStep(clocktest.Context(t), stream.FromSlice(lines("a")), endWith{short}, collect)
 	assert.ErrorIs(t, err, short, "the step's end at the input's clean end")
 	assert.Equal(t, []string{"a"}, got)
 
 	got = nil
 	boom := errors.New("boom")
 	src := stream.Via(stream.FromSlice(lines("a", "b")), stream.Lift(stream.StepFunc(func(*stream.Line) bool { return true })))
-	err = stream.EachStep(context.Background(), stream.Via(src, func(ctx context.Context, in <-chan stream.Chunk) <-chan stream.Chunk {
+	err = stream.EachStep(clocktest.Context(t), stream.Via(src, func(ctx context.Context, in <-chan stream.Chunk) <-chan stream.Chunk {
 		out := make(chan stream.Chunk, 1)
 		go func() {
 			defer close(out)
@@ -228,7 +229,7 @@ func TestEachStepHandsOverWhatItsStepSaw(t *testing.T) {
 	assert.Equal(t, []string{"a", "b"}, got)
 
 	// Cancelled, the lines handed over are exactly those the step saw.
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(clocktest.Context(t))
 	var sent atomic.Int64
 	step := &counted{}
 	handed := 0
@@ -242,6 +243,6 @@ func TestEachStepHandsOverWhatItsStepSaw(t *testing.T) {
 	assert.Equal(t, step.n, handed)
 
 	stop := errors.New("enough")
-	err = stream.EachStep(context.Background(), endless(&sent), &counted{}, func([]stream.Line) error { return stop })
+	err = stream.EachStep(clocktest.Context(t), endless(&sent), &counted{}, func([]stream.Line) error { return stop })
 	assert.ErrorIs(t, err, stop)
 }

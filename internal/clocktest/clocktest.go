@@ -1,7 +1,10 @@
-// Package clocktest drives a clock.Mock while code under test waits on it.
+// Package clocktest bounds the time tests wait on: it drives a clock.Mock
+// while code under test waits on it, and gives what a test waits on in real
+// time a deadline of seconds.
 package clocktest
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -21,7 +24,11 @@ func Drive(m *clock.Mock, step, limit time.Duration, done <-chan struct{}) time.
 		m.Add(step)
 		passed += step
 	}
-	<-done
+	select {
+	case <-done:
+	case <-time.After(Wait):
+		panic(fmt.Sprintf("clocktest: the code under test did not return within %v of real time after the mock clock passed %v", Wait, limit))
+	}
 	return passed
 }
 

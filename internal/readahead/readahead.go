@@ -108,9 +108,9 @@ type Options struct {
 	// stops: it returns the lines to send, and true once that line is
 	// among them. What follows stays kept.
 	UpTo func([]stream.Line) ([]stream.Line, bool)
-	// Received, when set, is called for each batch the source brings,
+	// Received, when set, is called with each batch the source brings,
 	// before it is sent.
-	Received func()
+	Received func(lines []stream.Line)
 }
 
 // Relay sends on out the lines kept after they were last consumed, then
@@ -147,7 +147,7 @@ func (k *Kept) Relay(ctx context.Context, src <-chan stream.Chunk, out chan<- st
 		}
 		k.add(c, ok)
 		if o.Received != nil {
-			o.Received()
+			o.Received(c.Lines)
 		}
 		if !ok {
 			return

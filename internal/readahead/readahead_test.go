@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/actlog/actlog/internal/clocktest"
 	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/internal/readahead"
 	"github.com/actlog/actlog/stream"
@@ -24,7 +25,7 @@ func lines(logs ...string) []stream.Line {
 // relay runs one Relay over src with a deadline, and returns what it sent.
 func relay(t *testing.T, k *readahead.Kept, src <-chan stream.Chunk, o readahead.Options) ([]string, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(clocktest.Context(t), 5*time.Second)
 	defer cancel()
 	out := make(chan stream.Chunk, 16)
 	k.Relay(ctx, src, out, o)
@@ -81,7 +82,7 @@ func TestARelayStopsWhereTheReaderStops(t *testing.T) {
 		return ls, false
 	}
 	received := 0
-	got, err := relay(t, k, src, readahead.Options{UpTo: stop, Received: func() { received++ }})
+	got, err := relay(t, k, src, readahead.Options{UpTo: stop, Received: func([]stream.Line) { received++ }})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a", "b"}, got)
 	assert.Equal(t, 1, received)

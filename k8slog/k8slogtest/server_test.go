@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/actlog/actlog/internal/clocktest"
 	"github.com/actlog/actlog/k8slog/k8slogtest"
 	"github.com/actlog/actlog/stream"
 	"github.com/actlog/actlog/timestamp"
@@ -176,7 +177,7 @@ func TestKubectlAgrees(t *testing.T) {
 	}
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 	require.NoError(t, s.WriteKubeconfig(kubeconfig, "default"))
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(clocktest.Context(t), time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, kubectl, "--kubeconfig", kubeconfig, "logs", "p", "-c", "action", "--timestamps").CombinedOutput()
 	require.NoError(t, err, string(out))
