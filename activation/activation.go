@@ -47,6 +47,13 @@ const (
 // the collection ends with the failure notice, never silently later.
 var ErrGone = errors.New("activation: the lines at the cursor are gone")
 
+// ErrRestarted says that the container the activation's lines came from
+// ended, and another instance of it began, before the activation's end: its
+// lines end there, and the new instance's belong to the next activations. A
+// source ends a collection with it, and the collection ends with the
+// failure notice.
+var ErrRestarted = errors.New("activation: the container restarted before the activation's end")
+
 // FailureNotice is the log of the notice that ends an activation whose logs
 // could not all be collected.
 const FailureNotice = "There was an issue while collecting your logs. Data might be missing."
@@ -384,7 +391,7 @@ func (a Activation) log(ctx context.Context, logger *slog.Logger, cursor stream.
 // failure notice rather than an error: a timeout, missing sentinels,
 // transient errors that did not clear, or an unfinished last record.
 func isFailure(err error) bool {
-	for _, target := range []error{stages.ErrIdle, stages.ErrDeadline, sentinel.ErrMissing, stages.ErrGaveUp, stream.ErrIncomplete, ErrGone} {
+	for _, target := range []error{stages.ErrIdle, stages.ErrDeadline, sentinel.ErrMissing, stages.ErrGaveUp, stream.ErrIncomplete, ErrGone, ErrRestarted} {
 		if errors.Is(err, target) {
 			return true
 		}

@@ -69,6 +69,7 @@ var causes = []struct {
 	{stages.ErrGaveUp, "gave up"},
 	{stream.ErrIncomplete, "incomplete"},
 	{ErrGone, "gone"},
+	{ErrRestarted, "restarted"},
 }
 
 // causeKind returns the kind of a Failed end's cause.

@@ -53,6 +53,8 @@ type heldStream struct {
 	// logger, metrics and Retrying the stream's reads report to.
 	ro    activation.ReadOptions
 	timer *clock.Timer
+	// started is where the collection reading the stream started.
+	started stream.Cursor
 	// delivered is the cursor after the last line the stream brought;
 	// kick ends the request it reads, to reopen it there.
 	delivered stream.Cursor
@@ -145,14 +147,9 @@ func (h *held) read(ctx context.Context, s *heldStream, out chan<- stream.Chunk,
 	ro := s.ro
 	h.mu.Unlock()
 	wctx, stop := context.WithCancel(ctx)
-	watched := make(chan struct{})
-	go func() {
-		defer close(watched)
-		h.watch(wctx, s, ro)
-	}()
+	defer stop()
+	h.watch(wctx, s, ro)
 	s.kept.Relay(ctx, s.src, out, o)
-	stop()
-	<-watched
 }
 
 // relay sends what in brings on out, and drains in once ctx ends.
@@ -191,7 +188,7 @@ func (h *held) take(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 		h.wake(s)
 		if h.s == s {
 			if s.kept.Consumed(at) {
-				s.busy, s.ro, s.lastLines = true, o, h.c.o.Clock.Now()
+				s.busy, s.ro, s.lastLines, s.started = true, o, h.c.o.Clock.Now(), at
 				h.mu.Unlock()
 				if o.Logger != nil {
 					o.Logger.LogAttrs(ctx, slog.LevelDebug, "reading the held stream",
@@ -219,7 +216,7 @@ func (h *held) take(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 		}
 		return nil, nil
 	}
-	s = &heldStream{kept: readahead.New(at), delivered: at, busy: true, ro: o, lastLines: h.c.o.Clock.Now(), slot: limit != nil}
+	s = &heldStream{kept: readahead.New(at), delivered: at, started: at, busy: true, ro: o, lastLines: h.c.o.Clock.Now(), slot: limit != nil}
 	sctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.src = h.c.fetch(at, h.hooks(s, o), true, &heldFetch{
@@ -229,6 +226,11 @@ func (h *held) take(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 			return s.ro.Outlasts(at, s.lastLines)
 		},
 		opened: s.kick.opened,
+		started: func() stream.Cursor {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			return s.started
+		},
 	})(sctx)
 	h.s = s
 	return s, nil

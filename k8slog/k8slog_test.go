@@ -979,3 +979,65 @@ func (r *recorder) count(msg string) int {
 	defer r.mu.Unlock()
 	return r.messages[msg]
 }
+
+// TestARestartInTheSameSecondAsTheCursor: the new instance prints in the
+// second of the old one's last line, so the cursor's line is not in the log
+// a request reads any more; and a gap of a few milliseconds, and one of
+// more than a second. Held and per request.
+func TestARestartInTheSameSecondAsTheCursor(t *testing.T) {
+	for _, gap := range []int{3, 300, 1500} {
+		for _, hold := range []time.Duration{0, -1} {
+			t.Run(fmt.Sprintf("%d ms, hold %v", gap, hold), func(t *testing.T) {
+				e := newEnv(t, k8slogtest.Options{})
+				c := e.s.AddPod("default", "p", "action").Container("action")
+				c.PrintAt(at(0), stream.Stdout, "old instance")
+				sentinelsAt(c, at(0))
+				src := e.source("p", k8slog.Options{Hold: hold})
+				assert.Equal(t, []string{"old instance"}, linetest.Logs(collect(t, src, wait).Lines))
+				c.RestartAt(at(1))
+				for i := range 2 {
+					c.PrintAt(at(gap+10*i), stream.Stdout, fmt.Sprintf("new instance %d", i))
+					sentinelsAt(c, at(gap+10*i+5))
+				}
+				for i := range 2 {
+					a, err := e.drive(t, src, wait)
+					require.NoError(t, err)
+					assert.Equal(t, activation.Sentinels, a.End, "activation %d: %v", i, a.Cause)
+					assert.Equal(t, []string{fmt.Sprintf("new instance %d", i)}, linetest.Logs(a.Lines), "activation %d", i)
+				}
+			})
+		}
+	}
+}
+
+// TestARestartInTheMiddleOfAnActivation: the activation the old instance
+// was printing ends with the failure notice and its own lines only; the
+// next activation, the new instance's first, gets its own lines. A held
+// stream sees the instance end; a request per collection opened after the
+// restart does not (docs/contract.md, section 5).
+func TestARestartInTheMiddleOfAnActivation(t *testing.T) {
+	for _, hold := range []time.Duration{0} {
+		t.Run(fmt.Sprint("hold ", hold), func(t *testing.T) {
+			e := newEnv(t, k8slogtest.Options{})
+			c := e.s.AddPod("default", "p", "action").Container("action")
+			c.PrintAt(at(0), stream.Stdout, "first")
+			sentinelsAt(c, at(0))
+			src := e.source("p", k8slog.Options{Hold: hold})
+			assert.Equal(t, []string{"first"}, linetest.Logs(collect(t, src, wait).Lines))
+			c.PrintAt(at(10), stream.Stdout, "cut short by the crash")
+			c.RestartAt(at(20))
+			c.PrintAt(at(30), stream.Stdout, "the new instance's first activation")
+			sentinelsAt(c, at(40))
+			a, err := e.drive(t, src, wait)
+			require.NoError(t, err)
+			assert.Equal(t, activation.Failed, a.End)
+			assert.ErrorIs(t, a.Cause, activation.ErrRestarted)
+			assert.Equal(t, []string{"cut short by the crash", activation.FailureNotice}, linetest.Logs(a.Lines),
+				"never another instance's lines")
+			b, err := e.drive(t, src, wait)
+			require.NoError(t, err)
+			assert.Equal(t, activation.Sentinels, b.End, "%v", b.Cause)
+			assert.Equal(t, []string{"the new instance's first activation"}, linetest.Logs(b.Lines))
+		})
+	}
+}

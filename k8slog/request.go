@@ -7,6 +7,7 @@ package k8slog
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -64,10 +65,12 @@ func (c *Container) bounds(o activation.ReadOptions, outlasts func(at, progress 
 
 // heldFetch is how the requests of a held stream differ: outlasts bounds
 // the waits to try again instead of the opener's o.Idle and o.Deadline,
-// and opened wraps each response body.
+// opened wraps each response body, and started is where the collection
+// reading the stream started.
 type heldFetch struct {
 	outlasts func(at, progress time.Time) bool
 	opened   func(io.ReadCloser) io.ReadCloser
+	started  func() stream.Cursor
 }
 
 // fetch returns the container's lines after at, read by requests of their
@@ -100,10 +103,16 @@ func (c *Container) fetch(at stream.Cursor, o activation.ReadOptions, follow boo
 			}
 			return rc, err
 		},
-		Decoder:   logformat.NewTimestamped,
-		From:      at,
-		Replays:   true,
-		AtEnd:     func(ctx context.Context, err error) error { return c.atEnd(ctx, err, follow, &exited) },
+		Decoder: logformat.NewTimestamped,
+		From:    at,
+		Replays: true,
+		AtEnd: func(ctx context.Context, end stream.Cursor, err error) error {
+			started := at
+			if held != nil {
+				started = held.started()
+			}
+			return c.atEnd(ctx, err, follow, &exited, instanceEnd{at: end, started: started})
+		},
 		Retry:     c.retryReaching(&reached),
 		Bounds:    c.bounds(o, held.bounded()),
 		Read:      m.Read,
@@ -153,6 +162,27 @@ func (c *Container) wrap(err error) error {
 	return &Error{Namespace: c.namespace, Pod: c.pod, Container: c.o.Container, Kind: kind, Err: err}
 }
 
+// samePlace reports whether a and b are after the same line.
+func samePlace(a, b stream.Cursor) bool {
+	return a.Time == b.Time && a.Count == b.Count && a.Offset == b.Offset
+}
+
+// instanceEnd is where a follow stream ended, at, and where the
+// collection reading it started.
+type instanceEnd struct {
+	at, started stream.Cursor
+}
+
+// restarted reports whether the instance of the container whose lines the
+// stream read has ended and another has begun or is waiting to: the last
+// termination finished no earlier than the last line read, to the second
+// the API gives (a restart in the same second as that line counts).
+func (e instanceEnd) restarted(st *corev1.ContainerStatus) bool {
+	last := st.LastTerminationState.Terminated
+	return last != nil && !last.FinishedAt.IsZero() && !e.at.IsZero() &&
+		last.FinishedAt.Unix() >= time.Unix(0, e.at.Time).Unix()
+}
+
 // atEnd decides what the end of a stream means. Without follow, the end of
 // a whole record is the current end, and an unfinished record a broken
 // stream. With follow, the container's state decides, read with a get on
@@ -162,7 +192,13 @@ func (c *Container) wrap(err error) error {
 // or waiting to (re)start means asking again shortly. Without permission
 // to get the pod, the stream is reopened and the collection's timeouts
 // decide.
-func (c *Container) atEnd(ctx context.Context, err error, follow bool, exited *bool) error {
+//
+// A container that restarted after the stream's last line, running again
+// or waiting to, ends the collection with activation.ErrRestarted if the
+// collection took lines of the instance that ended: the next instance's
+// lines are not its own. A collection that took none reads on, from the
+// next instance.
+func (c *Container) atEnd(ctx context.Context, err error, follow bool, exited *bool, end instanceEnd) error {
 	if *exited {
 		return nil
 	}
@@ -182,6 +218,14 @@ func (c *Container) atEnd(ctx context.Context, err error, follow bool, exited *b
 		return stages.ReopenAfter(c.poll())
 	}
 	st := containerStatus(pod, c.o.Container)
+	if st != nil && st.State.Terminated == nil && end.restarted(st) {
+		if !samePlace(end.at, end.started) {
+			return fmt.Errorf("k8slog: container %s of pod %s/%s: %w", c.o.Container, c.namespace, c.pod, activation.ErrRestarted)
+		}
+		if st.State.Running != nil {
+			return stages.ReopenAfter(0)
+		}
+	}
 	switch {
 	case st == nil || st.State.Waiting != nil:
 		return stages.ReopenAfter(c.poll())

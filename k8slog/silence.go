@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/benbjohnson/clock"
+
 	"github.com/actlog/actlog/activation"
 	"github.com/actlog/actlog/stages"
 	"github.com/actlog/actlog/stream"
@@ -83,22 +85,20 @@ func (k *kickable) Read(p []byte) (int, error) {
 }
 
 // watch looks at the log's tail each time s has brought nothing for
-// recheck(o) while the collection reading it waits, until ctx ends; if
-// the log's end is past the last line s brought, s is kicked, and goes on
-// from that line with a new request.
+// recheck(o) while the collection reading it waits, until ctx ends; if the
+// log's end is past the last line s brought, s is kicked, and goes on from
+// that line with a new request. It returns at once: the looks run on the
+// clock's timer, and stop with ctx.
 func (h *held) watch(ctx context.Context, s *heldStream, o activation.ReadOptions) {
 	clk, quiet := h.c.o.Clock, h.c.recheck(o)
 	if quiet == 0 {
 		return
 	}
 	start := clk.Now()
-	timer := clk.Timer(quiet)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
+	var timer *clock.Timer
+	timer = clk.AfterFunc(quiet, func() {
+		if ctx.Err() != nil {
 			return
-		case <-timer.C:
 		}
 		h.mu.Lock()
 		last, delivered := s.lastLines, s.delivered
@@ -108,7 +108,7 @@ func (h *held) watch(ctx context.Context, s *heldStream, o activation.ReadOption
 		}
 		if wait := quiet - clk.Since(last); wait > 0 {
 			timer.Reset(wait)
-			continue
+			return
 		}
 		t, err := h.c.tail(ctx, endTails[0], o)
 		if err == nil && len(t.marks) > 0 {
@@ -120,9 +120,12 @@ func (h *held) watch(ctx context.Context, s *heldStream, o activation.ReadOption
 				s.kick.kick()
 			}
 		}
-		start = clk.Now()
-		timer.Reset(quiet)
-	}
+		if ctx.Err() == nil {
+			start = clk.Now()
+			timer.Reset(quiet)
+		}
+	})
+	context.AfterFunc(ctx, func() { timer.Stop() })
 }
 
 // deliver moves s's cursor of the lines it brought past lines.

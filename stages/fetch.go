@@ -36,12 +36,13 @@ type FetchOptions struct {
 	// cursor are skipped, to the nanosecond.
 	Replays bool
 	// AtEnd is called when an opened stream ends cleanly, or inside a
-	// record. It returns nil if the log has ended, or an error treated like
-	// a read error: a transient one reopens the log at the cursor (a
-	// follow stream that broke while the container runs). Nil means the end
-	// of a stream is the end of the log, and a record left unfinished by it
-	// ends the stream with stream.ErrIncomplete.
-	AtEnd func(ctx context.Context, err error) error
+	// record, with the cursor after the last line sent. It returns nil if
+	// the log has ended, or an error treated like a read error: a
+	// transient one reopens the log at the cursor (a follow stream that
+	// broke while the container runs). Nil means the end of a stream is
+	// the end of the log, and a record left unfinished by it ends the
+	// stream with stream.ErrIncomplete.
+	AtEnd func(ctx context.Context, at stream.Cursor, err error) error
 	// Retry decides which errors reopen the log, and when. A line read
 	// counts as progress: the count of consecutive failures starts again.
 	Retry Retry
@@ -185,7 +186,7 @@ func (f *fetcher) atEnd(ctx context.Context, err error) error {
 	if f.o.AtEnd == nil {
 		return err
 	}
-	if e := f.o.AtEnd(ctx, err); e != nil {
+	if e := f.o.AtEnd(ctx, f.cursor, err); e != nil {
 		return e
 	}
 	return io.EOF

@@ -274,7 +274,7 @@ func TestFetchPollsWithReopenAfter(t *testing.T) {
 	m := clock.NewMock()
 	o := fetchOpts(l, m)
 	polls := 0
-	o.AtEnd = func(ctx context.Context, err error) error {
+	o.AtEnd = func(ctx context.Context, _ stream.Cursor, err error) error {
 		polls++
 		if polls == 1 {
 			l.mu.Lock()
@@ -325,7 +325,7 @@ func TestFetchKeepsHeldLinesForTheReplay(t *testing.T) {
 		Decoder: logformat.NewTimestamped,
 		From:    at,
 		Replays: true,
-		AtEnd: func(context.Context, error) error {
+		AtEnd: func(context.Context, stream.Cursor, error) error {
 			if ends++; ends == 1 {
 				return errReset
 			}

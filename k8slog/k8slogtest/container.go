@@ -44,8 +44,11 @@ type Container struct {
 	reason   string
 	exitCode int
 	instance int
-	file     *os.File
-	changed  chan struct{}
+	// startedAt is when the current instance started; finishedAt, when
+	// the one before it ended.
+	startedAt, finishedAt time.Time
+	file                  *os.File
+	changed               chan struct{}
 }
 
 func (c *Container) startInstance() {
@@ -146,12 +149,18 @@ func (c *Container) set(change func()) {
 }
 
 // Restart starts a new instance of the container, with a new log file; the
-// old one stays readable with previous=true.
-func (c *Container) Restart() {
+// old one stays readable with previous=true. The pod's status says the old
+// instance finished, and the new one started, now.
+func (c *Container) Restart() { c.RestartAt(c.pod.s.now()) }
+
+// RestartAt is Restart at t: the time the pod's status gives, to the
+// second, as the API does.
+func (c *Container) RestartAt(t time.Time) {
 	c.mu.Lock()
 	old := c.file
 	c.state = running
 	c.instance++
+	c.startedAt, c.finishedAt = t, t
 	c.startInstance()
 	c.mu.Unlock()
 	_ = old.Close()
@@ -212,14 +221,15 @@ func (c *Container) status() corev1.ContainerStatus {
 	switch c.state {
 	case running:
 		st.Ready = true
-		st.State.Running = &corev1.ContainerStateRunning{StartedAt: metav1.Now()}
+		st.State.Running = &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(c.startedAt)}
 	case waiting:
 		st.State.Waiting = &corev1.ContainerStateWaiting{Reason: c.reason}
 	case exited:
 		st.State.Terminated = &corev1.ContainerStateTerminated{ExitCode: int32(c.exitCode), Reason: "Completed"}
 	}
 	if c.instance > 0 {
-		st.LastTerminationState.Terminated = &corev1.ContainerStateTerminated{ExitCode: 1, ContainerID: "k8slogtest://" + c.id(c.instance-1)}
+		st.LastTerminationState.Terminated = &corev1.ContainerStateTerminated{ExitCode: 1, ContainerID: "k8slogtest://" + c.id(c.instance-1),
+			FinishedAt: metav1.NewTime(c.finishedAt)}
 	}
 	return st
 }

@@ -148,7 +148,7 @@ func (p *Pod) containerFor(w http.ResponseWriter, name string) *Container {
 }
 
 func (p *Pod) newContainer(name string) *Container {
-	c := &Container{pod: p, name: name, state: running}
+	c := &Container{pod: p, name: name, state: running, startedAt: p.s.now()}
 	c.changed = make(chan struct{})
 	c.startInstance()
 	return c
