@@ -33,6 +33,9 @@ type File struct {
 	// segs are the files read since the last collection ended; while a
 	// File reads, a line's Offset holds its segment's index.
 	segs []*segment
+	// boundary is the last place found where no line was unfinished, for
+	// the next collection's decoder to start at (decoderAt).
+	boundary boundary
 }
 
 // Open opens the File at path. It fails if the file cannot be read. Close

@@ -142,46 +142,126 @@ func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 // warmWindow is how much of a file before a cursor decoderAt reads first.
 const warmWindow = 4 << 10
 
+// boundary is a place in a file where no line is unfinished: a decoder
+// started there holds every line that records after it leave unfinished.
+type boundary struct {
+	id  fileID
+	off int64
+	set bool
+}
+
 // decoderAt returns the decoder to read seg with from off on: one that
 // holds the lines that records before off leave unfinished. A line split
 // by its stream (a CRI P record, a Docker record whose log does not end a
 // line) ends after the cursor when the activation before ended on the
 // other stream's line: its first records are read again, so that it comes
-// whole, with its own time. The records before off are decoded, and the
-// lines they complete dropped, reading further back, up to twice the
-// longest line kept whole, while a line is unfinished at the start of
-// what was read.
+// whole, with its own time.
+//
+// The records are decoded from the File's last boundary in seg's file when
+// it is before off: the place after the last record that left no line
+// unfinished, found by the decoding before. Otherwise (a restored cursor)
+// from a window before off, doubled until a line of each stream ended in
+// it (what follows that end was read whole), up to the file's start or
+// twice the longest line kept whole; an activation ends with a sentinel on
+// each stream, so a cursor between activations looks back past its own
+// sentinels and no further. Each decoding leaves the File the last
+// boundary it passed.
 func (f *File) decoderAt(seg *segment, off int64, maxRecord int) stream.Decoder {
-	if off == 0 || seg.gz {
+	if seg.gz {
 		return f.decoder(maxRecord)
 	}
 	if maxRecord <= 0 {
 		maxRecord = stream.DefaultMaxRecord
 	}
-	var scratch stream.Line
-	for size := int64(warmWindow); ; size *= 2 {
-		dec := f.decoder(maxRecord)
-		start := max(0, off-size)
-		buf := make([]byte, off-start)
-		if _, err := seg.fh.ReadAt(buf, start); err != nil {
-			return f.decoder(maxRecord)
-		}
-		if start > 0 {
-			// The first record may be cut: start at the next.
-			buf = buf[bytes.IndexByte(buf, '\n')+1:]
-		}
-		for {
-			i := bytes.IndexByte(buf, '\n')
-			if i < 0 {
-				break
-			}
-			_, _ = dec.Decode(bytes.TrimSuffix(buf[:i], []byte("\r")), &scratch)
-			buf = buf[i+1:]
-		}
-		if !dec.Pending() || start == 0 || size >= 2*int64(maxRecord) {
+	if off == 0 {
+		f.setBoundary(seg.id, 0)
+		return f.decoder(maxRecord)
+	}
+	f.mu.Lock()
+	b := f.boundary
+	f.mu.Unlock()
+	if b.set && b.id.sameFile(seg.id) && b.off <= off && off-b.off <= 2*int64(maxRecord) {
+		if dec, last, err := f.decodeTo(seg, b.off, off, maxRecord, true); err == nil {
+			f.setBoundary(seg.id, last)
 			return dec
 		}
 	}
+	for size := int64(warmWindow); ; size *= 2 {
+		start := max(0, off-size)
+		dec, last, err := f.decodeTo(seg, start, off, maxRecord, start == 0)
+		switch {
+		case err != nil:
+			return f.decoder(maxRecord)
+		case last >= 0:
+			f.setBoundary(seg.id, last)
+			return dec
+		case start == 0 || size >= 2*int64(maxRecord) || !joins(dec):
+			return dec
+		}
+	}
+}
+
+// decodeTo decodes seg's records from start, cut at its first newline
+// unless exact says start is a record's start and a boundary, to off, and
+// returns the decoder and the last boundary passed: with exact, any place
+// after a record where no line is unfinished; without, only once a line of
+// each stream has ended. last is -1 if none was.
+func (f *File) decodeTo(seg *segment, start, off int64, maxRecord int, exact bool) (stream.Decoder, int64, error) {
+	dec := f.decoder(maxRecord)
+	buf := make([]byte, off-start)
+	if _, err := seg.fh.ReadAt(buf, start); err != nil {
+		return nil, -1, err
+	}
+	pos := start
+	if !exact {
+		// The first record may be cut: start at the next.
+		i := bytes.IndexByte(buf, '\n') + 1
+		buf, pos = buf[i:], pos+int64(i)
+	}
+	last := int64(-1)
+	if exact {
+		last = start
+	}
+	// ended says which streams had a line end in what was read.
+	var ended [2]bool
+	var scratch stream.Line
+	for {
+		i := bytes.IndexByte(buf, '\n')
+		if i < 0 {
+			break
+		}
+		if ok, _ := dec.Decode(bytes.TrimSuffix(buf[:i], []byte("\r")), &scratch); ok {
+			ended[scratch.Stream] = true
+		}
+		buf, pos = buf[i+1:], pos+int64(i)+1
+		if !dec.Pending() && (exact || ended[stream.Stdout] && ended[stream.Stderr]) {
+			last = pos
+		}
+	}
+	return dec, last, nil
+}
+
+// joins reports whether dec joins the records a line was split into, or
+// may: a decoder that detects its format and has seen no record yet.
+func joins(dec stream.Decoder) bool {
+	if auto, ok := dec.(*autoDecoder); ok {
+		if auto.Decoder == nil {
+			return true
+		}
+		dec = auto.Decoder
+	}
+	switch dec.(type) {
+	case *logformat.CRIDecoder, *logformat.DockerDecoder:
+		return true
+	}
+	return false
+}
+
+// setBoundary records a boundary in the file id names.
+func (f *File) setBoundary(id fileID, off int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.boundary = boundary{id: id, off: off, set: true}
 }
 
 // lastRecordEnd returns the offset after the file's last whole record,
