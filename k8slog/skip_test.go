@@ -501,3 +501,34 @@ func TestSkipsAndTailsHonourTheSentinelMatcher(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"next"}, linetest.Logs(a.Lines), "the last user line, the END lines not counted")
 }
+
+// TestATailCutShortDoesNotMoveTailToTheLogsStart: a proxy that ends the
+// tailLines response early makes the log look short; Tail looks again,
+// and trusts a short tail only when two looks agree.
+func TestATailCutShortDoesNotMoveTailToTheLogsStart(t *testing.T) {
+	for _, cut := range []int{0, 3, 5, 8} {
+		e := newEnv(t, k8slogtest.Options{})
+		p := e.s.AddPod("default", "p", "action")
+		c := p.Container("action")
+		for i := range 100 {
+			c.PrintAt(at(i), stream.Stdout, fmt.Sprintf("line %d", i))
+		}
+		p.Inject(k8slogtest.EndAfter(cut))
+		src := e.source("p", k8slog.Options{})
+		at, err := activation.Tail(clocktest.Context(t), src, 5, activation.ReadOptions{})
+		require.NoError(t, err)
+		require.NoError(t, src.SetCursor(at))
+		a := collect(t, src, blackbox)
+		assert.Equal(t, []string{"line 95", "line 96", "line 97", "line 98", "line 99"}, linetest.Logs(a.Lines), "cut after %d lines", cut)
+	}
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	for i := range 3 {
+		c.PrintAt(at(i), stream.Stdout, fmt.Sprintf("line %d", i))
+	}
+	src := e.source("p", k8slog.Options{})
+	at, err := activation.Tail(clocktest.Context(t), src, 5, activation.ReadOptions{})
+	require.NoError(t, err)
+	assert.True(t, at.IsZero(), "a log shorter than the tail: two looks agree")
+	assert.Equal(t, 2, tailRequests(e.s))
+}

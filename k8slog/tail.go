@@ -6,6 +6,7 @@ package k8slog
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync/atomic"
 
 	"github.com/actlog/actlog/activation"
@@ -27,6 +28,12 @@ type tail struct {
 	// file, so such a tail may be short and still not reach the log's
 	// start).
 	full bool
+}
+
+// sameAs reports whether t and u hold the same lines, by their times and
+// kinds.
+func (t tail) sameAs(u tail) bool {
+	return t.full == u.full && slices.Equal(t.marks, u.marks)
 }
 
 type mark struct {
@@ -185,17 +192,39 @@ func (c *Container) currentEnd(ctx context.Context, o activation.ReadOptions) (e
 // its start instead.
 const maxTail = 1 << 20
 
+// maxConfirm is how many times Tail looks again at a tail shorter than it
+// asked for, until two looks agree that it is the whole log, before it
+// reads the log from its start instead.
+const maxConfirm = 4
+
 // Tail returns the cursor before the container's last n user lines, found
 // in the log's tail (tailLines) rather than by reading the log from its
 // start: a tail of n lines and room for sentinels, twice as long each time
 // it holds too few user lines, or cannot count the lines that share the
 // time of the line before them, while the log has more. It implements
 // activation.Tailer.
+//
+// A tail shorter than asked for is the whole log only when a second look
+// says the same: a response cut short on its way looks like a short log.
 func (c *Container) Tail(ctx context.Context, n int, o activation.ReadOptions) (stream.Cursor, error) {
-	for size := int64(n) + 8; size <= maxTail; size *= 2 {
+	confirmed := 0
+	for size := int64(n) + 8; size <= maxTail && confirmed < maxConfirm; size *= 2 {
 		t, err := c.lookAtTail(ctx, size, o)
 		if err != nil {
 			return stream.Cursor{}, err
+		}
+		if !t.full {
+			again, err := c.lookAtTail(ctx, size, o)
+			if err != nil {
+				return stream.Cursor{}, err
+			}
+			if !again.sameAs(t) {
+				// One look was cut short, or the log grew: the size is
+				// looked at again.
+				confirmed++
+				size /= 2
+				continue
+			}
 		}
 		first := len(t.marks)
 		for users := 0; first > 0 && users < n; {
