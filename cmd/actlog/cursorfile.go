@@ -52,11 +52,11 @@ func (c config) saveCursor(src activation.Collectable) error {
 	}
 	text, err := src.Cursor().MarshalText()
 	if err != nil {
-		return fmt.Errorf("cursor file %s: %w", c.cursorFile, err)
+		return &cursorFileError{c.cursorFile, err}
 	}
 	f, err := os.CreateTemp(filepath.Dir(c.cursorFile), "."+filepath.Base(c.cursorFile)+".*")
 	if err != nil {
-		return fmt.Errorf("cursor file: %w", err)
+		return &cursorFileError{c.cursorFile, err}
 	}
 	_, err = f.Write(append(text, '\n'))
 	if cerr := f.Close(); err == nil {
@@ -67,7 +67,27 @@ func (c config) saveCursor(src activation.Collectable) error {
 	}
 	if err != nil {
 		os.Remove(f.Name())
-		return fmt.Errorf("cursor file: %w", err)
+		return &cursorFileError{c.cursorFile, err}
 	}
 	return nil
 }
+
+// cursorFileError says that the cursor file could not be written: the next
+// run would repeat what this one printed, so it is said even when the
+// command was interrupted.
+type cursorFileError struct {
+	path string
+	err  error
+}
+
+func (e *cursorFileError) Error() string {
+	err := e.err
+	var pathErr *fs.PathError
+	if errors.As(err, &pathErr) {
+		// The path is that of the file written beside it.
+		err = pathErr.Err
+	}
+	return fmt.Sprintf("cursor file %s cannot be saved: %v", e.path, err)
+}
+
+func (e *cursorFileError) Unwrap() error { return e.err }

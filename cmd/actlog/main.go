@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -68,13 +69,13 @@ func main() {
 		caught.Store(sig)
 		cancel()
 	}()
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	// Interrupted, the command exits as a shell reports a process killed by
-	// the signal, 128 + its number, whatever the collection under way said.
-	if sig, ok := caught.Load().(syscall.Signal); ok {
-		code = 128 + int(sig)
+	interrupted := func() int {
+		if sig, ok := caught.Load().(syscall.Signal); ok {
+			return 128 + int(sig)
+		}
+		return 0
 	}
-	os.Exit(code)
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, interrupted))
 }
 
 // exitStatuses is what --help says of the exit statuses.
@@ -97,10 +98,20 @@ func version() string {
 	return "actlog " + v + " " + goVersion
 }
 
+// minSince and maxSince bound the times int64 nanoseconds hold.
+var (
+	minSince = time.Unix(0, math.MinInt64+1)
+	maxSince = time.Unix(0, math.MaxInt64)
+)
+
 // errUsage marks a wrong command line: exit status 2.
 var errUsage = errors.New("usage")
 
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// run runs the command line args and returns its exit status. Interrupted
+// (interrupted returns non-zero), the command exits as a shell reports a
+// process killed by the signal, 128 + its number, whatever the collection
+// under way said, unless the cursor file could not be saved.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, interrupted func() int) int {
 	cmd := "demo"
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
@@ -112,20 +123,29 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprintf(stderr, "actlog: demo takes no arguments\nRun 'actlog --help' for usage.\n")
 			return 2
 		}
-		err = demo(ctx, stdout)
+		out := &errWriter{w: stdout}
+		if err = demo(ctx, out); err == nil {
+			err = wrote(out.err)
+		}
 	case "k8s", "file":
 		err = collectCommand(ctx, cmd, args, stdin, stdout, stderr)
 	case "-h", "--help", "help":
-		fmt.Fprint(stdout, usage, exitStatuses)
-		return 0
+		_, err = fmt.Fprint(stdout, usage, exitStatuses)
+		err = wrote(err)
 	case "--version", "version":
-		fmt.Fprintln(stdout, version())
-		return 0
+		_, err = fmt.Fprintln(stdout, version())
+		err = wrote(err)
 	default:
 		fmt.Fprintf(stderr, "actlog: unknown command %q\nRun 'actlog --help' for usage.\n", cmd)
 		return 2
 	}
+	var cursorErr *cursorFileError
 	switch {
+	case errors.As(err, &cursorErr):
+		fmt.Fprintf(stderr, "actlog: %v\n", oneLine(cursorErr))
+		return 1
+	case interrupted() != 0:
+		return interrupted()
 	case err == nil:
 		return 0
 	case errors.Is(err, flag.ErrHelp):
@@ -143,6 +163,30 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	fmt.Fprintf(stderr, "actlog: %v\n", oneLine(err))
 	return 1
+}
+
+// errWriter remembers the first error its writes met, and writes nothing
+// after it.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+// wrote returns err, met writing standard output, as the command says it.
+func wrote(err error) error {
+	if err != nil {
+		return fmt.Errorf("writing standard output: %w", err)
+	}
+	return nil
 }
 
 // oneLine keeps an error message on one line.
@@ -244,6 +288,9 @@ func collectCommand(ctx context.Context, cmd string, args []string, stdin io.Rea
 		t, err := time.Parse(time.RFC3339Nano, *sinceTime)
 		if err != nil {
 			return bad("--since-time %q is not an RFC 3339 time such as 2026-12-01T15:04:05.123Z", *sinceTime)
+		}
+		if t.Before(minSince) || t.After(maxSince) {
+			return bad("--since-time %q is outside the times a line can carry, 1677-09-21 to 2262-04-11", *sinceTime)
 		}
 		c.since = t.UnixNano()
 	case set["tail"] && c.tail < 0:

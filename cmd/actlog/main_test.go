@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -321,15 +322,57 @@ func TestAnOutputThatCannotBeWrittenExitsOne(t *testing.T) {
 	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
 	require.NoError(t, err)
 	defer full.Close()
-	cmd := exec.Command(binary, "file", path)
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = full, &stderr
-	err = cmd.Run()
+	for _, args := range [][]string{{"file", path}, {"demo"}, {"help"}, {"--help"}, {"--version"}} {
+		cmd := exec.Command(binary, args...)
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = full, &stderr
+		err = cmd.Run()
+		var ee *exec.ExitError
+		require.ErrorAs(t, err, &ee, "%v", args)
+		assert.Equal(t, 1, ee.ExitCode(), "%v", args)
+		assert.Contains(t, stderr.String(), "writing standard output", "%v", args)
+		assert.Contains(t, stderr.String(), "no space left on device", "%v", args)
+	}
+}
+
+func TestASinceTimeOutsideInt64NanosecondsIsAUsageError(t *testing.T) {
+	for _, when := range []string{"2300-01-01T00:00:00Z", "1600-01-01T00:00:00Z"} {
+		r := actlog(t, "", nil, "file", "--since-time", when, "-")
+		assert.Equal(t, 2, r.code, when)
+		assert.Contains(t, r.stderr, "--since-time \""+when+"\" is outside the times a line can carry", when)
+	}
+}
+
+// TestACursorThatCannotBeSavedIsSaid: the cursor file is in a place the
+// command cannot write (a read-only file system, for root too): it says so,
+// naming the file, with or without SIGINT, and keeps what it printed.
+func TestACursorThatCannotBeSavedIsSaid(t *testing.T) {
+	cursor := "/sys/actlog-cursor"
+	path := filepath.Join(t.TempDir(), "f.log")
+	require.NoError(t, os.WriteFile(path, []byte("2026-11-22T05:00:00Z one\n2026-11-22T05:00:00Z "+sentinel.Marker+"\n2026-11-22T05:00:00Z "+sentinel.Marker+"\n2026-11-22T05:00:01Z two\n"), 0o644))
+
+	r := actlog(t, "", nil, "file", "--wait-for-sentinel", "--cursor", cursor, "--activations", "1", path)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout, "one")
+	assert.Contains(t, r.stderr, "cursor file "+cursor+" cannot be saved")
+	assert.NotContains(t, r.stderr, ".actlog-cursor.", "the file written beside it is not named")
+
+	waiting := filepath.Join(t.TempDir(), "waiting.log")
+	require.NoError(t, os.WriteFile(waiting, []byte("2026-11-22T05:00:01Z two\n"), 0o644))
+	cmd := exec.Command(binary, "file", "--wait-for-sentinel", "--idle-timeout", "1m", "--cursor", cursor, waiting)
+	var stdout, stderr lockedBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	require.Eventually(t, func() bool { return strings.Contains(stdout.String(), "two") }, 10*time.Second, 5*time.Millisecond,
+		"the activation's first line, its sentinels awaited")
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	err := cmd.Wait()
 	var ee *exec.ExitError
 	require.ErrorAs(t, err, &ee)
-	assert.Equal(t, 1, ee.ExitCode())
-	assert.Contains(t, stderr.String(), "writing standard output")
-	assert.Contains(t, stderr.String(), "no space left on device")
+	assert.Equal(t, 1, ee.ExitCode(), "not 130: something went wrong beyond the interruption")
+	assert.Contains(t, stderr.String(), "cursor file "+cursor+" cannot be saved")
+	assert.Contains(t, stdout.String(), "two", "what was printed stays")
 }
 
 func TestVerboseWritesOneRecordPerActivation(t *testing.T) {
@@ -608,4 +651,22 @@ func TestTailFromAnUnreachableServerExitsOneWithinTheIdleTimeout(t *testing.T) {
 	assert.Equal(t, 1, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "connection refused")
 	assert.Less(t, time.Since(start), 3*time.Second, "not until interrupted")
+}
+
+// lockedBuffer is a bytes.Buffer that a command writes while a test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
