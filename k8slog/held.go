@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -53,8 +54,11 @@ type heldStream struct {
 	// logger, metrics and Retrying the stream's reads report to.
 	ro    activation.ReadOptions
 	timer *clock.Timer
-	// started is where the collection reading the stream started.
+	// started is where the collection reading the stream started;
+	// reached says that the server answered it, with a response or lines:
+	// a collection none of whose attempts did ends with ErrUnreachable.
 	started stream.Cursor
+	reached atomic.Bool
 	// delivered is the cursor after the last line the stream brought;
 	// kick ends the request it reads, to reopen it there.
 	delivered stream.Cursor
@@ -138,6 +142,9 @@ func (h *held) read(ctx context.Context, s *heldStream, out chan<- stream.Chunk,
 		}
 	}
 	o.Received = func(lines []stream.Line) {
+		if len(lines) > 0 {
+			s.reached.Store(true)
+		}
 		h.mu.Lock()
 		s.lastLines = h.c.o.Clock.Now()
 		s.deliver(lines)
@@ -189,6 +196,7 @@ func (h *held) take(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 		if h.s == s {
 			if s.kept.Consumed(at) {
 				s.busy, s.ro, s.lastLines, s.started = true, o, h.c.o.Clock.Now(), at
+				s.reached.Store(false)
 				h.mu.Unlock()
 				if o.Logger != nil {
 					o.Logger.LogAttrs(ctx, slog.LevelDebug, "reading the held stream",
@@ -231,6 +239,7 @@ func (h *held) take(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 			defer h.mu.Unlock()
 			return s.started
 		},
+		reached: &s.reached,
 	})(sctx)
 	h.s = s
 	return s, nil

@@ -1041,3 +1041,27 @@ func TestARestartInTheMiddleOfAnActivation(t *testing.T) {
 		})
 	}
 }
+
+// TestAHeldStreamWhoseServerGoesAwayIsUnreachable: the server a held
+// stream reads goes away between two collections; no attempt of the second
+// gets an answer, and it ends with ErrUnreachable, as a collection with a
+// request of its own does, not with the failure notice.
+func TestAHeldStreamWhoseServerGoesAwayIsUnreachable(t *testing.T) {
+	s := k8slogtest.NewServer(k8slogtest.Options{})
+	c := s.AddPod("default", "p", "action").Container("action")
+	client, err := k8slog.NewClient(s.Config())
+	require.NoError(t, err)
+	src := k8slog.New(client, "default", "p", k8slog.Options{})
+	defer src.Close()
+	c.PrintAt(at(0), stream.Stdout, "before")
+	sentinelsAt(c, at(1))
+	o := activation.Options{WaitForSentinel: true, IdleTimeout: 500 * time.Millisecond}
+	a, err := src.Collect(clocktest.Context(t), o)
+	require.NoError(t, err)
+	require.Equal(t, []string{"before"}, linetest.Logs(a.Lines))
+
+	s.Close()
+	a, err = src.Collect(clocktest.Context(t), o)
+	require.ErrorIs(t, err, k8slog.ErrUnreachable, "%v: %v", a.End, a.Cause)
+	assert.Contains(t, err.Error(), "default/p")
+}

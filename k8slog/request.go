@@ -65,18 +65,23 @@ func (c *Container) bounds(o activation.ReadOptions, outlasts func(at, progress 
 
 // heldFetch is how the requests of a held stream differ: outlasts bounds
 // the waits to try again instead of the opener's o.Idle and o.Deadline,
-// opened wraps each response body, and started is where the collection
-// reading the stream started.
+// opened wraps each response body, started is where the collection
+// reading the stream started, and reached says whether the server
+// answered during that collection.
 type heldFetch struct {
 	outlasts func(at, progress time.Time) bool
 	opened   func(io.ReadCloser) io.ReadCloser
 	started  func() stream.Cursor
+	reached  *atomic.Bool
 }
 
 // fetch returns the container's lines after at, read by requests of their
 // own, or, with held, by those of a held stream.
 func (c *Container) fetch(at stream.Cursor, o activation.ReadOptions, follow bool, held *heldFetch) stream.Source {
-	var reached atomic.Bool
+	reached := new(atomic.Bool)
+	if held != nil {
+		reached = held.reached
+	}
 	// exited says that the container was seen terminated: one more read
 	// takes what it wrote after the last one, and its end is the log's.
 	exited := false
@@ -113,7 +118,7 @@ func (c *Container) fetch(at stream.Cursor, o activation.ReadOptions, follow boo
 			}
 			return c.atEnd(ctx, err, follow, &exited, instanceEnd{at: end, started: started})
 		},
-		Retry:     c.retryReaching(&reached),
+		Retry:     c.retryReaching(reached),
 		Bounds:    c.bounds(o, held.bounded()),
 		Read:      m.Read,
 		MaxRecord: o.MaxRecord,
