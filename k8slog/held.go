@@ -31,8 +31,11 @@ type held struct {
 	s  *heldStream
 	// warm says that a blackbox collection was made: the first reads
 	// with a request of its own, as a held stream pays only from the
-	// second on.
-	warm bool
+	// second on. evicted says that a held stream of the Container lost
+	// its slot to another Container's: its blackbox collections then read
+	// with requests of their own, as a stream opened for one would cost a
+	// look at the tail and a request, and likely lose its slot again.
+	warm, evicted bool
 }
 
 type heldStream struct {
@@ -63,6 +66,9 @@ type heldStream struct {
 	// kick ends the request it reads, to reopen it there.
 	delivered stream.Cursor
 	kick      kicker
+	// uses counts the collections that took the stream back from idle,
+	// for the stream limit to keep the streams used again.
+	uses int
 	// slot says that the stream holds a slot of Options.Streams; idle is
 	// its entry among the limit's idle streams while no collection reads
 	// it.
@@ -84,7 +90,7 @@ func (h *held) lines(at stream.Cursor, o activation.ReadOptions, toEnd bool) str
 		go func() {
 			defer close(out)
 			var end stream.Cursor
-			if toEnd && !h.warmed() {
+			if toEnd && !h.warmed() || toEnd && h.wasEvicted() {
 				relay(ctx, out, h.c.fetch(at, o, false, nil)(ctx))
 				return
 			}
@@ -176,6 +182,14 @@ func (h *held) warmed() bool {
 	return warm
 }
 
+// wasEvicted reports whether a held stream of the Container lost its slot
+// to another Container's.
+func (h *held) wasEvicted() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.evicted
+}
+
 // before reports whether a is before b: a line after a may be b's.
 func before(a, b stream.Cursor) bool {
 	return a.Time < b.Time || a.Time == b.Time && a.Count < b.Count
@@ -196,6 +210,7 @@ func (h *held) take(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 		if h.s == s {
 			if s.kept.Consumed(at) {
 				s.busy, s.ro, s.lastLines, s.started = true, o, h.c.o.Clock.Now(), at
+				s.uses++
 				s.reached.Store(false)
 				h.mu.Unlock()
 				if o.Logger != nil {
@@ -289,11 +304,11 @@ func (h *held) give(s *heldStream) {
 			}
 		})
 		if limit := h.c.o.Streams; limit != nil {
-			e := &idleStream{}
+			e := &idleStream{uses: s.uses}
 			e.close = func() {
 				h.mu.Lock()
 				if s.idle == e {
-					s.idle, s.slot = nil, false
+					s.idle, s.slot, h.evicted = nil, false, true
 					h.release(s, "its slot went to another container", nil)
 				}
 				h.mu.Unlock()
@@ -304,7 +319,7 @@ func (h *held) give(s *heldStream) {
 			if turn := limit.idled(e); turn != nil {
 				// A collection waits for a slot: this one passes to it
 				// once the stream has closed.
-				s.slot = false
+				s.slot, h.evicted = false, true
 				h.release(s, "its slot went to a waiting container", logger)
 				src := s.src
 				go func() {

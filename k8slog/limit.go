@@ -12,10 +12,10 @@ import (
 // that share it (Options.Streams), as kubectl's and stern's limits on
 // concurrent log requests do: give the Containers that share a client one
 // StreamLimit. A collection that needs a stream when the limit is reached
-// takes the slot of the held stream that has been idle longest, closing
-// it; if every stream is being read, it waits, in turn with the others
-// that wait, until one closes or its context ends. It never fails for the
-// limit.
+// takes the slot of an idle held stream, closing it: of those used again
+// least, the one idle since the latest (evict); if every stream is being
+// read, it waits, in turn with the others that wait, until one closes or
+// its context ends. It never fails for the limit.
 //
 // A follow stream that waits for lines costs its node's kubelet an inotify
 // instance, and a node allows a user 128 of them unless
@@ -31,14 +31,36 @@ type StreamLimit struct {
 	// the held streams no collection reads, the longest idle first.
 	waiting []chan struct{}
 	idle    []*idleStream
+	// evict chooses the idle stream whose slot is taken.
+	evict func(idle []*idleStream) int
 }
 
 // idleStream is a held stream no collection reads, which close closes,
-// its slot passing to the collection that takes it.
-type idleStream struct{ close func() }
+// its slot passing to the collection that takes it; uses counts the
+// collections that took it back from idle.
+type idleStream struct {
+	close func()
+	uses  int
+}
 
 // NewStreamLimit returns a limit of n streams open at once; n below 1 is 1.
-func NewStreamLimit(n int) *StreamLimit { return &StreamLimit{max: max(n, 1)} }
+func NewStreamLimit(n int) *StreamLimit { return &StreamLimit{max: max(n, 1), evict: leastReused} }
+
+// leastReused returns, among the idle streams, the one used again least,
+// and of those the one idle since the latest. Containers used in turn,
+// more than the limit, then keep all but one slot from one round to the
+// next, where evicting the longest idle would close every stream just
+// before its container's turn; streams used again and again stay open
+// beside containers seen once.
+func leastReused(idle []*idleStream) int {
+	victim := 0
+	for i, e := range idle {
+		if e.uses <= idle[victim].uses {
+			victim = i
+		}
+	}
+	return victim
+}
 
 // Open returns how many streams hold a slot.
 func (l *StreamLimit) Open() int {
@@ -57,8 +79,9 @@ func (l *StreamLimit) acquire(ctx context.Context) error {
 		return nil
 	}
 	if len(l.idle) > 0 {
-		e := l.idle[0]
-		l.idle = l.idle[1:]
+		i := l.evict(l.idle)
+		e := l.idle[i]
+		l.idle = append(l.idle[:i], l.idle[i+1:]...)
 		l.mu.Unlock()
 		e.close()
 		return nil

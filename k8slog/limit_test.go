@@ -120,3 +120,40 @@ func TestACollectionWaitsItsTurnForABusySlot(t *testing.T) {
 	assert.Equal(t, []string{"a's line"}, linetest.Logs((<-doneA).Lines))
 	assert.Equal(t, []string{"b's line"}, linetest.Logs((<-doneB).Lines), "b's turn came when a's stream went idle")
 }
+
+// TestBlackboxAfterAnEvictionCostsARequestACollection: containers used in
+// turn, more than the limit holds streams for: once a Container's stream
+// lost its slot, its blackbox collections read with a request of their own,
+// one request each, not a look at the tail and a new stream.
+func TestBlackboxAfterAnEvictionCostsARequestACollection(t *testing.T) {
+	s := k8slogtest.NewServer(k8slogtest.Options{})
+	defer s.Close()
+	client, err := k8slog.NewClient(s.Config())
+	require.NoError(t, err)
+	streams := k8slog.NewStreamLimit(1)
+	var srcs []*k8slog.Container
+	var cs []*k8slogtest.Container
+	for i := range 3 {
+		name := fmt.Sprintf("p%d", i)
+		cs = append(cs, s.AddPod("default", name, "action").Container("action"))
+		srcs = append(srcs, k8slog.New(client, "default", name, k8slog.Options{Streams: streams}))
+	}
+	defer func() {
+		for _, src := range srcs {
+			src.Close()
+		}
+	}()
+	for round := range 6 {
+		for i, src := range srcs {
+			line := fmt.Sprintf("round %d", round)
+			cs[i].Print(stream.Stdout, line)
+			before := len(s.LogRequests())
+			a, err := src.Collect(clocktest.Context(t), activation.Options{})
+			require.NoError(t, err)
+			require.Equal(t, []string{line}, linetest.Logs(a.Lines))
+			if round >= 3 {
+				assert.Equal(t, 1, len(s.LogRequests())-before, "round %d, container %d", round, i)
+			}
+		}
+	}
+}
