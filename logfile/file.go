@@ -180,12 +180,53 @@ func (f *File) named(at stream.Cursor) stream.Cursor {
 // read last, or, before any collection, of the file that was at the path
 // when it was opened.
 //
+// A cursor in a file that is still there is checked against it: its offset
+// within the file and after a whole record, or it is refused with an error
+// that wraps stream.ErrCursor. A cursor whose file is gone is taken: the
+// next collection says so (activation.ErrGone).
+//
 // A collection under way sets the cursor when it ends.
 func (f *File) SetCursor(at stream.Cursor) error {
 	if err := stream.FileCursors.Check(at); err != nil {
 		return err
 	}
+	if err := f.check(at); err != nil {
+		return err
+	}
 	f.collector.SetCursor(at)
+	return nil
+}
+
+// check refuses a cursor whose offset is past the end of its file, or
+// inside a record.
+func (f *File) check(at stream.Cursor) error {
+	if at.File == "" || at.Offset == 0 {
+		return nil
+	}
+	id, err := parseFileID(at.File)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	seg, err := f.find(id)
+	f.mu.Unlock()
+	if err != nil || seg == nil || seg.gz {
+		return err
+	}
+	fi, err := seg.fh.Stat()
+	if err != nil {
+		return fmt.Errorf("logfile: %w", err)
+	}
+	if at.Offset > fi.Size() {
+		return fmt.Errorf("%w: offset %d is past the end of %s (%d bytes)", stream.ErrCursor, at.Offset, seg.name, fi.Size())
+	}
+	var last [1]byte
+	if _, err := seg.fh.ReadAt(last[:], at.Offset-1); err != nil {
+		return fmt.Errorf("logfile: %w", err)
+	}
+	if last[0] != '\n' {
+		return fmt.Errorf("%w: offset %d is inside a record of %s", stream.ErrCursor, at.Offset, seg.name)
+	}
 	return nil
 }
 

@@ -336,7 +336,13 @@ func (c config) start(ctx context.Context, src activation.Collectable) error {
 	default:
 		return nil
 	}
-	return src.SetCursor(at)
+	if err := src.SetCursor(at); err != nil {
+		if ok {
+			return fmt.Errorf("cursor file %s: %w", c.cursorFile, err)
+		}
+		return err
+	}
+	return nil
 }
 
 func collectAll(ctx context.Context, c config, src activation.Collectable, stdout, stderr io.Writer) error {

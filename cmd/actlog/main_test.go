@@ -670,3 +670,31 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// TestAFileCursorIsCheckedAgainstTheFile: a cursor whose offset is past
+// the file's end, or inside a record, or whose file text is malformed, is
+// refused, naming the cursor file, rather than reading the file again from
+// its start or printing a fragment.
+func TestAFileCursorIsCheckedAgainstTheFile(t *testing.T) {
+	dir := t.TempDir()
+	path, cursor := filepath.Join(dir, "f.log"), filepath.Join(dir, "cursor")
+	tsLog(t, path, "one", sentinel.Marker, sentinel.Marker, "two", sentinel.Marker, sentinel.Marker)
+	r := actlog(t, "", nil, "file", "--wait-for-sentinel", "--cursor", cursor, "--activations", "1", path)
+	require.Equal(t, 0, r.code, r.stderr)
+	saved, err := os.ReadFile(cursor)
+	require.NoError(t, err)
+	m := regexp.MustCompile(`^(\S+)/(\d+)/(\d+)@(\S+)\n$`).FindStringSubmatch(string(saved))
+	require.NotNil(t, m, "%q", saved)
+	for name, text := range map[string]string{
+		"past the end":      fmt.Sprintf("%s/%s/%d@%s", m[1], m[2], 1<<20, m[4]),
+		"inside a record":   fmt.Sprintf("%s/%s/%d@%s", m[1], m[2], 5, m[4]),
+		"a malformed file":  fmt.Sprintf("%s/%s/%s@%s", m[1], m[2], m[3], "not:a:hexid"),
+		"an empty file tag": fmt.Sprintf("%s/%s/%s@", m[1], m[2], m[3]),
+	} {
+		require.NoError(t, os.WriteFile(cursor, []byte(text+"\n"), 0o644))
+		r := actlog(t, "", nil, "file", "--wait-for-sentinel", "--cursor", cursor, path)
+		assert.Equal(t, 1, r.code, name)
+		assert.Contains(t, r.stderr, "cursor file "+cursor, name)
+		assert.Empty(t, r.stdout, "%s: nothing read again", name)
+	}
+}
