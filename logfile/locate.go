@@ -64,10 +64,14 @@ const (
 	rotated
 	// rewritten: the file was truncated in place, and maybe written again.
 	rewritten
+	// copied: a copy of the file, the same first line and at least as
+	// long, stands at the path in its place; reading goes on in the copy
+	// where it stopped.
+	copied
 )
 
 func (m move) String() string {
-	return [...]string{stay: "stayed", rotated: "rotated", rewritten: "truncated in place"}[m]
+	return [...]string{stay: "stayed", rotated: "rotated", rewritten: "truncated in place", copied: "replaced by a copy"}[m]
 }
 
 // after says what follows the end of seg at off, and where reading goes on
@@ -98,6 +102,9 @@ func (f *File) after(seg *segment, off int64) (next *segment, nextOff int64, how
 	next, err = f.current()
 	if err != nil {
 		return nil, 0, stay, err
+	}
+	if next.isCopyOf(seg, off) {
+		return next, off, copied, nil
 	}
 	return next, 0, rotated, nil
 }

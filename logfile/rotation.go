@@ -202,6 +202,29 @@ func openSegment(name string) (*segment, error) {
 
 func (s *segment) close() { s.fh.Close() }
 
+// isCopyOf reports whether s, another file than old, is a copy of it at
+// least off bytes long: their first lines are the same (a line of a log
+// carries its time, to the nanosecond), and so is the record before off.
+func (s *segment) isCopyOf(old *segment, off int64) bool {
+	if s.gz || old.gz || s.id.first == 0 || s.id.first != old.id.first || s.id.sameFile(old.id) {
+		return false
+	}
+	fi, err := s.fh.Stat()
+	if err != nil || fi.Size() < off {
+		return false
+	}
+	const tail = 512
+	from := max(0, off-tail)
+	a, b := make([]byte, off-from), make([]byte, off-from)
+	if _, err := s.fh.ReadAt(a, from); err != nil {
+		return false
+	}
+	if _, err := old.fh.ReadAt(b, from); err != nil {
+		return false
+	}
+	return bytes.Equal(a, b)
+}
+
 func statID(fi os.FileInfo) (dev, ino uint64) {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		return uint64(st.Dev), st.Ino

@@ -407,3 +407,24 @@ func TestACompressedFileDeletedUnderTheCursorEndsWithTheFailureNotice(t *testing
 	assert.Equal(t, activation.Failed, a.End)
 	assert.ErrorIs(t, a.Cause, activation.ErrGone)
 }
+
+// TestAFileReplacedByACopyOfItselfIsNotReadAgain: the file at the path is
+// replaced by a copy of it (a new inode, the same first bytes), which then
+// grows: the File goes on in the copy where it stopped, without repeating.
+func TestAFileReplacedByACopyOfItselfIsNotReadAgain(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "0.log")
+	var b strings.Builder
+	for i := range 10 {
+		fmt.Fprintf(&b, "2026-11-22T05:00:00.%09dZ stdout F line %d\n", i, i)
+	}
+	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
+	f := open(t, path, logfile.Options{})
+	assert.Len(t, collect(t, f, activation.Options{}).Lines, 10)
+
+	copied := filepath.Join(dir, "0.log.copy")
+	b.WriteString("2026-11-22T05:00:01.000000000Z stdout F line 10\n2026-11-22T05:00:01.000000001Z stdout F line 11\n")
+	require.NoError(t, os.WriteFile(copied, []byte(b.String()), 0o644))
+	require.NoError(t, os.Rename(copied, path))
+	assert.Equal(t, []string{"line 10", "line 11"}, linetest.Logs(collect(t, f, activation.Options{}).Lines))
+}
