@@ -27,15 +27,19 @@ func reportOutput(b *testing.B, n int) {
 // BenchmarkOutputText is the command's text output: the formatted lines of
 // one activation, written into io.Discard in batches as a collection hands
 // them over.
-func BenchmarkOutputText(b *testing.B) { benchmarkOutput(b, false) }
+func BenchmarkOutputText(b *testing.B) { benchmarkOutput(b, output.Text) }
 
 // BenchmarkOutputJSON is the command's json output of the same activation:
 // one array of the formatted lines.
-func BenchmarkOutputJSON(b *testing.B) { benchmarkOutput(b, true) }
+func BenchmarkOutputJSON(b *testing.B) { benchmarkOutput(b, output.JSON) }
 
-func benchmarkOutput(b *testing.B, js bool) {
+// BenchmarkOutputJSONLines is the command's jsonl output of the same
+// activation: one object per line.
+func BenchmarkOutputJSONLines(b *testing.B) { benchmarkOutput(b, output.JSONLines) }
+
+func benchmarkOutput(b *testing.B, f output.Format) {
 	reportOutput(b, len(decoded))
-	out := output.New(io.Discard, js)
+	out := output.New(io.Discard, f)
 	for b.Loop() {
 		out.Begin()
 		for i := 0; i < len(decoded); i += outputBatch {

@@ -22,19 +22,13 @@ func help(w io.Writer, cmd string, fs *flag.FlagSet) {
 		what, does = "PATH", "Collects activations from a log file (Docker's json-file, the CRI format kubelets write, or\n'kubectl logs --timestamps' output), following it across rotation in --wait-for-sentinel mode;\nPATH - reads standard input."
 	}
 	fmt.Fprintf(w, "usage: actlog %s [flags] %s\n\n%s\n\nflags:\n", cmd, what, does)
-	short := map[string]string{}
-	fs.VisitAll(func(f *flag.Flag) {
-		if f.Usage == "" {
-			short[f.Name] = map[string]string{"o": "output", "v": "verbose", "n": "namespace", "c": "container"}[f.Name]
-		}
-	})
 	fs.VisitAll(func(f *flag.Flag) {
 		if f.Usage == "" {
 			return
 		}
 		name := "--" + f.Name
-		for s, long := range short {
-			if long == f.Name {
+		for s, long := range shortFlags {
+			if long == f.Name && fs.Lookup(s) != nil {
 				name = "-" + s + ", " + name
 			}
 		}
@@ -71,20 +65,20 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	return positional, nil
 }
 
-var limitSyntax = regexp.MustCompile(`(?i)^([0-9]+)(B|KB|MB|GB)?$`)
+var limitSyntax = regexp.MustCompile(`(?i)^([0-9]+)(B|K|KB|KIB|M|MB|MIB|G|GB|GIB)?$`)
 
 // maxLimit is the largest --limit, 1 TiB: far above any activation's logs,
 // and far below where sizes and timeouts derived from it overflow.
 const maxLimit = 1 << 40
 
-// parseLimit reads a size such as 4096, 4096B or 10MB (1024-based). Zero
-// collects nothing.
+// parseLimit reads a size such as 4096, 4096B, 512k, 10MB or 10MiB (all
+// 1024-based, any case). Zero collects nothing.
 func parseLimit(s string) (int64, error) {
 	m := limitSyntax.FindStringSubmatch(s)
 	if m == nil {
-		return 0, fmt.Errorf("--limit %q is not a size such as 4096, 512KB or 10MB", s)
+		return 0, fmt.Errorf("--limit %q is not a size such as 4096, 512K, 10MB or 10MiB", s)
 	}
-	shift := map[string]uint{"": 0, "B": 0, "KB": 10, "MB": 20, "GB": 30}[strings.ToUpper(m[2])]
+	shift := map[byte]uint{0: 0, 'B': 0, 'K': 10, 'M': 20, 'G': 30}[firstByte(strings.ToUpper(m[2]))]
 	n, err := strconv.ParseInt(m[1], 10, 64)
 	if err != nil || n > maxLimit>>shift {
 		return 0, fmt.Errorf("--limit %q is above 1 TiB", s)
@@ -93,4 +87,58 @@ func parseLimit(s string) (int64, error) {
 		return activation.NoLogs, nil
 	}
 	return n << shift, nil
+}
+
+// firstByte returns s's first byte, 0 for "".
+func firstByte(s string) byte {
+	if s == "" {
+		return 0
+	}
+	return s[0]
+}
+
+// shortFlags are the one-letter spellings of flags, as kubectl's.
+var shortFlags = map[string]string{"o": "output", "v": "verbose", "n": "namespace", "c": "container", "f": "follow", "p": "previous"}
+
+// flagValueHints say, for a flag whose value did not parse, what a value
+// of its kind looks like.
+var flagValueHints = map[string]string{
+	"since": "a duration such as 30s, 5m or 3h", "idle-timeout": "a duration such as 500ms, 2s or 1m",
+	"timeout": "a duration such as 30s, 5m or 3h", "activations": "a whole number", "tail": "a whole number",
+}
+
+var (
+	undefinedFlag = regexp.MustCompile(`^flag provided but not defined: -+(.*)$`)
+	invalidValue  = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for flag -+([^:]*): .*$`)
+	needsArgument = regexp.MustCompile(`^flag needs an argument: -+(.*)$`)
+)
+
+// flagError rewords the flag package's parse errors in the command's own
+// form: two dashes, and what a good value looks like.
+func flagError(fs *flag.FlagSet, err error) string {
+	msg := err.Error()
+	dashes := func(name string) string {
+		if len(name) == 1 {
+			return "-" + name
+		}
+		return "--" + name
+	}
+	if m := undefinedFlag.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("unknown flag %s", dashes(m[1]))
+	}
+	if m := needsArgument.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("%s needs a value", dashes(m[1]))
+	}
+	if m := invalidValue.FindStringSubmatch(msg); m != nil {
+		value, name := m[1], m[2]
+		if long, ok := shortFlags[name]; ok {
+			name = long
+		}
+		hint, ok := flagValueHints[name]
+		if !ok {
+			hint = "true or false"
+		}
+		return fmt.Sprintf("%s %q is not %s", dashes(name), value, hint)
+	}
+	return msg
 }

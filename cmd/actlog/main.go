@@ -36,6 +36,7 @@ import (
 	"github.com/actlog/actlog/sentinel"
 	"github.com/actlog/actlog/stages"
 	"github.com/actlog/actlog/stream"
+	"github.com/benbjohnson/clock"
 )
 
 const usage = `usage:
@@ -203,6 +204,9 @@ type config struct {
 	timeout     time.Duration
 	output      string
 	verbose     bool
+	// follow goes on at the log's current end in blackbox mode, waiting
+	// for the next activation, as kubectl logs -f does.
+	follow bool
 	// source names the pod or file in messages.
 	source string
 	// cursorFile holds where to start and records progress.
@@ -224,17 +228,19 @@ func collectCommand(ctx context.Context, cmd string, args []string, stdin io.Rea
 	fs := flag.NewFlagSet("actlog "+cmd, flag.ContinueOnError)
 	// Parse errors are said in one line below; the flag list is for --help.
 	fs.SetOutput(io.Discard)
-	limit := fs.String("limit", "10MB", "the per-activation log limit `SIZE`: a byte count with an optional B, KB, MB or GB (1024-based); 0 collects nothing; at most 1 TiB")
+	limit := fs.String("limit", "10MB", "the per-activation log limit `SIZE`: a byte count with an optional B, K, KB, KiB, M, MB, MiB, G, GB or GiB (all 1024-based, any case); 0 collects nothing; at most 1 TiB")
 	fs.BoolVar(&c.wait, "wait-for-sentinel", false, "end each activation at its second sentinel (managed runtimes); without it, at the current end of the log")
 	fs.IntVar(&c.activations, "activations", 1, "collect `N` activations, each starting where the previous one ended; 0 goes on until the log ends")
+	fs.BoolVar(&c.follow, "follow", false, "collect activations until the log ends or the command is interrupted, as --activations 0; in blackbox mode an activation with nothing yet at the log's end is waited for")
+	fs.BoolVar(&c.follow, "f", false, "")
 	fs.DurationVar(&c.idle, "idle-timeout", activation.DefaultIdleTimeout, "the longest wait `D` for the next line")
 	fs.DurationVar(&c.timeout, "timeout", 0, "the longest time `D` one activation's collection may take (default max(limit in MiB, 5) × 2s)")
-	fs.StringVar(&c.output, "output", "text", "print as `text|json`: text, the lines, an empty line between activations; json, one array of lines per activation")
+	fs.StringVar(&c.output, "output", "text", "print as `text|json|jsonl`: text, the lines, an empty line between activations; json, one array of lines per activation; jsonl, one object per line, {\"activation\":N,\"time\":…,\"stream\":…,\"log\":…}")
 	fs.StringVar(&c.output, "o", "text", "")
 	fs.StringVar(&c.cursorFile, "cursor", "", "where to start, if `FILE` holds a cursor; replaced after each activation, and when interrupted, by the cursor after the last line written")
 	since := fs.Duration("since", 0, "without a cursor, start at the first line no older than `D`")
 	sinceTime := fs.String("since-time", "", "without a cursor, start at the first line at or after `T` (RFC 3339)")
-	fs.IntVar(&c.tail, "tail", -1, "without a cursor, start with the last `N` lines before the log's end, sentinels not counted")
+	fs.IntVar(&c.tail, "tail", -1, "without a cursor, start with the last `N` lines before the log's end, sentinels not counted; -1, the whole log")
 	fs.BoolVar(&c.verbose, "verbose", false, "after each activation, one logfmt record on standard error: activation, end, lines, bytes, took, retries, cursor, and a failure's cause")
 	fs.BoolVar(&c.verbose, "v", false, "")
 	if cmd == "k8s" {
@@ -245,6 +251,7 @@ func collectCommand(ctx context.Context, cmd string, args []string, stdin io.Rea
 		fs.StringVar(&c.container, "container", "", "the container `NAME`; without it, the pod's only one, or the one its kubectl.kubernetes.io/default-container annotation names")
 		fs.StringVar(&c.container, "c", "", "")
 		fs.BoolVar(&c.previous, "previous", false, "the log of the container's previous instance")
+		fs.BoolVar(&c.previous, "p", false, "")
 	} else {
 		fs.StringVar(&c.format, "format", "auto", "the records' format, `auto|docker|cri|timestamped`: auto takes docker if the first record starts with {, cri if it has a stream and P or F, else timestamped")
 	}
@@ -258,7 +265,7 @@ func collectCommand(ctx context.Context, cmd string, args []string, stdin io.Rea
 			help(stdout, cmd, fs)
 			return err
 		}
-		return bad("%v", err)
+		return bad("%s", flagError(fs, err))
 	}
 	if len(positional) != 1 {
 		return bad("want exactly one %s, got %d arguments", map[string]string{"k8s": "POD", "file": "PATH"}[cmd], len(positional))
@@ -269,8 +276,8 @@ func collectCommand(ctx context.Context, cmd string, args []string, stdin io.Rea
 	if c.activations < 0 {
 		return bad("--activations must be 0 or more")
 	}
-	if c.output != "text" && c.output != "json" {
-		return bad("--output must be text or json, not %q", c.output)
+	if _, ok := outputFormats[c.output]; !ok {
+		return bad("--output must be text, json or jsonl, not %q", c.output)
 	}
 	if c.idle <= 0 || c.timeout < 0 {
 		return bad("timeouts must be positive")
@@ -293,8 +300,13 @@ func collectCommand(ctx context.Context, cmd string, args []string, stdin io.Rea
 			return bad("--since-time %q is outside the times a line can carry, 1677-09-21 to 2262-04-11", *sinceTime)
 		}
 		c.since = t.UnixNano()
-	case set["tail"] && c.tail < 0:
-		return bad("--tail must be 0 or more")
+	case set["tail"] && c.tail < -1:
+		return bad("--tail must be -1 (the whole log) or more")
+	case c.follow && set["activations"] && c.activations != 0:
+		return bad("--follow collects every activation: it takes no --activations other than 0")
+	}
+	if c.follow {
+		c.activations = 0
 	}
 	if cmd == "file" {
 		if _, err := logformat.ParseFormat(c.format); err != nil {
@@ -346,7 +358,7 @@ func (c config) start(ctx context.Context, src activation.Collectable) error {
 }
 
 func collectAll(ctx context.Context, c config, src activation.Collectable, stdout, stderr io.Writer) error {
-	out := output.New(stdout, c.output == "json")
+	out := output.New(stdout, outputFormats[c.output])
 	o := activation.Options{Limit: c.limit, WaitForSentinel: c.wait, IdleTimeout: c.idle, Timeout: c.timeout, Sink: out.Lines}
 	var verbose *slog.Logger
 	if c.verbose {
@@ -367,6 +379,13 @@ func collectAll(ctx context.Context, c config, src activation.Collectable, stdou
 			return errors.Join(err, c.saveCursor(src))
 		}
 		if c.activations == 0 && a.Count == 0 && !out.Started() {
+			if c.follow && a.End == activation.CurrentEnd {
+				// Nothing at the log's end yet: it is looked at again.
+				if !stages.Sleep(ctx, clock.New(), followPoll) {
+					return c.saveCursor(src)
+				}
+				continue
+			}
 			if ended(a) {
 				break
 			}
@@ -378,7 +397,7 @@ func collectAll(ctx context.Context, c config, src activation.Collectable, stdou
 		i++
 		if !warned && out.Untimed() {
 			warned = true
-			fmt.Fprintf(stderr, "actlog: %s: records without a timestamp are stamped 1970-01-01: pipe the output of 'kubectl logs --timestamps', or name the format with --format\n", c.source)
+			fmt.Fprintf(stderr, "actlog: %s: %s\n", c.source, untimedAdvice(c.format))
 		}
 		if a.End == activation.Failed {
 			failed++
@@ -407,6 +426,25 @@ func collectAll(ctx context.Context, c config, src activation.Collectable, stdou
 func ended(a activation.Activation) bool {
 	var missing *sentinel.MissingError
 	return a.End == activation.CurrentEnd || a.End == activation.Failed && errors.As(a.Cause, &missing) && missing.Found == 0
+}
+
+// outputFormats are the forms --output names.
+var outputFormats = map[string]output.Format{"text": output.Text, "json": output.JSON, "jsonl": output.JSONLines}
+
+// followPoll is how often --follow looks at the log's end again in
+// blackbox mode while nothing new is there.
+const followPoll = 250 * time.Millisecond
+
+// untimedAdvice says what to do about records without a timestamp, read in
+// format ("" for a pod's log).
+func untimedAdvice(format string) string {
+	switch format {
+	case "", "auto":
+		return "records without a timestamp are stamped 1970-01-01: pipe the output of 'kubectl logs --timestamps', or name the format with --format"
+	case "timestamped":
+		return "records that do not start with an RFC 3339 time are stamped 1970-01-01: is the file 'kubectl logs --timestamps' output?"
+	}
+	return fmt.Sprintf("records that are not %s records are printed as they are, stamped 1970-01-01: is the file in the %s format? --format auto detects it", format, format)
 }
 
 // errFailed marks a run in which an activation ended with the failure

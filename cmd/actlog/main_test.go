@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/actlog/actlog/activation"
 	"github.com/actlog/actlog/k8slog/k8slogtest"
 	"github.com/actlog/actlog/sentinel"
 	"github.com/actlog/actlog/stream"
@@ -170,19 +171,20 @@ func TestActivationsAlreadyCollectedStayPrinted(t *testing.T) {
 
 func TestUsageErrorsExitTwo(t *testing.T) {
 	for name, args := range map[string][]string{
-		"unknown command":   {"tail"},
-		"unknown flag":      {"k8s", "--follow", "p"},
-		"bad limit":         {"k8s", "--limit", "lots", "p"},
-		"limit with spaces": {"file", "--limit", "10 MB", "x.log"},
-		"no pod":            {"k8s"},
-		"two paths":         {"file", "a.log", "b.log"},
-		"bad format":        {"file", "--format", "xml", "a.log"},
-		"bad output":        {"file", "-o", "yaml", "a.log"},
-		"negative count":    {"file", "--activations", "-1", "a.log"},
-		"two starts":        {"file", "--since", "1h", "--tail", "5", "a.log"},
-		"bad since-time":    {"file", "--since-time", "yesterday", "a.log"},
-		"negative tail":     {"k8s", "--tail", "-2", "p"},
-		"demo arguments":    {"demo", "extra"},
+		"unknown command":     {"tail"},
+		"unknown flag":        {"k8s", "--bogus", "p"},
+		"follow with a count": {"file", "-f", "--activations", "2", "a.log"},
+		"bad limit":           {"k8s", "--limit", "lots", "p"},
+		"limit with spaces":   {"file", "--limit", "10 MB", "x.log"},
+		"no pod":              {"k8s"},
+		"two paths":           {"file", "a.log", "b.log"},
+		"bad format":          {"file", "--format", "xml", "a.log"},
+		"bad output":          {"file", "-o", "yaml", "a.log"},
+		"negative count":      {"file", "--activations", "-1", "a.log"},
+		"two starts":          {"file", "--since", "1h", "--tail", "5", "a.log"},
+		"bad since-time":      {"file", "--since-time", "yesterday", "a.log"},
+		"negative tail":       {"k8s", "--tail", "-2", "p"},
+		"demo arguments":      {"demo", "extra"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := actlog(t, "", nil, args...)
@@ -195,12 +197,13 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 }
 
 func TestLimitSyntax(t *testing.T) {
-	for in, want := range map[string]int64{"4096": 4096, "4096B": 4096, "10MB": 10 << 20, "10mb": 10 << 20, "2KB": 2048, "1GB": 1 << 30, "1024GB": 1 << 40, "0": -1} {
+	for in, want := range map[string]int64{"4096": 4096, "4096B": 4096, "10MB": 10 << 20, "10mb": 10 << 20, "2KB": 2048, "1GB": 1 << 30, "1024GB": 1 << 40, "0": -1,
+		"512k": 512 << 10, "10M": 10 << 20, "10MiB": 10 << 20, "10mib": 10 << 20, "2KiB": 2048, "1G": 1 << 30, "1gib": 1 << 30} {
 		got, err := parseLimit(in)
 		require.NoError(t, err, in)
 		assert.Equal(t, want, got, in)
 	}
-	for _, in := range []string{"", "lots", "-1", "10 MB", "1TB", "1025GB", "1099511627777", "3323656525GB", "99999999999999999999"} {
+	for _, in := range []string{"", "lots", "-1", "10 MB", "1TB", "1025GB", "1099511627777", "3323656525GB", "99999999999999999999", "10Mi", "10MBi"} {
 		_, err := parseLimit(in)
 		assert.Error(t, err, in)
 	}
@@ -413,7 +416,7 @@ func TestVersionAndHelp(t *testing.T) {
 	for _, cmd := range []string{"k8s", "file"} {
 		r := actlog(t, "", nil, cmd, "--help")
 		assert.Equal(t, 0, r.code)
-		for _, want := range []string{"usage: actlog " + cmd, "\n  --limit SIZE\n", "\n  -o, --output text|json\n", "exit status:", "130"} {
+		for _, want := range []string{"usage: actlog " + cmd, "\n  --limit SIZE\n", "\n  -o, --output text|json|jsonl\n", "exit status:", "130"} {
 			assert.Contains(t, r.stdout, want)
 		}
 	}
@@ -697,4 +700,89 @@ func TestAFileCursorIsCheckedAgainstTheFile(t *testing.T) {
 		assert.Contains(t, r.stderr, "cursor file "+cursor, name)
 		assert.Empty(t, r.stdout, "%s: nothing read again", name)
 	}
+}
+
+func TestFlagErrorsSayWhatAGoodValueIs(t *testing.T) {
+	for args, says := range map[string]string{
+		"--since 1d":         `--since "1d" is not a duration such as 30s, 5m or 3h`,
+		"--idle-timeout 2":   `--idle-timeout "2" is not a duration such as 500ms, 2s or 1m`,
+		"--activations many": `--activations "many" is not a whole number`,
+		"--bogus":            "unknown flag --bogus",
+		"-x":                 "unknown flag -x",
+		"--limit 10 -o":      "-o needs a value",
+	} {
+		r := actlog(t, "", nil, append([]string{"file", "-"}, strings.Fields(args)...)...)
+		assert.Equal(t, 2, r.code, args)
+		assert.Contains(t, r.stderr, "actlog file: "+says, args)
+	}
+}
+
+func TestFollowWaitsAtTheEndOfALogThatGrows(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "live.log")
+	tsLog(t, path, "first")
+	cmd := exec.Command(binary, "file", "-f", path)
+	var stdout, stderr lockedBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	require.Eventually(t, func() bool { return strings.Contains(stdout.String(), "first") }, 10*time.Second, 5*time.Millisecond, "the first activation")
+	tsLog(t, path, "second")
+	require.Eventually(t, func() bool { return strings.Contains(stdout.String(), "second") }, 10*time.Second, 5*time.Millisecond,
+		"the next activation, written after the log's end was met")
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	assert.Equal(t, 130, ee.ExitCode())
+	assert.Equal(t, "2026-11-22T05:00:00.000000000Z stdout: first\n\n2026-11-22T05:00:00.000000000Z stdout: second\n", stdout.String(),
+		"the same output as without --follow")
+}
+
+func TestJSONLinesOutput(t *testing.T) {
+	in := "2026-11-22T05:00:00Z a\n2026-11-22T05:00:00Z " + sentinel.Marker + "\n2026-11-22T05:00:00Z " + sentinel.Marker + "\n2026-11-22T05:00:01Z b\n"
+	r := actlog(t, in, nil, "file", "--wait-for-sentinel", "--activations", "2", "--idle-timeout", "300ms", "-o", "jsonl", "-")
+	assert.Equal(t, 3, r.code, "the second activation's sentinels never come: %s", r.stderr)
+	assert.Equal(t, `{"activation":1,"time":"2026-11-22T05:00:00.000000000Z","stream":"stdout","log":"a"}
+{"activation":2,"time":"2026-11-22T05:00:01.000000000Z","stream":"stdout","log":"b"}
+`, strings.Join(strings.SplitAfter(r.stdout, "\n")[:2], ""))
+	var notice struct {
+		Activation int    `json:"activation"`
+		Stream     string `json:"stream"`
+		Log        string `json:"log"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(strings.SplitAfter(r.stdout, "\n")[2]), &notice))
+	assert.Equal(t, 2, notice.Activation)
+	assert.Equal(t, "stderr", notice.Stream)
+	assert.Equal(t, activation.FailureNotice, notice.Log, "the notice is a line like the others")
+}
+
+func TestTailMinusOneIsTheWholeLog(t *testing.T) {
+	r := actlog(t, "2026-11-22T05:00:00Z a\n2026-11-22T05:00:01Z b\n", nil, "file", "--tail", "-1", "-")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "2026-11-22T05:00:00.000000000Z stdout: a\n2026-11-22T05:00:01.000000000Z stdout: b\n", r.stdout)
+}
+
+func TestNoKubeconfigSaysWhereOneComesFrom(t *testing.T) {
+	r := actlog(t, "", []string{"KUBECONFIG=", "HOME=" + t.TempDir()}, "k8s", "mypod")
+	assert.Equal(t, 1, r.code)
+	assert.True(t, strings.HasPrefix(r.stderr, "actlog: no kubeconfig: pass --kubeconfig FILE, set KUBECONFIG, or create ~/.kube/config"), r.stderr)
+}
+
+func TestPreviousHasAShortFlag(t *testing.T) {
+	s, kubeconfig := cluster(t)
+	c := s.AddPod("openwhisk", "action-1", "user-action").Container("user-action")
+	c.PrintAt(base, stream.Stdout, "the previous instance")
+	c.Restart()
+	c.PrintAt(base.Add(time.Minute), stream.Stdout, "the current instance")
+	r := actlog(t, "", nil, "k8s", "--kubeconfig", kubeconfig, "action-1", "-p")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "2026-11-22T05:00:00.000000000Z stdout: the previous instance\n", r.stdout)
+}
+
+func TestTheMissingTimestampWarningFitsTheFormat(t *testing.T) {
+	r := actlog(t, "no time here\n", nil, "file", "-")
+	assert.Contains(t, r.stderr, "pipe the output of 'kubectl logs --timestamps', or name the format with --format")
+	r = actlog(t, "no time here\n", nil, "file", "--format", "docker", "-")
+	assert.Contains(t, r.stderr, "records that are not docker records are printed as they are")
+	assert.NotContains(t, r.stderr, "name the format with --format", "it was named")
 }

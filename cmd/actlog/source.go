@@ -29,6 +29,9 @@ func podSource(ctx context.Context, c config, name string, stderr io.Writer) (ac
 	overrides.Context.Namespace = c.namespace
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 	cfg, err := cc.ClientConfig()
+	if clientcmd.IsEmptyConfig(err) {
+		return nil, fmt.Errorf("no kubeconfig: pass --kubeconfig FILE, set KUBECONFIG, or create ~/.kube/config (%w)", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig: %w", err)
 	}

@@ -1,13 +1,30 @@
 // Package output writes activations as the actlog command prints them, as
 // their lines are collected: text, one line each and an empty line between
-// activations, or JSON, one array of formatted lines per activation and
-// line of output.
+// activations; JSON, one array of formatted lines per activation and line
+// of output; or JSON lines, one object per log line, its activation's
+// number first.
 package output
 
 import (
 	"io"
+	"strconv"
 
 	"github.com/actlog/actlog/stream"
+)
+
+// Format is how a Writer writes.
+type Format int
+
+const (
+	// Text: the formatted lines, an empty line between activations.
+	Text Format = iota
+	// JSON: one array of formatted lines per activation, one per line of
+	// output, as an invoker stores them.
+	JSON
+	// JSONLines: one object per log line, {"activation":N,"time":…,
+	// "stream":…,"log":…}, N counting activations from 1; the notice is a
+	// line like the others.
+	JSONLines
 )
 
 // bufferSize is how many bytes of output are gathered before a write.
@@ -19,10 +36,10 @@ const bufferSize = 64 << 10
 // its lines, and no line costs an allocation. After a write fails it
 // writes nothing more and keeps the error.
 type Writer struct {
-	w    io.Writer
-	json bool
-	buf  []byte
-	err  error
+	w      io.Writer
+	format Format
+	buf    []byte
+	err    error
 	// printed is how many activations were written; started says that the
 	// one under way was begun in the output (its separator or "[").
 	printed int
@@ -33,9 +50,9 @@ type Writer struct {
 	untimed bool
 }
 
-// New returns a Writer of text, or, with json, of JSON arrays, to w.
-func New(w io.Writer, json bool) *Writer {
-	return &Writer{w: w, json: json, buf: make([]byte, 0, bufferSize)}
+// New returns a Writer of format f to w.
+func New(w io.Writer, f Format) *Writer {
+	return &Writer{w: w, format: f, buf: make([]byte, 0, bufferSize)}
 }
 
 // Begin starts the next activation. Nothing is written until its first
@@ -85,9 +102,9 @@ func (o *Writer) start() {
 	}
 	o.started = true
 	switch {
-	case o.json:
+	case o.format == JSON:
 		o.buf = append(o.buf, '[')
-	case o.printed > 0:
+	case o.format == Text && o.printed > 0:
 		o.buf = append(o.buf, '\n')
 	}
 }
@@ -99,12 +116,21 @@ func (o *Writer) write(ls []stream.Line) {
 		if l.Time == 0 {
 			o.untimed = true
 		}
-		if o.json {
+		switch o.format {
+		case JSON:
 			if o.count > 0 {
 				o.buf = append(o.buf, ',')
 			}
 			o.buf = l.AppendTextJSON(o.buf)
-		} else {
+		case JSONLines:
+			o.buf = append(o.buf, `{"activation":`...)
+			o.buf = strconv.AppendInt(o.buf, int64(o.printed+1), 10)
+			at := len(o.buf)
+			o.buf = l.AppendJSON(o.buf)
+			// The line's own "{" separates its fields from the number.
+			o.buf[at] = ','
+			o.buf = append(o.buf, '\n')
+		default:
 			o.buf = append(l.AppendText(o.buf), '\n')
 		}
 		o.count++
@@ -115,7 +141,7 @@ func (o *Writer) write(ls []stream.Line) {
 }
 
 func (o *Writer) close() {
-	if o.json {
+	if o.format == JSON {
 		o.buf = append(o.buf, ']', '\n')
 	}
 	o.printed++

@@ -37,7 +37,7 @@ func (w *writes) Write(p []byte) (int, error) {
 
 func TestText(t *testing.T) {
 	var w writes
-	out := output.New(&w, false)
+	out := output.New(&w, output.Text)
 	out.Begin()
 	require.NoError(t, out.Lines([]stream.Line{a, b}))
 	assert.Equal(t, 1, w.n, "one write a batch")
@@ -55,7 +55,7 @@ func TestText(t *testing.T) {
 
 func TestJSON(t *testing.T) {
 	var w writes
-	out := output.New(&w, true)
+	out := output.New(&w, output.JSON)
 	out.Begin()
 	require.NoError(t, out.Lines([]stream.Line{a}))
 	require.NoError(t, out.Lines([]stream.Line{b}))
@@ -76,7 +76,7 @@ func TestJSON(t *testing.T) {
 
 func TestAnActivationNeverEndedLeavesNoTrace(t *testing.T) {
 	var w writes
-	out := output.New(&w, true)
+	out := output.New(&w, output.JSON)
 	out.Begin()
 	assert.False(t, out.Started())
 	out.Interrupted()
@@ -88,7 +88,7 @@ type failing struct{}
 func (failing) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
 
 func TestAFailedWriteIsKept(t *testing.T) {
-	out := output.New(failing{}, false)
+	out := output.New(failing{}, output.Text)
 	out.Begin()
 	assert.Error(t, out.Lines([]stream.Line{a}))
 	out.End(nil)
@@ -96,7 +96,7 @@ func TestAFailedWriteIsKept(t *testing.T) {
 }
 
 func TestLinesWithoutTimeAreNoticed(t *testing.T) {
-	out := output.New(&writes{}, false)
+	out := output.New(&writes{}, output.Text)
 	out.Begin()
 	require.NoError(t, out.Lines([]stream.Line{{Log: "no time"}}))
 	assert.True(t, out.Untimed())
@@ -107,20 +107,20 @@ func TestALineCostsNoAllocation(t *testing.T) {
 	for i := range batch {
 		batch[i] = stream.Line{Time: int64(i) * 1e6, Log: strings.Repeat("m", 100)}
 	}
-	for _, js := range []bool{false, true} {
-		out := output.New(io.Discard, js)
+	for _, f := range []output.Format{output.Text, output.JSON, output.JSONLines} {
+		out := output.New(io.Discard, f)
 		out.Begin()
 		allocs := testing.AllocsPerRun(100, func() {
 			if err := out.Lines(batch); err != nil {
 				t.Fatal(err)
 			}
 		})
-		assert.Zero(t, allocs, "json %v", js)
+		assert.Zero(t, allocs, "format %v", f)
 	}
 }
 
 func ExampleNew() {
-	out := output.New(os.Stdout, true)
+	out := output.New(os.Stdout, output.JSON)
 	for _, batches := range [][][]stream.Line{{{a}, {b}}, {}} {
 		out.Begin()
 		for _, batch := range batches {
@@ -141,7 +141,7 @@ func FuzzJSONArrays(f *testing.F) {
 	f.Fuzz(func(t *testing.T, first, second string, ns int64, end bool) {
 		lines := []stream.Line{{Time: ns, Log: first}, {Time: ns + 1, Stream: stream.Stderr, Log: second}}
 		var w writes
-		out := output.New(&w, true)
+		out := output.New(&w, output.JSON)
 		out.Begin()
 		if err := out.Lines(lines[:1]); err != nil {
 			t.Fatal(err)
@@ -178,4 +178,35 @@ func validUTF8(s string) string {
 		i += size
 	}
 	return b.String()
+}
+
+func TestJSONLinesAreObjectsForJq(t *testing.T) {
+	var w strings.Builder
+	out := output.New(&w, output.JSONLines)
+	for _, lines := range [][]stream.Line{
+		{{Time: 1, Log: "say \"hi\"\t"}, {Time: 2, Stream: stream.Stderr, Log: "oops"}},
+		{{Time: 3, Log: "second"}},
+	} {
+		out.Begin()
+		require.NoError(t, out.Lines(lines[:1]))
+		out.End(lines[1:])
+	}
+	type object struct {
+		Activation int    `json:"activation"`
+		Time       string `json:"time"`
+		Stream     string `json:"stream"`
+		Log        string `json:"log"`
+	}
+	var got []object
+	for _, line := range strings.Split(strings.TrimSuffix(w.String(), "\n"), "\n") {
+		var o object
+		require.NoError(t, json.Unmarshal([]byte(line), &o), line)
+		got = append(got, o)
+	}
+	assert.Equal(t, []object{
+		{1, "1970-01-01T00:00:00.000000001Z", "stdout", "say \"hi\"\t"},
+		{1, "1970-01-01T00:00:00.000000002Z", "stderr", "oops"},
+		{2, "1970-01-01T00:00:00.000000003Z", "stdout", "second"},
+	}, got)
+	assert.True(t, strings.HasPrefix(w.String(), `{"activation":1,"time":`), "the activation first: %s", w.String())
 }
