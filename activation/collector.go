@@ -38,6 +38,7 @@ type Collectable interface {
 // use; collections run one at a time.
 type Collector struct {
 	log   Log
+	kind  stream.CursorKind
 	clock clock.Clock
 	// turn is held by the collection under way.
 	turn chan struct{}
@@ -46,10 +47,11 @@ type Collector struct {
 	cursor stream.Cursor
 }
 
-// NewCollector returns a Collector of log, on clk unless a collection's
-// options name a clock of their own; nil clk means the real clock.
-func NewCollector(log Log, clk clock.Clock) *Collector {
-	return &Collector{log: log, clock: clk, turn: make(chan struct{}, 1)}
+// NewCollector returns a Collector of log, whose cursors are of kind (zero
+// takes every cursor), on clk unless a collection's options name a clock of
+// their own; nil clk means the real clock.
+func NewCollector(log Log, kind stream.CursorKind, clk clock.Clock) *Collector {
+	return &Collector{log: log, kind: kind, clock: clk, turn: make(chan struct{}, 1)}
 }
 
 // Collect collects the next activation and moves the cursor past it. A
@@ -69,7 +71,7 @@ func (c *Collector) Collect(ctx context.Context, o Options) (Activation, error) 
 	if s, ok := c.log.(Settler); ok {
 		at = s.Settle(at, a)
 	}
-	c.SetCursor(at)
+	c.set(at)
 	return a, err
 }
 
@@ -90,8 +92,23 @@ func (c *Collector) Cursor() stream.Cursor {
 }
 
 // SetCursor moves where the next activation begins, for an invoker that
-// restarts and resumes a cursor it saved.
-func (c *Collector) SetCursor(at stream.Cursor) {
+// restarts and resumes a cursor it saved. A cursor of another kind than the
+// Collector's is refused with an error that wraps stream.ErrCursorKind.
+func (c *Collector) SetCursor(at stream.Cursor) error {
+	if c.kind != 0 {
+		if err := c.kind.Check(at); err != nil {
+			return err
+		}
+	}
+	c.set(at)
+	return nil
+}
+
+// CursorKind returns the kind of cursor the Collector takes; zero takes
+// every kind.
+func (c *Collector) CursorKind() stream.CursorKind { return c.kind }
+
+func (c *Collector) set(at stream.Cursor) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.cursor = at

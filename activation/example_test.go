@@ -48,7 +48,7 @@ func ExampleNewCollector() {
 	})
 	// The second activation never prints its sentinels: its line, then the
 	// failure notice.
-	c := activation.NewCollector(log, nil)
+	c := activation.NewCollector(log, stream.StreamCursors, nil)
 	for range 2 {
 		a, _ := c.Collect(context.Background(), activation.Options{WaitForSentinel: true})
 		fmt.Println(len(a.Lines), a.End)

@@ -295,7 +295,7 @@ func TestACollectionCancelledMidwayLeavesTheCursorWhereItWas(t *testing.T) {
 
 func TestAQueuedCollectionGivesUpWithItsContext(t *testing.T) {
 	p := &podLog{follows: true, closed: make(chan struct{})}
-	c := activation.NewCollector(p, clock.NewMock())
+	c := activation.NewCollector(p, 0, clock.NewMock())
 	first, cancelFirst := context.WithCancel(clocktest.Context(t))
 	running := make(chan error)
 	go func() {

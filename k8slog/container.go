@@ -88,7 +88,7 @@ func New(pods corev1client.PodsGetter, namespace, pod string, o Options) *Contai
 		pods: pods, namespace: namespace, pod: pod, o: o,
 		retry: stages.Retry{Classify: classify, Backoff: o.Backoff, Attempts: o.Attempts, Clock: o.Clock},
 	}
-	c.collector = activation.NewCollector(c, o.Clock)
+	c.collector = activation.NewCollector(c, stream.TimeCursors, o.Clock)
 	c.held.c = c
 	return c
 }
@@ -122,16 +122,10 @@ func (c *Container) Cursor() stream.Cursor { return c.collector.Cursor() }
 
 // SetCursor moves where the next activation begins, for an invoker that
 // restarts and resumes a cursor it saved.
-func (c *Container) SetCursor(at stream.Cursor) error {
-	if err := stream.TimeCursors.Check(at); err != nil {
-		return err
-	}
-	c.collector.SetCursor(at)
-	return nil
-}
+func (c *Container) SetCursor(at stream.Cursor) error { return c.collector.SetCursor(at) }
 
 // CursorKind returns stream.TimeCursors.
-func (c *Container) CursorKind() stream.CursorKind { return stream.TimeCursors }
+func (c *Container) CursorKind() stream.CursorKind { return c.collector.CursorKind() }
 
 // Lines returns the container's lines after at; with o.Follow, the source
 // waits for more until the container exits. Transient failures reopen the

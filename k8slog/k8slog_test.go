@@ -1016,30 +1016,26 @@ func TestARestartInTheSameSecondAsTheCursor(t *testing.T) {
 // stream sees the instance end; a request per collection opened after the
 // restart does not (docs/contract.md, section 5).
 func TestARestartInTheMiddleOfAnActivation(t *testing.T) {
-	for _, hold := range []time.Duration{0} {
-		t.Run(fmt.Sprint("hold ", hold), func(t *testing.T) {
-			e := newEnv(t, k8slogtest.Options{})
-			c := e.s.AddPod("default", "p", "action").Container("action")
-			c.PrintAt(at(0), stream.Stdout, "first")
-			sentinelsAt(c, at(0))
-			src := e.source("p", k8slog.Options{Hold: hold})
-			assert.Equal(t, []string{"first"}, linetest.Logs(collect(t, src, wait).Lines))
-			c.PrintAt(at(10), stream.Stdout, "cut short by the crash")
-			c.RestartAt(at(20))
-			c.PrintAt(at(30), stream.Stdout, "the new instance's first activation")
-			sentinelsAt(c, at(40))
-			a, err := e.drive(t, src, wait)
-			require.NoError(t, err)
-			assert.Equal(t, activation.Failed, a.End)
-			assert.ErrorIs(t, a.Cause, activation.ErrRestarted)
-			assert.Equal(t, []string{"cut short by the crash", activation.FailureNotice}, linetest.Logs(a.Lines),
-				"never another instance's lines")
-			b, err := e.drive(t, src, wait)
-			require.NoError(t, err)
-			assert.Equal(t, activation.Sentinels, b.End, "%v", b.Cause)
-			assert.Equal(t, []string{"the new instance's first activation"}, linetest.Logs(b.Lines))
-		})
-	}
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	c.PrintAt(at(0), stream.Stdout, "first")
+	sentinelsAt(c, at(0))
+	src := e.source("p", k8slog.Options{})
+	assert.Equal(t, []string{"first"}, linetest.Logs(collect(t, src, wait).Lines))
+	c.PrintAt(at(10), stream.Stdout, "cut short by the crash")
+	c.RestartAt(at(20))
+	c.PrintAt(at(30), stream.Stdout, "the new instance's first activation")
+	sentinelsAt(c, at(40))
+	a, err := e.drive(t, src, wait)
+	require.NoError(t, err)
+	assert.Equal(t, activation.Failed, a.End)
+	assert.ErrorIs(t, a.Cause, activation.ErrRestarted)
+	assert.Equal(t, []string{"cut short by the crash", activation.FailureNotice}, linetest.Logs(a.Lines),
+		"never another instance's lines")
+	b, err := e.drive(t, src, wait)
+	require.NoError(t, err)
+	assert.Equal(t, activation.Sentinels, b.End, "%v", b.Cause)
+	assert.Equal(t, []string{"the new instance's first activation"}, linetest.Logs(b.Lines))
 }
 
 // TestAHeldStreamWhoseServerGoesAwayIsUnreachable: the server a held

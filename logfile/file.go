@@ -59,8 +59,11 @@ func Open(path string, o Options) (*File, error) {
 	// The first activation starts at the start of this file, wherever
 	// rotation takes it.
 	f := &File{path: path, o: o, format: o.Format, segs: []*segment{seg}}
-	f.collector = activation.NewCollector(f, o.Clock)
-	f.collector.SetCursor(stream.InFile(seg.id.String(), 0))
+	f.collector = activation.NewCollector(f, stream.FileCursors, o.Clock)
+	if err := f.collector.SetCursor(stream.InFile(seg.id.String(), 0)); err != nil {
+		f.Close()
+		return nil, err
+	}
 	return f, nil
 }
 
@@ -187,14 +190,10 @@ func (f *File) named(at stream.Cursor) stream.Cursor {
 //
 // A collection under way sets the cursor when it ends.
 func (f *File) SetCursor(at stream.Cursor) error {
-	if err := stream.FileCursors.Check(at); err != nil {
-		return err
-	}
 	if err := f.check(at); err != nil {
 		return err
 	}
-	f.collector.SetCursor(at)
-	return nil
+	return f.collector.SetCursor(at)
 }
 
 // check refuses a cursor whose offset is past the end of its file, or
@@ -231,4 +230,4 @@ func (f *File) check(at stream.Cursor) error {
 }
 
 // CursorKind returns stream.FileCursors.
-func (f *File) CursorKind() stream.CursorKind { return stream.FileCursors }
+func (f *File) CursorKind() stream.CursorKind { return f.collector.CursorKind() }

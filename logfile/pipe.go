@@ -43,7 +43,7 @@ type Pipe struct {
 func NewPipe(in io.Reader, o Options) *Pipe {
 	o = o.withDefaults()
 	p := &Pipe{in: in, format: o.Format, ch: make(chan stream.Chunk, 1), closed: make(chan struct{}), kept: readahead.New(stream.Cursor{})}
-	p.collector = activation.NewCollector(p, o.Clock)
+	p.collector = activation.NewCollector(p, stream.StreamCursors, o.Clock)
 	return p
 }
 
@@ -63,16 +63,10 @@ func (p *Pipe) Cursor() stream.Cursor { return p.collector.Cursor() }
 
 // SetCursor moves where the next activation begins. A Pipe cannot go back:
 // lines before the oldest it keeps are gone.
-func (p *Pipe) SetCursor(at stream.Cursor) error {
-	if err := stream.StreamCursors.Check(at); err != nil {
-		return err
-	}
-	p.collector.SetCursor(at)
-	return nil
-}
+func (p *Pipe) SetCursor(at stream.Cursor) error { return p.collector.SetCursor(at) }
 
 // CursorKind returns stream.StreamCursors.
-func (p *Pipe) CursorKind() stream.CursorKind { return stream.StreamCursors }
+func (p *Pipe) CursorKind() stream.CursorKind { return p.collector.CursorKind() }
 
 // Close stops reading ahead once the read under way returns.
 func (p *Pipe) Close() error {

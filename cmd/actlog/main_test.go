@@ -611,11 +611,13 @@ func TestPreviousReadsTheContainersLastInstance(t *testing.T) {
 	c.PrintAt(base, stream.Stdout, "before the restart")
 	c.Restart()
 	c.PrintAt(base.Add(time.Second), stream.Stdout, "after")
-	r := actlog(t, "", nil, "k8s", "--kubeconfig", kubeconfig, "action-1", "--previous")
-	assert.Equal(t, 0, r.code, r.stderr)
-	assert.Equal(t, "2026-11-22T05:00:00.000000000Z stdout: before the restart\n", r.stdout)
+	for _, flag := range []string{"--previous", "-p"} {
+		r := actlog(t, "", nil, "k8s", "--kubeconfig", kubeconfig, "action-1", flag)
+		assert.Equal(t, 0, r.code, r.stderr)
+		assert.Equal(t, "2026-11-22T05:00:00.000000000Z stdout: before the restart\n", r.stdout, flag)
+	}
 
-	r = actlog(t, "", nil, "k8s", "--kubeconfig", kubeconfig, "action-1", "--previous", "--wait-for-sentinel", "--activations", "0")
+	r := actlog(t, "", nil, "k8s", "--kubeconfig", kubeconfig, "action-1", "--previous", "--wait-for-sentinel", "--activations", "0")
 	assert.Equal(t, 3, r.code, "the previous instance's log ends without sentinels: %s", r.stderr)
 }
 
@@ -766,17 +768,6 @@ func TestNoKubeconfigSaysWhereOneComesFrom(t *testing.T) {
 	r := actlog(t, "", []string{"KUBECONFIG=", "HOME=" + t.TempDir()}, "k8s", "mypod")
 	assert.Equal(t, 1, r.code)
 	assert.True(t, strings.HasPrefix(r.stderr, "actlog: no kubeconfig: pass --kubeconfig FILE, set KUBECONFIG, or create ~/.kube/config"), r.stderr)
-}
-
-func TestPreviousHasAShortFlag(t *testing.T) {
-	s, kubeconfig := cluster(t)
-	c := s.AddPod("openwhisk", "action-1", "user-action").Container("user-action")
-	c.PrintAt(base, stream.Stdout, "the previous instance")
-	c.Restart()
-	c.PrintAt(base.Add(time.Minute), stream.Stdout, "the current instance")
-	r := actlog(t, "", nil, "k8s", "--kubeconfig", kubeconfig, "action-1", "-p")
-	assert.Equal(t, 0, r.code, r.stderr)
-	assert.Equal(t, "2026-11-22T05:00:00.000000000Z stdout: the previous instance\n", r.stdout)
 }
 
 func TestTheMissingTimestampWarningFitsTheFormat(t *testing.T) {
