@@ -159,14 +159,21 @@ func TestARetryAfterHeaderOnAJSONStatusIsHonoured(t *testing.T) {
 	assert.GreaterOrEqual(t, passed, 3*time.Second, "the header's three seconds, not the backoff's 50 ms")
 }
 
-func TestAnUnreachableServerIsAnError(t *testing.T) {
-	e := newEnv(t, k8slogtest.Options{})
+// unreachable returns a Container of pod p through a client whose server
+// is a closed port.
+func (e *env) unreachable(t *testing.T, o k8slog.Options) *k8slog.Container {
 	cfg := e.s.Config()
 	cfg.Host = "http://127.0.0.1:1"
 	client, err := k8slog.NewClient(cfg)
 	require.NoError(t, err)
-	src := k8slog.New(client, "default", "p", k8slog.Options{Clock: e.clk})
+	src := k8slog.New(client, "default", "p", o)
 	t.Cleanup(func() { src.Close() })
+	return src
+}
+
+func TestAnUnreachableServerIsAnError(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	src := e.unreachable(t, k8slog.Options{Clock: e.clk})
 	for _, o := range []activation.Options{wait, blackbox} {
 		a, err := e.drive(t, src, o)
 		require.ErrorIs(t, err, k8slog.ErrUnreachable, "%v: %v", a.End, a.Cause)
@@ -560,16 +567,23 @@ func TestRetryAfterLongerThanTheIdleTimeoutFails(t *testing.T) {
 	assert.Less(t, a.Took, 3*time.Second)
 }
 
-func TestStallLongerThanTheIdleTimeout(t *testing.T) {
-	e := newEnv(t, k8slogtest.Options{})
+// stalled writes four lines to pod p's container, and has the next log
+// request stall after two of them, until the test ends.
+func (e *env) stalled(t *testing.T) *k8slogtest.Container {
 	p := e.s.AddPod("default", "p", "action")
 	c := p.Container("action")
 	for i := 0; i < 4; i++ {
 		c.PrintAt(at(i), stream.Stdout, fmt.Sprintf("line %d", i))
 	}
 	release := make(chan struct{})
-	defer close(release)
+	t.Cleanup(func() { close(release) })
 	p.Inject(k8slogtest.StallAfter(2, release))
+	return c
+}
+
+func TestStallLongerThanTheIdleTimeout(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.stalled(t)
 	// A stream of one collection: a held one would notice the stall by a
 	// look at the tail (TestAHeldStreamThatStallsIsReopened).
 	src := e.source("p", k8slog.Options{Hold: -1})
@@ -584,15 +598,8 @@ func TestStallLongerThanTheIdleTimeout(t *testing.T) {
 
 func TestAHeldStreamThatStallsIsReopened(t *testing.T) {
 	e := newEnv(t, k8slogtest.Options{})
-	p := e.s.AddPod("default", "p", "action")
-	c := p.Container("action")
-	for i := 0; i < 4; i++ {
-		c.PrintAt(at(i), stream.Stdout, fmt.Sprintf("line %d", i))
-	}
+	c := e.stalled(t)
 	sentinelsAt(c, at(4))
-	release := make(chan struct{})
-	defer close(release)
-	p.Inject(k8slogtest.StallAfter(2, release))
 	// The real clock: the look at the tail is made in real time.
 	src := k8slog.New(e.client, "default", "p", k8slog.Options{})
 	t.Cleanup(func() { src.Close() })

@@ -405,12 +405,7 @@ func TestATailCutShortDoesNotMoveASkipBack(t *testing.T) {
 // ErrUnreachable when no request had an answer, within the idle timeout.
 func TestLooksAtTheTailGiveUpOnAClosedPortWithinTheIdleTimeout(t *testing.T) {
 	e := newEnv(t, k8slogtest.Options{})
-	cfg := e.s.Config()
-	cfg.Host = "http://127.0.0.1:1"
-	client, err := k8slog.NewClient(cfg)
-	require.NoError(t, err)
-	src := k8slog.New(client, "default", "p", k8slog.Options{})
-	t.Cleanup(func() { src.Close() })
+	src := e.unreachable(t, k8slog.Options{})
 	retried := 0
 	o := activation.ReadOptions{Idle: 500 * time.Millisecond, Metrics: &activation.Metrics{Retried: func(string) { retried++ }}}
 	looks := map[string]func(ctx context.Context) error{
