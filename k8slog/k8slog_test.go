@@ -17,6 +17,7 @@ import (
 	"github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
@@ -1067,4 +1068,49 @@ func TestAHeldStreamWhoseServerGoesAwayIsUnreachable(t *testing.T) {
 	a, err = src.Collect(clocktest.Context(t), o)
 	require.ErrorIs(t, err, k8slog.ErrUnreachable, "%v: %v", a.End, a.Cause)
 	assert.Contains(t, err.Error(), "default/p")
+}
+
+// TestAnActivationWaitsForTheInstanceThatRestartsAfterAnExit: the container
+// exited after an activation and its pod restarts it; the next activation
+// waits, within its timeouts, for the new instance's lines, instead of
+// failing at once on the ended instance's log (a real kubelet takes about a
+// second to start the new instance).
+func TestAnActivationWaitsForTheInstanceThatRestartsAfterAnExit(t *testing.T) {
+	for _, hold := range []time.Duration{0, -1} {
+		t.Run(fmt.Sprint("hold ", hold), func(t *testing.T) {
+			e := newEnv(t, k8slogtest.Options{})
+			p := e.s.AddPod("default", "p", "action")
+			p.SetRestartPolicy(corev1.RestartPolicyAlways)
+			c := p.Container("action")
+			c.PrintAt(at(0), stream.Stdout, "first")
+			sentinelsAt(c, at(0))
+			src := e.source("p", k8slog.Options{Hold: hold})
+			assert.Equal(t, []string{"first"}, linetest.Logs(collect(t, src, wait).Lines))
+			c.Exit(1)
+			go func() {
+				// The pod is looked at, and found exited, before the
+				// new instance starts.
+				if e.s.Await(5*time.Second, func() bool { return podGets(e.s) >= 2 }) {
+					c.RestartAt(at(1500))
+					c.PrintAt(at(2000), stream.Stdout, "the new instance's first activation")
+					sentinelsAt(c, at(2000))
+				}
+			}()
+			a, err := e.drive(t, src, activation.Options{WaitForSentinel: true, IdleTimeout: time.Minute, Timeout: time.Hour})
+			require.NoError(t, err)
+			assert.Equal(t, activation.Sentinels, a.End, "%v", a.Cause)
+			assert.Equal(t, []string{"the new instance's first activation"}, linetest.Logs(a.Lines))
+		})
+	}
+}
+
+// podGets counts the gets of a pod the server answered.
+func podGets(s *k8slogtest.Server) int {
+	n := 0
+	for _, r := range s.Requests() {
+		if !strings.HasSuffix(r.Path, "/log") && strings.Contains(r.Path, "/pods/") {
+			n++
+		}
+	}
+	return n
 }

@@ -223,6 +223,12 @@ func (c *Container) atEnd(ctx context.Context, err error, follow bool, exited *b
 		return stages.ReopenAfter(c.poll())
 	}
 	st := containerStatus(pod, c.o.Container)
+	if st != nil && st.State.Terminated != nil && restarts(pod, st) && samePlace(end.at, end.started) {
+		// The container exited and will start again: a collection that
+		// took none of the ended instance's lines waits, within its
+		// timeouts, for the next instance's.
+		return stages.ReopenAfter(c.poll())
+	}
 	if st != nil && st.State.Terminated == nil && end.restarted(st) {
 		if !samePlace(end.at, end.started) {
 			return fmt.Errorf("k8slog: container %s of pod %s/%s: %w", c.o.Container, c.namespace, c.pod, activation.ErrRestarted)
@@ -242,6 +248,18 @@ func (c *Container) atEnd(ctx context.Context, err error, follow bool, exited *b
 	}
 	*exited = true
 	return stages.ReopenAfter(0)
+}
+
+// restarts reports whether the kubelet will start the exited container st
+// again, by the pod's restart policy: Always, or OnFailure after a failure.
+func restarts(pod *corev1.Pod, st *corev1.ContainerStatus) bool {
+	switch pod.Spec.RestartPolicy {
+	case corev1.RestartPolicyAlways:
+		return true
+	case corev1.RestartPolicyOnFailure:
+		return st.State.Terminated.ExitCode != 0
+	}
+	return false
 }
 
 func (c *Container) poll() time.Duration {

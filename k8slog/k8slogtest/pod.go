@@ -26,6 +26,17 @@ type Pod struct {
 	containers  []*Container
 	faults      []Fault
 	annotations map[string]string
+	// restartPolicy is the pod's spec.restartPolicy; empty, as a pod
+	// object without defaults has it, unless SetRestartPolicy is called.
+	restartPolicy corev1.RestartPolicy
+}
+
+// SetRestartPolicy sets the pod's spec.restartPolicy, as the apiserver
+// defaults it (Always) or a pod names it.
+func (p *Pod) SetRestartPolicy(policy corev1.RestartPolicy) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.restartPolicy = policy
 }
 
 // Annotate sets an annotation on the pod, as kubectl's
@@ -106,6 +117,7 @@ func (p *Pod) object() *corev1.Pod {
 	pod := &corev1.Pod{
 		TypeMeta:   metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"},
 		ObjectMeta: metav1.ObjectMeta{Name: p.name, Namespace: p.namespace, UID: types.UID("uid-" + p.namespace + "-" + p.name), Annotations: maps.Clone(p.annotations)},
+		Spec:       corev1.PodSpec{RestartPolicy: p.restartPolicy},
 		Status:     corev1.PodStatus{Phase: corev1.PodPending},
 	}
 	if p.scheduled {
