@@ -109,7 +109,12 @@ func (c *Container) hold() time.Duration {
 
 // Collect collects the next activation and moves the cursor past it. It
 // returns an *Error when the log cannot be read at all.
+//
+// A collection reads the Container's clock (Options.Clock) for all it
+// does, its timeouts as the waits of the held stream it shares with the
+// others: o.Clock is not used.
 func (c *Container) Collect(ctx context.Context, o activation.Options) (activation.Activation, error) {
+	o.Clock = c.o.Clock
 	return c.collector.Collect(ctx, o)
 }
 

@@ -283,7 +283,8 @@ func (h *held) wake(s *heldStream) {
 func (h *held) give(s *heldStream) {
 	h.mu.Lock()
 	s.busy = false
-	logger, idle := s.ro.Logger, s.ro.Idle
+	ro := s.ro
+	logger := ro.Logger
 	s.ro = activation.ReadOptions{}
 	switch {
 	case h.s != s:
@@ -291,7 +292,8 @@ func (h *held) give(s *heldStream) {
 		h.release(s, "the log ended", logger)
 	case s.retrying:
 		h.release(s, "it was retrying", logger)
-	case idle > 0 && h.c.o.Clock.Since(s.lastLines) >= idle:
+	case ro.Idle > 0 && ro.Outlasts(h.c.o.Clock.Now().Add(1), s.lastLines):
+		// Silent for the collection's idle timeout, to the nanosecond.
 		h.release(s, "it was silent for the idle timeout", logger)
 	default:
 		s.timer = h.c.o.Clock.AfterFunc(h.c.hold(), func() {

@@ -93,7 +93,9 @@ func (c *Container) skipPast(ctx context.Context, at stream.Cursor, n int, o act
 		if s.Sentinels >= n {
 			return s, nil
 		}
-		if o.Idle > 0 && c.o.Clock.Since(lastNew) >= o.Idle {
+		// Waiting on from now, to the nanosecond, would outlast the
+		// collection.
+		if o.Outlasts(c.o.Clock.Now().Add(1), lastNew) {
 			return s, stages.ErrIdle
 		}
 		if !c.retry.Sleep(ctx, c.poll()) {
