@@ -123,13 +123,13 @@ func (f *File) Settle(at stream.Cursor, a activation.Activation) stream.Cursor {
 func (f *File) settle(at stream.Cursor) stream.Cursor {
 	keep := -1
 	if at.File == "" {
-		if seq := int(at.Offset >> offsetBits); seq < len(f.segs) {
+		if seq := int(at.Part); seq < len(f.segs) {
 			keep = seq
 			seg := f.segs[seq]
 			if seg.id.first == 0 && !seg.gz {
 				_, _ = seg.rewritten(0)
 			}
-			at.File, at.Offset = seg.id.String(), at.Offset&maxOffset
+			at.File, at.Part = seg.id.String(), 0
 		}
 	}
 	var kept []*segment

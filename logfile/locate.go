@@ -19,11 +19,11 @@ func (f *File) locate(at stream.Cursor) (*segment, int64, error) {
 	var seg *segment
 	off := at.Offset
 	if at.File == "" {
-		seq := int(at.Offset >> offsetBits)
+		seq := int(at.Part)
 		if seq >= len(f.segs) {
-			return nil, 0, fmt.Errorf("%w: offset %d", stream.ErrCursor, at.Offset)
+			return nil, 0, fmt.Errorf("%w: part %d", stream.ErrCursor, at.Part)
 		}
-		seg, off = f.segs[seq], at.Offset&maxOffset
+		seg = f.segs[seq]
 	} else {
 		id, err := parseFileID(at.File)
 		if err != nil {

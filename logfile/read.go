@@ -55,7 +55,7 @@ func (f *File) Skip(ctx context.Context, at stream.Cursor, n int, o activation.R
 	if err != nil {
 		return activation.Skipped{At: at}, err
 	}
-	at.File, at.Offset = "", position(seg.seq, end)
+	at.File, at.Offset, at.Part = "", end, int32(seg.seq)
 	return activation.Skipped{At: at}, nil
 }
 
@@ -88,7 +88,7 @@ func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 		if err != nil {
 			return err
 		}
-		rd := stream.NewReader(r, dec, stream.ReaderOptions{MaxRecord: o.MaxRecord, Offset: position(seg.seq, off), PrevTime: prev})
+		rd := stream.NewReader(r, dec, stream.ReaderOptions{MaxRecord: o.MaxRecord, Offset: off, PrevTime: prev})
 		read := rd.Offset()
 		var next *segment
 		draining := false
@@ -104,7 +104,7 @@ func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 				return ctx.Err()
 			}
 			f.mu.Lock()
-			n, noff, how, err := f.after(seg, rd.Offset()&maxOffset)
+			n, noff, how, err := f.after(seg, rd.Offset())
 			f.mu.Unlock()
 			switch {
 			case err != nil:
@@ -124,6 +124,9 @@ func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 			}
 			return nil
 		}, func(lines []stream.Line) error {
+			for i := range lines {
+				lines[i].Part = int32(seg.seq)
+			}
 			prev = lines[len(lines)-1].Time
 			if o.Metrics != nil && o.Metrics.Read != nil {
 				o.Metrics.Read(rd.Offset() - read)

@@ -21,16 +21,6 @@ import (
 	"github.com/actlog/actlog/stream"
 )
 
-// A line's Offset, while a File reads it, is a position: the index of the
-// segment it is in, above offsetBits, and its offset in that file below.
-// A File's cursor says the same with the file's identity in Cursor.File.
-const (
-	offsetBits = 44
-	maxOffset  = 1<<offsetBits - 1
-)
-
-func position(seq int, off int64) int64 { return int64(seq)<<offsetBits | off }
-
 // fileID identifies a file across renames: its device and inode, and a
 // fingerprint of its first line, which a copy keeps (copytruncate, gzip)
 // and a file written again from its start changes. first is zero while the

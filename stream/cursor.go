@@ -27,6 +27,10 @@ type Cursor struct {
 	// across files (rotation); it is opaque text without '/' or '@', empty
 	// for other sources.
 	File string
+	// Part is the Part of the last consumed line: which of the files its
+	// source read in turn Offset is in, until the source names the file in
+	// File. It has no text form.
+	Part int32
 	// Sentinel says that the last activation ended after one of its two
 	// sentinels (a timeout cut it short): the next may begin with the other.
 	Sentinel bool
@@ -135,11 +139,11 @@ func (c Cursor) SinceTime() (int64, bool) { return c.Time, c.since }
 
 // Advance moves c past l.
 //
-// A line's Offset is a position in its source's own terms, which may span
-// files: the cursor takes it, and forgets File until the source names the
-// file again.
+// A line's Offset is a position in its Part, one of the files its source
+// read in turn: the cursor takes both, and forgets File until the source
+// names the file again.
 func (c *Cursor) Advance(l *Line) {
-	c.Offset, c.File, c.since = l.Offset, "", false
+	c.Offset, c.Part, c.File, c.since = l.Offset, l.Part, "", false
 	if c.Count > 0 && l.Time == c.Time {
 		c.Count++
 		return

@@ -45,7 +45,11 @@ type Line struct {
 	// Overflow marks a record longer than its source's maximum: Log holds only
 	// its first bytes, and the line weighs more than any limit.
 	Overflow bool
-	Log      string
+	// Part is which of the files a source read in turn the line is in, for
+	// a source that reads one log across files (a rotated log file); zero
+	// elsewhere. Offset is in that file.
+	Part int32
+	Log  string
 	// Offset is the byte position after the line's last record, for sources
 	// that have one (files); zero elsewhere.
 	Offset int64
