@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -776,4 +777,29 @@ func TestTheMissingTimestampWarningFitsTheFormat(t *testing.T) {
 	r = actlog(t, "no time here\n", nil, "file", "--format", "docker", "-")
 	assert.Contains(t, r.stderr, "records that are not docker records are printed as they are")
 	assert.NotContains(t, r.stderr, "name the format with --format", "it was named")
+}
+
+// FuzzParseLimit: a size either parses to a byte count within 1 TiB (or
+// NoLogs for zero), the count times its unit, or is refused, naming --limit.
+func FuzzParseLimit(f *testing.F) {
+	for _, s := range []string{"10MB", "512k", "1GiB", "0", "4096B", "1025GB", "-1", "10 MB"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := parseLimit(s)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "--limit ") {
+				t.Fatalf("%q: the error does not name --limit: %v", s, err)
+			}
+			return
+		}
+		if n != activation.NoLogs && (n <= 0 || n > maxLimit) {
+			t.Fatalf("%q parsed to %d", s, n)
+		}
+		m := limitSyntax.FindStringSubmatch(s)
+		count, _ := strconv.ParseInt(m[1], 10, 64)
+		if count == 0 != (n == activation.NoLogs) || count > 0 && n%count != 0 {
+			t.Fatalf("%q parsed to %d, not a multiple of %d", s, n, count)
+		}
+	})
 }

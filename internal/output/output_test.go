@@ -16,6 +16,7 @@ import (
 
 	"github.com/actlog/actlog/internal/output"
 	"github.com/actlog/actlog/stream"
+	"github.com/actlog/actlog/timestamp"
 )
 
 var (
@@ -164,6 +165,42 @@ func FuzzJSONArrays(f *testing.F) {
 		}
 		if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 			t.Fatalf("got %q, want %q", got, want)
+		}
+	})
+}
+
+// FuzzJSONLines: the command's jsonl output read back by encoding/json holds
+// each line's activation, time, stream and log, invalid UTF-8 and all, one
+// object a line.
+func FuzzJSONLines(f *testing.F) {
+	f.Add("hello", `say "b"`, int64(1e9))
+	f.Add("", "bad \xff utf-8\u2028\n", int64(-1))
+	f.Fuzz(func(t *testing.T, first, second string, ns int64) {
+		var w writes
+		out := output.New(&w, output.JSONLines)
+		for _, msg := range []string{first, second} {
+			out.Begin()
+			out.End([]stream.Line{{Time: ns, Stream: stream.Stderr, Log: msg}})
+		}
+		type object struct {
+			Activation int    `json:"activation"`
+			Time       string `json:"time"`
+			Stream     string `json:"stream"`
+			Log        string `json:"log"`
+		}
+		got := strings.Split(strings.TrimSuffix(w.String(), "\n"), "\n")
+		if len(got) != 2 {
+			t.Fatalf("%d lines of output, want 2: %q", len(got), w.String())
+		}
+		for i, msg := range []string{first, second} {
+			var o object
+			if err := json.Unmarshal([]byte(got[i]), &o); err != nil {
+				t.Fatalf("%q: %v", got[i], err)
+			}
+			want := object{i + 1, string(timestamp.Append(nil, ns)), "stderr", validUTF8(msg)}
+			if o != want {
+				t.Fatalf("got %+v, want %+v", o, want)
+			}
 		}
 	})
 }
