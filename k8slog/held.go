@@ -159,9 +159,7 @@ func (h *held) read(ctx context.Context, s *heldStream, out chan<- stream.Chunk,
 	h.mu.Lock()
 	ro := s.ro
 	h.mu.Unlock()
-	wctx, stop := context.WithCancel(ctx)
-	defer stop()
-	h.watch(wctx, s, ro)
+	defer h.watch(ctx, s, ro)()
 	s.kept.Relay(ctx, s.src, out, o)
 }
 

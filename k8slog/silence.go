@@ -85,19 +85,20 @@ func (k *kickable) Read(p []byte) (int, error) {
 }
 
 // watch looks at the log's tail each time s has brought nothing for
-// recheck(o) while the collection reading it waits, until ctx ends; if the
-// log's end is past the last line s brought, s is kicked, and goes on from
-// that line with a new request. It returns at once: the looks run on the
-// clock's timer, and stop with ctx.
-func (h *held) watch(ctx context.Context, s *heldStream, o activation.ReadOptions) {
+// recheck(o) while the collection reading it waits, until stop is called
+// or ctx ends; if the log's end is past the last line s brought, s is
+// kicked, and goes on from that line with a new request. It returns at
+// once: the looks run on the clock's timer.
+func (h *held) watch(ctx context.Context, s *heldStream, o activation.ReadOptions) (stop func()) {
 	clk, quiet := h.c.o.Clock, h.c.recheck(o)
 	if quiet == 0 {
-		return
+		return func() {}
 	}
+	var stopped atomic.Bool
 	start := clk.Now()
 	var timer *clock.Timer
 	timer = clk.AfterFunc(quiet, func() {
-		if ctx.Err() != nil {
+		if stopped.Load() || ctx.Err() != nil {
 			return
 		}
 		h.mu.Lock()
@@ -120,12 +121,15 @@ func (h *held) watch(ctx context.Context, s *heldStream, o activation.ReadOption
 				s.kick.kick()
 			}
 		}
-		if ctx.Err() == nil {
+		if !stopped.Load() && ctx.Err() == nil {
 			start = clk.Now()
 			timer.Reset(quiet)
 		}
 	})
-	context.AfterFunc(ctx, func() { timer.Stop() })
+	return func() {
+		stopped.Store(true)
+		timer.Stop()
+	}
 }
 
 // deliver moves s's cursor of the lines it brought past lines.
