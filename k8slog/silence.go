@@ -94,11 +94,17 @@ func (h *held) watch(ctx context.Context, s *heldStream, o activation.ReadOption
 	if quiet == 0 {
 		return func() {}
 	}
-	var stopped atomic.Bool
-	start := clk.Now()
+	// mu orders the timer's setting, its resets from its own function, and
+	// stop.
+	var mu sync.Mutex
 	var timer *clock.Timer
-	timer = clk.AfterFunc(quiet, func() {
-		if stopped.Load() || ctx.Err() != nil {
+	stopped := false
+	start := clk.Now()
+	look := func() {
+		mu.Lock()
+		done := stopped || ctx.Err() != nil
+		mu.Unlock()
+		if done {
 			return
 		}
 		h.mu.Lock()
@@ -107,27 +113,33 @@ func (h *held) watch(ctx context.Context, s *heldStream, o activation.ReadOption
 		if last.Before(start) {
 			last = start
 		}
-		if wait := quiet - clk.Since(last); wait > 0 {
-			timer.Reset(wait)
-			return
-		}
-		t, err := h.c.tail(ctx, endTails[0], o)
-		if err == nil && len(t.marks) > 0 {
-			if end, ok := t.cursorAfter(len(t.marks) - 1); ok && before(delivered, end) {
-				if o.Logger != nil {
-					o.Logger.LogAttrs(ctx, slog.LevelDebug, "the held stream went silent over a log that moved on: reopening it",
-						slog.Any("delivered", delivered), slog.Any("log's end", end))
+		next := quiet - clk.Since(last)
+		if next <= 0 {
+			t, err := h.c.tail(ctx, endTails[0], o)
+			if err == nil && len(t.marks) > 0 {
+				if end, ok := t.cursorAfter(len(t.marks) - 1); ok && before(delivered, end) {
+					if o.Logger != nil {
+						o.Logger.LogAttrs(ctx, slog.LevelDebug, "the held stream went silent over a log that moved on: reopening it",
+							slog.Any("delivered", delivered), slog.Any("log's end", end))
+					}
+					s.kick.kick()
 				}
-				s.kick.kick()
 			}
+			start, next = clk.Now(), quiet
 		}
-		if !stopped.Load() && ctx.Err() == nil {
-			start = clk.Now()
-			timer.Reset(quiet)
+		mu.Lock()
+		if !stopped && ctx.Err() == nil {
+			timer.Reset(next)
 		}
-	})
+		mu.Unlock()
+	}
+	mu.Lock()
+	timer = clk.AfterFunc(quiet, look)
+	mu.Unlock()
 	return func() {
-		stopped.Store(true)
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
 		timer.Stop()
 	}
 }
