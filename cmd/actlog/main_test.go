@@ -803,3 +803,31 @@ func FuzzParseLimit(f *testing.F) {
 		}
 	})
 }
+
+// TestACursorFileAcrossARestartInTheSameSecond: a run ends at an
+// activation of the old instance; the container restarts and its new
+// instance prints in the same second; the next run, from the cursor file,
+// prints the new instance's activation, instead of waiting for the
+// cursor's line, which the new instance's log does not hold.
+func TestACursorFileAcrossARestartInTheSameSecond(t *testing.T) {
+	s, kubeconfig := cluster(t)
+	c := s.AddPod("openwhisk", "action-1", "user-action").Container("user-action")
+	cursor := filepath.Join(t.TempDir(), "cursor")
+	c.PrintAt(base, stream.Stdout, "old instance")
+	c.PrintAt(base, stream.Stderr, sentinel.Marker)
+	c.PrintAt(base, stream.Stdout, sentinel.Marker)
+	args := []string{"k8s", "--kubeconfig", kubeconfig, "action-1", "--wait-for-sentinel", "--idle-timeout", "5s", "--cursor", cursor}
+	r := actlog(t, "", nil, args...)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "2026-11-22T05:00:00.000000000Z stdout: old instance\n", r.stdout)
+
+	c.RestartAt(base.Add(100 * time.Millisecond))
+	c.PrintAt(base.Add(200*time.Millisecond), stream.Stdout, "new instance")
+	c.PrintAt(base.Add(200*time.Millisecond), stream.Stderr, sentinel.Marker)
+	c.PrintAt(base.Add(200*time.Millisecond), stream.Stdout, sentinel.Marker)
+	start := time.Now()
+	r = actlog(t, "", nil, args...)
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "2026-11-22T05:00:00.200000000Z stdout: new instance\n", r.stdout)
+	assert.Less(t, time.Since(start), 3*time.Second, "not after the idle timeout")
+}
