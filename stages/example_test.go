@@ -105,3 +105,24 @@ func ExampleRetry_Do() {
 	fmt.Println(calls, errors.Is(err, stages.ErrGaveUp), err)
 	// Output: 3 true stages: gave up after 3 attempts: 503
 }
+
+func ExampleRetry_Try() {
+	// One operation's trying, bounded as a collection with a 2 s idle
+	// timeout bounds it: a wait that would end past it ends the trying.
+	m := clock.NewMock()
+	r := stages.Retry{
+		Classify: func(err error) (bool, time.Duration) { return true, 0 },
+		Backoff:  stages.Backoff{Initial: time.Second, Max: time.Second},
+		Clock:    m,
+	}
+	idle := 2 * time.Second
+	t := r.Try(stages.Bounds{Outlasts: func(at, progress time.Time) bool { return at.After(progress.Add(idle)) }})
+	wait, final := t.Failed(context.Background(), errors.New("503"))
+	fmt.Println(wait, final)
+	m.Add(wait + wait/2) // the wait, and the attempt after it
+	_, final = t.Failed(context.Background(), errors.New("503"))
+	fmt.Println(final)
+	// Output:
+	// 1s <nil>
+	// stages: gave up after 2 attempts: 503
+}
