@@ -88,7 +88,7 @@ func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 		if err != nil {
 			return err
 		}
-		rd := stream.NewReader(r, dec, stream.ReaderOptions{MaxRecord: o.MaxRecord, Offset: off, PrevTime: prev})
+		rd := stream.NewReader(r, dec, stream.ReaderOptions{MaxRecord: o.MaxRecord, Offset: off, PrevTime: prev, Part: int32(seg.seq)})
 		read := rd.Offset()
 		var next *segment
 		draining := false
@@ -124,9 +124,6 @@ func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 			}
 			return nil
 		}, func(lines []stream.Line) error {
-			for i := range lines {
-				lines[i].Part = int32(seg.seq)
-			}
 			prev = lines[len(lines)-1].Time
 			if o.Metrics != nil && o.Metrics.Read != nil {
 				o.Metrics.Read(rd.Offset() - read)

@@ -71,6 +71,9 @@ type ReaderOptions struct {
 	// PrevTime is the time given to a record that does not parse before any
 	// line has been read.
 	PrevTime int64
+	// Part is the Part of every line read: which of the files its source
+	// reads in turn the reader reads.
+	Part int32
 }
 
 // Reader reads records from an io.Reader and decodes them, in batches, with
@@ -85,6 +88,7 @@ type Reader struct {
 	end      int
 	max      int
 	off      int64
+	part     int32
 	prev     int64
 	overflow *Line
 	// full says that the last read filled the buffer.
@@ -133,7 +137,7 @@ func NewReader(r io.Reader, d Decoder, o ReaderOptions) *Reader {
 		max = DefaultMaxRecord
 	}
 	size := min(defaultBuffer, max+1)
-	return &Reader{rd: r, dec: d, buf: make([]byte, size), max: max, off: o.Offset, prev: o.PrevTime}
+	return &Reader{rd: r, dec: d, buf: make([]byte, size), max: max, off: o.Offset, part: o.Part, prev: o.PrevTime}
 }
 
 // Offset returns the position after the last record the Reader consumed.
@@ -215,7 +219,7 @@ func (r *Reader) records(dst []Line) []Line {
 		if r.overflow != nil {
 			l := *r.overflow
 			r.overflow = nil
-			l.Offset = r.off
+			l.Offset, l.Part = r.off, r.part
 			dst = append(dst, l)
 			continue
 		}
@@ -232,7 +236,7 @@ func (r *Reader) records(dst []Line) []Line {
 		}
 		if complete {
 			l.Log = r.keep(l.Log)
-			l.Offset = r.off
+			l.Offset, l.Part = r.off, r.part
 			r.prev = l.Time
 			dst = append(dst, l)
 		}
