@@ -173,7 +173,10 @@ func Collect(ctx context.Context, log Log, at *stream.Cursor, o Options) (Activa
 		}
 	}
 	consumer, _ := log.(Consumer)
-	if consumer != nil {
+	if consumer != nil && o.Sink != nil {
+		// Lines a sink was handed are the user's whatever follows: the
+		// log forgets them at once. Without a sink, only at a successful
+		// end, as a collection that fails leaves the cursor where it was.
 		handTo := hand
 		hand = func(ls []stream.Line) error {
 			if err := handTo(ls); err != nil {

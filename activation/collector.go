@@ -75,6 +75,20 @@ func (c *Collector) Collect(ctx context.Context, o Options) (Activation, error) 
 	return a, err
 }
 
+// Turn runs fn while no collection runs, nor any other fn given to Turn:
+// for what reads the log outside a collection, such as Tail, in a log
+// whose state collections share. Waiting for its turn, it gives up when
+// ctx ends.
+func (c *Collector) Turn(ctx context.Context, fn func() error) error {
+	select {
+	case c.turn <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-c.turn }()
+	return fn()
+}
+
 // A Settler is a Log that has a last word on where the next activation
 // begins: a Collector hands it the cursor a collection left, and the
 // Activation, before keeping it, while the next collection still waits its

@@ -37,10 +37,11 @@ type Log interface {
 
 // A Consumer is a Log that keeps lines it has read ahead for the next
 // collection, as a held stream or a pipe does. A collection tells it where
-// its cursor is after each batch it hands over and once at its end: the
-// lines before that cursor were consumed, and the Log forgets them, so
-// that once a collection has returned its Log holds none of its lines,
-// whether they went to a sink or into the Activation. A cursor the Log does
+// its cursor is once it has moved it for good: after each batch a sink was
+// handed, and at its end. The lines before that cursor were consumed, and
+// the Log forgets them, so that once a collection has returned its Log
+// holds none of its lines, whether they went to a sink or into the
+// Activation. A cursor the Log does
 // not find among the lines it keeps (another reader's) changes nothing.
 type Consumer interface {
 	Consumed(at stream.Cursor)

@@ -62,6 +62,10 @@ type heldStream struct {
 	// a collection none of whose attempts did ends with ErrUnreachable.
 	started stream.Cursor
 	reached atomic.Bool
+	// waiting says that the collection reading the stream waits for its
+	// next lines, since lastLines; a stream whose reader is slow to take
+	// what it brought is not silent.
+	waiting bool
 	// delivered is the cursor after the last line the stream brought;
 	// kick ends the request it reads, to reopen it there.
 	delivered stream.Cursor
@@ -152,8 +156,15 @@ func (h *held) read(ctx context.Context, s *heldStream, out chan<- stream.Chunk,
 			s.reached.Store(true)
 		}
 		h.mu.Lock()
-		s.lastLines = h.c.o.Clock.Now()
+		s.lastLines, s.waiting = h.c.o.Clock.Now(), false
 		s.deliver(lines)
+		h.mu.Unlock()
+	}
+	o.Waiting = func() {
+		h.mu.Lock()
+		if !s.waiting {
+			s.waiting, s.lastLines = true, h.c.o.Clock.Now()
+		}
 		h.mu.Unlock()
 	}
 	h.mu.Lock()
@@ -206,7 +217,12 @@ func (h *held) take(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 	if s != nil {
 		h.wake(s)
 		if h.s == s {
-			if s.kept.Consumed(at) {
+			switch consumed := s.kept.Consumed(at); {
+			case consumed && s.kept.Exhausted():
+				// It ended, and the lines it brought were consumed: its
+				// end, a restart among others, is not this collection's.
+				h.release(s, "the log ended", o.Logger)
+			case consumed:
 				s.busy, s.ro, s.lastLines, s.started = true, o, h.c.o.Clock.Now(), at
 				s.uses++
 				s.reached.Store(false)
@@ -216,8 +232,9 @@ func (h *held) take(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 						slog.Any("cursor", at), slog.Int("lines read ahead", s.kept.Len()))
 				}
 				return s, nil
+			default:
+				h.release(s, "the cursor moved elsewhere", o.Logger)
 			}
-			h.release(s, "the cursor moved elsewhere", o.Logger)
 		}
 	}
 	h.mu.Unlock()
@@ -250,7 +267,12 @@ func (h *held) take(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 		started: func() stream.Cursor {
 			h.mu.Lock()
 			defer h.mu.Unlock()
-			return s.started
+			if s.busy {
+				return s.started
+			}
+			// Between collections, the next one starts where the last
+			// consumed.
+			return s.kept.At()
 		},
 		reached: &s.reached,
 	})(sctx)
@@ -290,8 +312,7 @@ func (h *held) give(s *heldStream) {
 		h.release(s, "the log ended", logger)
 	case s.retrying:
 		h.release(s, "it was retrying", logger)
-	case ro.Idle > 0 && ro.Outlasts(h.c.o.Clock.Now().Add(1), s.lastLines):
-		// Silent for the collection's idle timeout, to the nanosecond.
+	case ro.Idle > 0 && h.c.o.Clock.Since(s.lastLines) >= ro.Idle:
 		h.release(s, "it was silent for the idle timeout", logger)
 	default:
 		s.timer = h.c.o.Clock.AfterFunc(h.c.hold(), func() {

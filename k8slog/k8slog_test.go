@@ -1114,3 +1114,29 @@ func podGets(s *k8slogtest.Server) int {
 	}
 	return n
 }
+
+// TestARestartSeenBetweenActivationsIsNotTheNextOnes: the held stream sees
+// the old instance end while no collection reads it, before the new
+// instance prints; the next collection took none of the old instance's
+// lines, and reads the new instance's activation, and so do those after.
+func TestARestartSeenBetweenActivationsIsNotTheNextOnes(t *testing.T) {
+	e := newEnv(t, k8slogtest.Options{})
+	c := e.s.AddPod("default", "p", "action").Container("action")
+	c.PrintAt(at(0), stream.Stdout, "old instance")
+	sentinelsAt(c, at(0))
+	src := e.source("p", k8slog.Options{})
+	assert.Equal(t, []string{"old instance"}, linetest.Logs(collect(t, src, wait).Lines))
+	gets := podGets(e.s)
+	c.RestartAt(at(100))
+	require.True(t, e.s.Await(5*time.Second, func() bool { return podGets(e.s) > gets }), "the held stream looks at the pod when the old instance's log ends")
+	for i := range 2 {
+		c.PrintAt(at(200+10*i), stream.Stdout, fmt.Sprintf("new instance %d", i))
+		sentinelsAt(c, at(205+10*i))
+	}
+	for i := range 2 {
+		a, err := e.drive(t, src, wait)
+		require.NoError(t, err)
+		assert.Equal(t, activation.Sentinels, a.End, "activation %d: %v", i, a.Cause)
+		assert.Equal(t, []string{fmt.Sprintf("new instance %d", i)}, linetest.Logs(a.Lines), "activation %d", i)
+	}
+}

@@ -233,6 +233,9 @@ func (c *Container) atEnd(ctx context.Context, err error, follow bool, exited *b
 		if !samePlace(end.at, end.started) {
 			return fmt.Errorf("k8slog: container %s of pod %s/%s: %w", c.o.Container, c.namespace, c.pod, activation.ErrRestarted)
 		}
+		if st.State.Running != nil && c.o.Poll > 0 {
+			return stages.ReopenAfter(c.o.Poll)
+		}
 		if st.State.Running != nil {
 			return stages.ReopenAfter(0)
 		}

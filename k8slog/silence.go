@@ -108,9 +108,14 @@ func (h *held) watch(ctx context.Context, s *heldStream, o activation.ReadOption
 			return
 		}
 		h.mu.Lock()
-		last, delivered := s.lastLines, s.delivered
+		last, delivered, waiting := s.lastLines, s.delivered, s.waiting
 		h.mu.Unlock()
-		if last.Before(start) {
+		switch {
+		case !waiting:
+			// The reader has not taken what the stream brought: the
+			// stream is not silent.
+			last = clk.Now()
+		case last.Before(start):
 			last = start
 		}
 		next := quiet - clk.Since(last)

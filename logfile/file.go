@@ -93,14 +93,17 @@ func (f *File) Collect(ctx context.Context, o activation.Options) (activation.Ac
 // Tail returns the cursor before the file's last n user lines, read from
 // its start with activation.TailByReading, its file named. It implements
 // activation.Tailer.
-func (f *File) Tail(ctx context.Context, n int, o activation.ReadOptions) (stream.Cursor, error) {
-	at, err := activation.TailByReading(ctx, f, n, o)
-	if err != nil || at.IsZero() {
-		return at, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.settle(at), nil
+func (f *File) Tail(ctx context.Context, n int, o activation.ReadOptions) (at stream.Cursor, err error) {
+	err = f.collector.Turn(ctx, func() error {
+		if at, err = activation.TailByReading(ctx, f, n, o); err != nil || at.IsZero() {
+			return err
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		at = f.settle(at)
+		return nil
+	})
+	return at, err
 }
 
 // Settle names the file at is in by its identity, and closes the files the

@@ -606,3 +606,31 @@ func TestACursorOfAnotherKindIsRefused(t *testing.T) {
 	assert.NoError(t, f.SetCursor(stream.Since(5)))
 	assert.NoError(t, p.SetCursor(stream.AtByte(10)))
 }
+
+// TestAPipeKeepsTheLinesOfACollectionThatFailed: a collection without a
+// sink that ends with an error (here, cancelled) leaves its cursor where it
+// was, and the Pipe keeps its lines for the next collection.
+func TestAPipeKeepsTheLinesOfACollectionThatFailed(t *testing.T) {
+	r, w := io.Pipe()
+	defer w.Close()
+	p := logfile.NewPipe(r, logfile.Options{})
+	defer p.Close()
+	// An io.Pipe's write waits for its read, which the first collection
+	// starts.
+	go func() { _, _ = io.WriteString(w, "2026-11-22T05:00:00Z a\n") }()
+	ctx, cancel := context.WithCancel(clocktest.Context(t))
+	o := activation.Options{WaitForSentinel: true, IdleTimeout: time.Minute, Timeout: time.Minute}
+	go func() {
+		// "a" has reached the collection: it waits for the sentinels.
+		time.Sleep(100 * time.Millisecond)
+		cancel()
+	}()
+	_, err := p.Collect(ctx, o)
+	require.ErrorIs(t, err, context.Canceled)
+	go func() {
+		_, _ = io.WriteString(w, "2026-11-22T05:00:01Z b\n2026-11-22T05:00:01Z "+sentinel.Marker+"\n2026-11-22T05:00:01Z "+sentinel.Marker+"\n")
+	}()
+	a, err := p.Collect(clocktest.Context(t), o)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a", "b"}, linetest.Logs(a.Lines))
+}

@@ -121,6 +121,10 @@ func (p *Pipe) Skip(ctx context.Context, at stream.Cursor, n int, o activation.R
 
 // Tail reads the input to its end, keeping only its last n user lines, and
 // returns the cursor before them. It implements activation.Tailer.
-func (p *Pipe) Tail(ctx context.Context, n int, o activation.ReadOptions) (stream.Cursor, error) {
-	return activation.TailByReading(ctx, p, n, o)
+func (p *Pipe) Tail(ctx context.Context, n int, o activation.ReadOptions) (at stream.Cursor, err error) {
+	err = p.collector.Turn(ctx, func() error {
+		at, err = activation.TailByReading(ctx, p, n, o)
+		return err
+	})
+	return at, err
 }

@@ -112,8 +112,12 @@ func (o FetchOptions) debug(ctx context.Context, msg string, attrs ...slog.Attr)
 type fetcher struct {
 	o      FetchOptions
 	out    chan<- stream.Chunk
-	cursor stream.Cursor
 	trying *Trying
+
+	// mu orders the sends of the reader and of a replay's end (the
+	// replay's timer), and what reads the cursor they move.
+	mu     sync.Mutex
+	cursor stream.Cursor
 }
 
 // read opens the log once and sends its lines until the stream ends. It
@@ -136,15 +140,13 @@ func (f *fetcher) read(ctx context.Context) error {
 	if f.o.Replays {
 		filter = newResumeFilter(f.cursor)
 	}
-	// mu orders the sends of the reader and of the replay's end; done
-	// says that the reader has returned.
-	var mu sync.Mutex
+	// done says that the reader has returned.
 	done := false
 	var quiet *clock.Timer
 	if filter != nil && !filter.passed {
 		quiet = f.trying.clock.AfterFunc(replayQuiet, func() {
-			mu.Lock()
-			defer mu.Unlock()
+			f.mu.Lock()
+			defer f.mu.Unlock()
 			if !done && !filter.passed && len(filter.held) > 0 {
 				_ = f.send(ctx, filter.flush())
 			}
@@ -153,8 +155,8 @@ func (f *fetcher) read(ctx context.Context) error {
 	}
 	read := rd.Offset()
 	err = rd.Run(ctx, f.atEnd, func(lines []stream.Line) error {
-		mu.Lock()
-		defer mu.Unlock()
+		f.mu.Lock()
+		defer f.mu.Unlock()
 		if f.o.Read != nil {
 			f.o.Read(rd.Offset() - read)
 			read = rd.Offset()
@@ -167,9 +169,9 @@ func (f *fetcher) read(ctx context.Context) error {
 		}
 		return f.send(ctx, lines)
 	})
-	mu.Lock()
+	f.mu.Lock()
 	done = true
-	mu.Unlock()
+	f.mu.Unlock()
 	if err != nil {
 		// The lines a filter holds are replayed when the log is reopened.
 		return err
@@ -186,7 +188,10 @@ func (f *fetcher) atEnd(ctx context.Context, err error) error {
 	if f.o.AtEnd == nil {
 		return err
 	}
-	if e := f.o.AtEnd(ctx, f.cursor, err); e != nil {
+	f.mu.Lock()
+	at := f.cursor
+	f.mu.Unlock()
+	if e := f.o.AtEnd(ctx, at, err); e != nil {
 		return e
 	}
 	return io.EOF

@@ -76,6 +76,14 @@ func (k *Kept) ConsumedThrough(consumed func(*stream.Line) bool) {
 	k.forget(i, at)
 }
 
+// At returns the cursor before the first line kept: where the lines
+// consumed end.
+func (k *Kept) At() stream.Cursor {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.at
+}
+
 // Len returns how many lines are kept.
 func (k *Kept) Len() int {
 	k.mu.Lock()
@@ -111,6 +119,9 @@ type Options struct {
 	// Received, when set, is called with each batch the source brings,
 	// before it is sent.
 	Received func(lines []stream.Line)
+	// Waiting, when set, is called each time the relay waits for the
+	// source's next batch, its reader having taken every batch before.
+	Waiting func()
 }
 
 // Relay sends on out the lines kept after they were last consumed, then
@@ -140,6 +151,9 @@ func (k *Kept) Relay(ctx context.Context, src <-chan stream.Chunk, out chan<- st
 	for {
 		var c stream.Chunk
 		var ok bool
+		if o.Waiting != nil {
+			o.Waiting()
+		}
 		select {
 		case c, ok = <-src:
 		case <-ctx.Done():
