@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/actlog/actlog/internal/output"
 )
@@ -59,6 +60,27 @@ func BenchmarkOutputTextNaive(b *testing.B) {
 	for b.Loop() {
 		for _, l := range decoded {
 			fmt.Fprintln(io.Discard, l.String())
+		}
+	}
+}
+
+// BenchmarkOutputJSONLinesNaive is the baseline of BenchmarkOutputJSONLines:
+// one struct a line, encoding/json's Encoder.
+func BenchmarkOutputJSONLinesNaive(b *testing.B) {
+	reportOutput(b, len(decoded))
+	type object struct {
+		Activation int    `json:"activation"`
+		Time       string `json:"time"`
+		Stream     string `json:"stream"`
+		Log        string `json:"log"`
+	}
+	enc := json.NewEncoder(io.Discard)
+	enc.SetEscapeHTML(false)
+	for b.Loop() {
+		for _, l := range decoded {
+			if err := enc.Encode(object{1, time.Unix(0, l.Time).UTC().Format(time.RFC3339Nano), l.Stream.String(), l.Log}); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 }

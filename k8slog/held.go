@@ -334,8 +334,7 @@ func (h *held) give(s *heldStream) {
 				}
 				h.mu.Unlock()
 				// The slot passes once the stream has closed.
-				for range s.src {
-				}
+				readahead.Drain(s.src)
 			}
 			if turn := limit.idled(e); turn != nil {
 				// A collection waits for a slot: this one passes to it
@@ -344,8 +343,7 @@ func (h *held) give(s *heldStream) {
 				h.release(s, "its slot went to a waiting container", logger)
 				src := s.src
 				go func() {
-					for range src {
-					}
+					readahead.Drain(src)
 					close(turn)
 				}()
 			} else {
@@ -368,8 +366,7 @@ func (h *held) release(s *heldStream, why string, logger *slog.Logger) {
 		s.slot = false
 		limit, src := h.c.o.Streams, s.src
 		go func() {
-			for range src {
-			}
+			readahead.Drain(src)
 			limit.release()
 		}()
 	}

@@ -479,15 +479,24 @@ func TestUnscheduledPodHasNoLogsYet(t *testing.T) {
 	assert.Equal(t, []string{"scheduled at last"}, linetest.Logs(b.Lines))
 }
 
+// collected returns pod p's container, and a Container of it with o that
+// has collected one activation, line, printed at at(0).
+func (e *env) collected(t *testing.T, o k8slog.Options, line string) (*k8slogtest.Pod, *k8slogtest.Container, *k8slog.Container) {
+	t.Helper()
+	p := e.s.AddPod("default", "p", "action")
+	c := p.Container("action")
+	c.PrintAt(at(0), stream.Stdout, line)
+	sentinelsAt(c, at(0))
+	src := e.source("p", o)
+	require.Equal(t, []string{line}, linetest.Logs(collect(t, src, wait).Lines))
+	return p, c, src
+}
+
 func TestRestartBetweenActivations(t *testing.T) {
 	for _, hold := range []time.Duration{0, -1} {
 		t.Run(fmt.Sprint("hold ", hold), func(t *testing.T) {
 			e := newEnv(t, k8slogtest.Options{})
-			c := e.s.AddPod("default", "p", "action").Container("action")
-			c.PrintAt(at(0), stream.Stdout, "before the restart")
-			sentinelsAt(c, at(0))
-			src := e.source("p", k8slog.Options{Hold: hold})
-			assert.Equal(t, []string{"before the restart"}, linetest.Logs(collect(t, src, wait).Lines))
+			_, c, src := e.collected(t, k8slog.Options{Hold: hold}, "before the restart")
 			c.Restart()
 			c.PrintAt(at(2000), stream.Stdout, "after the restart")
 			sentinelsAt(c, at(2000))
@@ -997,11 +1006,7 @@ func TestARestartInTheSameSecondAsTheCursor(t *testing.T) {
 		for _, hold := range []time.Duration{0, -1} {
 			t.Run(fmt.Sprintf("%d ms, hold %v", gap, hold), func(t *testing.T) {
 				e := newEnv(t, k8slogtest.Options{})
-				c := e.s.AddPod("default", "p", "action").Container("action")
-				c.PrintAt(at(0), stream.Stdout, "old instance")
-				sentinelsAt(c, at(0))
-				src := e.source("p", k8slog.Options{Hold: hold})
-				assert.Equal(t, []string{"old instance"}, linetest.Logs(collect(t, src, wait).Lines))
+				_, c, src := e.collected(t, k8slog.Options{Hold: hold}, "old instance")
 				c.RestartAt(at(1))
 				for i := range 2 {
 					c.PrintAt(at(gap+10*i), stream.Stdout, fmt.Sprintf("new instance %d", i))
@@ -1025,11 +1030,7 @@ func TestARestartInTheSameSecondAsTheCursor(t *testing.T) {
 // restart does not (docs/contract.md, section 5).
 func TestARestartInTheMiddleOfAnActivation(t *testing.T) {
 	e := newEnv(t, k8slogtest.Options{})
-	c := e.s.AddPod("default", "p", "action").Container("action")
-	c.PrintAt(at(0), stream.Stdout, "first")
-	sentinelsAt(c, at(0))
-	src := e.source("p", k8slog.Options{})
-	assert.Equal(t, []string{"first"}, linetest.Logs(collect(t, src, wait).Lines))
+	_, c, src := e.collected(t, k8slog.Options{}, "first")
 	c.PrintAt(at(10), stream.Stdout, "cut short by the crash")
 	c.RestartAt(at(20))
 	c.PrintAt(at(30), stream.Stdout, "the new instance's first activation")
@@ -1079,13 +1080,8 @@ func TestAnActivationWaitsForTheInstanceThatRestartsAfterAnExit(t *testing.T) {
 	for _, hold := range []time.Duration{0, -1} {
 		t.Run(fmt.Sprint("hold ", hold), func(t *testing.T) {
 			e := newEnv(t, k8slogtest.Options{})
-			p := e.s.AddPod("default", "p", "action")
+			p, c, src := e.collected(t, k8slog.Options{Hold: hold}, "first")
 			p.SetRestartPolicy(corev1.RestartPolicyAlways)
-			c := p.Container("action")
-			c.PrintAt(at(0), stream.Stdout, "first")
-			sentinelsAt(c, at(0))
-			src := e.source("p", k8slog.Options{Hold: hold})
-			assert.Equal(t, []string{"first"}, linetest.Logs(collect(t, src, wait).Lines))
 			c.Exit(1)
 			go func() {
 				// The pod is looked at, and found exited, before the
@@ -1121,11 +1117,7 @@ func podGets(s *k8slogtest.Server) int {
 // lines, and reads the new instance's activation, and so do those after.
 func TestARestartSeenBetweenActivationsIsNotTheNextOnes(t *testing.T) {
 	e := newEnv(t, k8slogtest.Options{})
-	c := e.s.AddPod("default", "p", "action").Container("action")
-	c.PrintAt(at(0), stream.Stdout, "old instance")
-	sentinelsAt(c, at(0))
-	src := e.source("p", k8slog.Options{})
-	assert.Equal(t, []string{"old instance"}, linetest.Logs(collect(t, src, wait).Lines))
+	_, c, src := e.collected(t, k8slog.Options{}, "old instance")
 	gets := podGets(e.s)
 	c.RestartAt(at(100))
 	require.True(t, e.s.Await(5*time.Second, func() bool { return podGets(e.s) > gets }), "the held stream looks at the pod when the old instance's log ends")

@@ -607,9 +607,45 @@ func TestACursorOfAnotherKindIsRefused(t *testing.T) {
 	assert.NoError(t, p.SetCursor(stream.AtByte(10)))
 }
 
+// handedFirst is a Pipe whose first collection's source tells handed once
+// the collection has handed its first batch over. It sends empty batches
+// after it until the collection has received one: between the source and
+// the collection stand the timeouts stage (one batch held, one in its
+// channel), and the collection receives again only once it has handed
+// the batch before.
+type handedFirst struct {
+	*logfile.Pipe
+	handed chan struct{}
+}
+
+func (h handedFirst) Lines(at stream.Cursor, o activation.ReadOptions) stream.Source {
+	src := h.Pipe.Lines(at, o)
+	return func(ctx context.Context) <-chan stream.Chunk {
+		out := make(chan stream.Chunk)
+		go func() {
+			defer close(out)
+			first := true
+			for c := range src(ctx) {
+				if !stream.Send(ctx, out, c) {
+					continue
+				}
+				if first && len(c.Lines) > 0 {
+					first = false
+					for range 3 {
+						stream.Send(ctx, out, stream.Chunk{})
+					}
+					close(h.handed)
+				}
+			}
+		}()
+		return out
+	}
+}
+
 // TestAPipeKeepsTheLinesOfACollectionThatFailed: a collection without a
-// sink that ends with an error (here, cancelled) leaves its cursor where it
-// was, and the Pipe keeps its lines for the next collection.
+// sink that ends with an error (here, cancelled once it has its first line)
+// leaves its cursor where it was, and the Pipe keeps its lines for the next
+// collection.
 func TestAPipeKeepsTheLinesOfACollectionThatFailed(t *testing.T) {
 	r, w := io.Pipe()
 	defer w.Close()
@@ -618,19 +654,21 @@ func TestAPipeKeepsTheLinesOfACollectionThatFailed(t *testing.T) {
 	// An io.Pipe's write waits for its read, which the first collection
 	// starts.
 	go func() { _, _ = io.WriteString(w, "2026-11-22T05:00:00Z a\n") }()
+	log := handedFirst{Pipe: p, handed: make(chan struct{})}
 	ctx, cancel := context.WithCancel(clocktest.Context(t))
-	o := activation.Options{WaitForSentinel: true, IdleTimeout: time.Minute, Timeout: time.Minute}
 	go func() {
-		// "a" has reached the collection: it waits for the sentinels.
-		time.Sleep(100 * time.Millisecond)
+		<-log.handed
 		cancel()
 	}()
-	_, err := p.Collect(ctx, o)
+	o := activation.Options{WaitForSentinel: true, IdleTimeout: time.Minute, Timeout: time.Minute}
+	var at stream.Cursor
+	_, err := activation.Collect(ctx, log, &at, o)
 	require.ErrorIs(t, err, context.Canceled)
+	assert.True(t, at.IsZero(), "the cursor stays where it was")
 	go func() {
 		_, _ = io.WriteString(w, "2026-11-22T05:00:01Z b\n2026-11-22T05:00:01Z "+sentinel.Marker+"\n2026-11-22T05:00:01Z "+sentinel.Marker+"\n")
 	}()
-	a, err := p.Collect(clocktest.Context(t), o)
+	a, err := activation.Collect(clocktest.Context(t), p, &at, o)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a", "b"}, linetest.Logs(a.Lines))
 }
