@@ -38,7 +38,7 @@ MODULES := . prom examples/invoker
 # each package as it compiles it: a cold build compiles client-go for
 # minutes, and says so as it goes.
 compile:
-	@set -e; for m in $(MODULES); do echo "== compiling $$m"; (cd $$m && $(GO) build -v ./... && $(GO) build -race -v ./...); done
+	@set -e; for m in $(MODULES); do echo "== compiling $$m"; (cd $$m && $(GO) build -o /dev/null -v ./... && $(GO) build -o /dev/null -race -v ./...); done
 
 vet:
 	@set -e; for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO) vet ./...); done
