@@ -29,13 +29,16 @@ type fileID struct {
 	dev, ino, first uint64
 }
 
+// String writes the device and inode in hex, and the fingerprint in all its
+// 16 hex digits, so that a fingerprint cut short is told from one that
+// begins with zeros.
 func (id fileID) String() string {
-	return strconv.FormatUint(id.dev, 16) + ":" + strconv.FormatUint(id.ino, 16) + ":" + strconv.FormatUint(id.first, 16)
+	return fmt.Sprintf("%x:%x:%016x", id.dev, id.ino, id.first)
 }
 
 func parseFileID(s string) (fileID, error) {
 	parts := strings.Split(s, ":")
-	if len(parts) == 3 {
+	if len(parts) == 3 && len(parts[2]) == 16 {
 		var id fileID
 		var errs [3]error
 		id.dev, errs[0] = strconv.ParseUint(parts[0], 16, 64)

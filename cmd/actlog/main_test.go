@@ -678,7 +678,8 @@ func (l *lockedBuffer) String() string {
 }
 
 // TestAFileCursorIsCheckedAgainstTheFile: a cursor whose offset is past
-// the file's end, or inside a record, or whose file text is malformed, is
+// the file's end, or inside a record, or whose file text is malformed or
+// its fingerprint cut short, is
 // refused, naming the cursor file, rather than reading the file again from
 // its start or printing a fragment.
 func TestAFileCursorIsCheckedAgainstTheFile(t *testing.T) {
@@ -692,10 +693,11 @@ func TestAFileCursorIsCheckedAgainstTheFile(t *testing.T) {
 	m := regexp.MustCompile(`^(\S+)/(\d+)/(\d+)@(\S+)\n$`).FindStringSubmatch(string(saved))
 	require.NotNil(t, m, "%q", saved)
 	for name, text := range map[string]string{
-		"past the end":      fmt.Sprintf("%s/%s/%d@%s", m[1], m[2], 1<<20, m[4]),
-		"inside a record":   fmt.Sprintf("%s/%s/%d@%s", m[1], m[2], 5, m[4]),
-		"a malformed file":  fmt.Sprintf("%s/%s/%s@%s", m[1], m[2], m[3], "not:a:hexid"),
-		"an empty file tag": fmt.Sprintf("%s/%s/%s@", m[1], m[2], m[3]),
+		"past the end":            fmt.Sprintf("%s/%s/%d@%s", m[1], m[2], 1<<20, m[4]),
+		"inside a record":         fmt.Sprintf("%s/%s/%d@%s", m[1], m[2], 5, m[4]),
+		"a malformed file":        fmt.Sprintf("%s/%s/%s@%s", m[1], m[2], m[3], "not:a:hexid"),
+		"an empty file tag":       fmt.Sprintf("%s/%s/%s@", m[1], m[2], m[3]),
+		"a fingerprint cut short": fmt.Sprintf("%s/%s/%s@%s", m[1], m[2], m[3], m[4][:len(m[4])-1]),
 	} {
 		require.NoError(t, os.WriteFile(cursor, []byte(text+"\n"), 0o644))
 		r := actlog(t, "", nil, "file", "--wait-for-sentinel", "--cursor", cursor, path)
