@@ -31,11 +31,8 @@ type held struct {
 	s  *heldStream
 	// warm says that a blackbox collection was made: the first reads
 	// with a request of its own, as a held stream pays only from the
-	// second on. evicted says that a held stream of the Container lost
-	// its slot to another Container's: its blackbox collections then read
-	// with requests of their own, as a stream opened for one would cost a
-	// look at the tail and a request, and likely lose its slot again.
-	warm, evicted bool
+	// second on.
+	warm bool
 }
 
 type heldStream struct {
@@ -86,15 +83,18 @@ type heldStream struct {
 //
 // With toEnd (blackbox mode), the lines end at the log's current end: one
 // look at the log's tail says where it is, and the held stream is read to
-// there. The Container's first blackbox collection, and one from a log
-// whose tail cannot tell, read with a request of their own.
+// there. The Container's first blackbox collection, one from a log whose
+// tail cannot tell, and one that would need a new stream where the stream
+// limit has no free slot, read with a request of their own: a blackbox
+// collection never costs more than one request and never closes another
+// Container's stream.
 func (h *held) lines(at stream.Cursor, o activation.ReadOptions, toEnd bool) stream.Source {
 	return func(ctx context.Context) <-chan stream.Chunk {
 		out := make(chan stream.Chunk, 1)
 		go func() {
 			defer close(out)
 			var end stream.Cursor
-			if toEnd && !h.warmed() || toEnd && h.wasEvicted() {
+			if toEnd && (!h.warmed() || !h.canHold()) {
 				relay(ctx, out, h.c.fetch(at, o, false, nil)(ctx))
 				return
 			}
@@ -115,7 +115,7 @@ func (h *held) lines(at stream.Cursor, o activation.ReadOptions, toEnd bool) str
 					return
 				}
 			}
-			s, err := h.take(ctx, at, o)
+			s, err := h.take(ctx, at, o, toEnd)
 			switch {
 			case err != nil:
 				stream.Send(ctx, out, stream.Chunk{Err: err})
@@ -191,12 +191,14 @@ func (h *held) warmed() bool {
 	return warm
 }
 
-// wasEvicted reports whether a held stream of the Container lost its slot
-// to another Container's.
-func (h *held) wasEvicted() bool {
+// canHold reports whether a collection can read a held stream without
+// closing another Container's: the Container holds one that no collection
+// reads, or the stream limit has a free slot for a new one.
+func (h *held) canHold() bool {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.evicted
+	idle := h.s != nil && !h.s.busy
+	h.mu.Unlock()
+	return idle || h.c.o.Streams == nil || h.c.o.Streams.free()
 }
 
 // before reports whether a is before b: a line after a may be b's.
@@ -206,8 +208,9 @@ func before(a, b stream.Cursor) bool {
 
 // take returns the held stream, moved to at, for a collection's use, or a
 // new one if it cannot be moved there; nil if the stream is busy. A new
-// stream waits for a slot of Options.Streams until ctx ends.
-func (h *held) take(ctx context.Context, at stream.Cursor, o activation.ReadOptions) (*heldStream, error) {
+// stream waits for a slot of Options.Streams until ctx ends, or, with
+// onlyFree, takes a free one or none (nil).
+func (h *held) take(ctx context.Context, at stream.Cursor, o activation.ReadOptions, onlyFree bool) (*heldStream, error) {
 	h.mu.Lock()
 	s := h.s
 	if s != nil && s.busy {
@@ -239,7 +242,13 @@ func (h *held) take(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 	}
 	h.mu.Unlock()
 	limit := h.c.o.Streams
-	if limit != nil {
+	switch {
+	case limit == nil:
+	case onlyFree:
+		if !limit.tryAcquire() {
+			return nil, nil
+		}
+	default:
 		if err := limit.acquire(ctx); err != nil {
 			return nil, err
 		}
@@ -329,7 +338,7 @@ func (h *held) give(s *heldStream) {
 			e.close = func() {
 				h.mu.Lock()
 				if s.idle == e {
-					s.idle, s.slot, h.evicted = nil, false, true
+					s.idle, s.slot = nil, false
 					h.release(s, "its slot went to another container", nil)
 				}
 				h.mu.Unlock()
@@ -339,7 +348,7 @@ func (h *held) give(s *heldStream) {
 			if turn := limit.idled(e); turn != nil {
 				// A collection waits for a slot: this one passes to it
 				// once the stream has closed.
-				s.slot, h.evicted = false, true
+				s.slot = false
 				h.release(s, "its slot went to a waiting container", logger)
 				src := s.src
 				go func() {

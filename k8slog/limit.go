@@ -15,7 +15,9 @@ import (
 // takes the slot of an idle held stream, closing it: of those used again
 // least, the one idle since the latest (evict); if every stream is being
 // read, it waits, in turn with the others that wait, until one closes or
-// its context ends. It never fails for the limit.
+// its context ends. It never fails for the limit. A blackbox collection
+// opens a stream to hold only into a free slot, closing none: otherwise it
+// reads with a request of its own, one request as without holding.
 //
 // A follow stream that waits for lines costs its node's kubelet an inotify
 // instance, and a node allows a user 128 of them unless
@@ -67,6 +69,25 @@ func (l *StreamLimit) Open() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.open
+}
+
+// free reports whether a slot is free, with no collection waiting for one.
+func (l *StreamLimit) free() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.open < l.max && len(l.waiting) == 0
+}
+
+// tryAcquire takes a free slot, if there is one, closing no held stream
+// and waiting for none.
+func (l *StreamLimit) tryAcquire() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.open < l.max && len(l.waiting) == 0 {
+		l.open++
+		return true
+	}
+	return false
 }
 
 // acquire takes a slot for a new stream: a free one, the one of the held
