@@ -1026,25 +1026,74 @@ func TestARestartInTheSameSecondAsTheCursor(t *testing.T) {
 // TestARestartInTheMiddleOfAnActivation: the activation the old instance
 // was printing ends with the failure notice and its own lines only; the
 // next activation, the new instance's first, gets its own lines. A held
-// stream sees the instance end; a request per collection opened after the
-// restart does not (docs/contract.md, section 5).
+// stream sees the instance end; a request opened after the restart (per
+// request, or a held stream released before it) finds the cursor's line
+// missing from the new instance's log and reads the rest of the ended
+// instance's.
 func TestARestartInTheMiddleOfAnActivation(t *testing.T) {
-	e := newEnv(t, k8slogtest.Options{})
-	_, c, src := e.collected(t, k8slog.Options{}, "first")
-	c.PrintAt(at(10), stream.Stdout, "cut short by the crash")
-	c.RestartAt(at(20))
-	c.PrintAt(at(30), stream.Stdout, "the new instance's first activation")
-	sentinelsAt(c, at(40))
-	a, err := e.drive(t, src, wait)
-	require.NoError(t, err)
-	assert.Equal(t, activation.Failed, a.End)
-	assert.ErrorIs(t, a.Cause, activation.ErrRestarted)
-	assert.Equal(t, []string{"cut short by the crash", activation.FailureNotice}, linetest.Logs(a.Lines),
-		"never another instance's lines")
-	b, err := e.drive(t, src, wait)
-	require.NoError(t, err)
-	assert.Equal(t, activation.Sentinels, b.End, "%v", b.Cause)
-	assert.Equal(t, []string{"the new instance's first activation"}, linetest.Logs(b.Lines))
+	for name, o := range map[string]k8slog.Options{"held": {}, "per request": {Hold: -1}} {
+		for _, newAt := range []int{30, 1500} {
+			t.Run(fmt.Sprintf("%s, the new instance at %d ms", name, newAt), func(t *testing.T) {
+				e := newEnv(t, k8slogtest.Options{})
+				_, c, src := e.collected(t, o, "first")
+				c.PrintAt(at(10), stream.Stdout, "cut short by the crash")
+				c.PrintAt(at(11), stream.Stdout, "and its last line")
+				c.RestartAt(at(20))
+				c.PrintAt(at(newAt), stream.Stdout, "the new instance's first activation")
+				sentinelsAt(c, at(newAt+10))
+				a, err := e.drive(t, src, wait)
+				require.NoError(t, err)
+				assert.Equal(t, activation.Failed, a.End)
+				assert.ErrorIs(t, a.Cause, activation.ErrRestarted)
+				assert.Equal(t, []string{"cut short by the crash", "and its last line", activation.FailureNotice}, linetest.Logs(a.Lines),
+					"never another instance's lines")
+				b, err := e.drive(t, src, wait)
+				require.NoError(t, err)
+				assert.Equal(t, activation.Sentinels, b.End, "%v", b.Cause)
+				assert.Equal(t, []string{"the new instance's first activation"}, linetest.Logs(b.Lines))
+			})
+		}
+	}
+}
+
+// TestARestartBeforeTheCollectionsRequest: the old instance printed the
+// activation whole, or part of it, and restarted before the collection
+// opened its request: the activation gets the ended instance's lines (all
+// of them, or a failure notice after its part), and the next activation the
+// new instance's, which is silent at first.
+func TestARestartBeforeTheCollectionsRequest(t *testing.T) {
+	for name, o := range map[string]k8slog.Options{"per request": {Hold: -1}, "blackbox per request": {Hold: -1}} {
+		for _, whole := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s, whole %v", name, whole), func(t *testing.T) {
+				mode := wait
+				if strings.HasPrefix(name, "blackbox") {
+					mode = blackbox
+				}
+				e := newEnv(t, k8slogtest.Options{})
+				_, c, src := e.collected(t, o, "first")
+				c.PrintAt(at(10), stream.Stdout, "the old instance's second activation")
+				if whole {
+					sentinelsAt(c, at(11))
+				}
+				c.RestartAt(at(20))
+				a, err := e.drive(t, src, mode)
+				require.NoError(t, err)
+				switch {
+				case whole:
+					assert.Contains(t, []activation.End{activation.Sentinels, activation.CurrentEnd}, a.End, "%v", a.Cause)
+					assert.Equal(t, []string{"the old instance's second activation"}, linetest.Logs(a.Lines))
+				default:
+					assert.ErrorIs(t, a.Cause, activation.ErrRestarted)
+					assert.Equal(t, []string{"the old instance's second activation", activation.FailureNotice}, linetest.Logs(a.Lines))
+				}
+				c.PrintAt(at(40), stream.Stdout, "the new instance's first activation")
+				sentinelsAt(c, at(50))
+				b, err := e.drive(t, src, mode)
+				require.NoError(t, err)
+				assert.Equal(t, []string{"the new instance's first activation"}, linetest.Logs(b.Lines), "%v %v", b.End, b.Cause)
+			})
+		}
+	}
 }
 
 // TestAHeldStreamWhoseServerGoesAwayIsUnreachable: the server a held

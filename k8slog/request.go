@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -122,7 +123,94 @@ func (c *Container) fetch(at stream.Cursor, o activation.ReadOptions, follow boo
 		Bounds:    c.bounds(o, held.bounded()),
 		Read:      m.Read,
 		MaxRecord: o.MaxRecord,
+		Missed: func(ctx context.Context, end stream.Cursor) ([]stream.Line, error) {
+			started := at
+			if held != nil {
+				started = held.started()
+			}
+			return c.missed(ctx, o, instanceEnd{at: end, started: started})
+		},
 	})
+}
+
+// missed is asked when a request's replay lacks the line at the cursor
+// (end.at). If the container restarted after that line (its last
+// termination finished no earlier, to the second, and it runs again or
+// waits to), the line is in the ended instance's log, which the request no
+// longer reads: the lines that instance wrote after the cursor are read from
+// its log (previous), and returned with activation.ErrRestarted, as are none
+// when the collection took lines of that instance before (end.started is
+// not end.at); a collection that took none reads on, from the next
+// instance. A container that did not restart, or a pod that cannot be got,
+// changes nothing: the lines later than the cursor are kept.
+func (c *Container) missed(ctx context.Context, o activation.ReadOptions, end instanceEnd) ([]stream.Line, error) {
+	if c.o.Previous || end.at.IsZero() {
+		return nil, nil
+	}
+	pod, err := c.pods.Pods(c.namespace).Get(ctx, c.pod, metav1.GetOptions{})
+	if err != nil {
+		return nil, nil
+	}
+	st := containerStatus(pod, c.o.Container)
+	if st == nil || st.State.Terminated != nil || !end.restarted(st) {
+		return nil, nil
+	}
+	rest, err := c.previousAfter(ctx, end.at, o)
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) == 0 && samePlace(end.at, end.started) {
+		return nil, nil
+	}
+	if o.Logger != nil {
+		o.Logger.LogAttrs(ctx, slog.LevelDebug, "the container restarted after the cursor",
+			slog.Any("cursor", end.at), slog.Int("lines of the ended instance", len(rest)))
+	}
+	return rest, c.restartedError()
+}
+
+func (c *Container) restartedError() error {
+	return fmt.Errorf("k8slog: container %s of pod %s/%s: %w", c.o.Container, c.namespace, c.pod, activation.ErrRestarted)
+}
+
+// previousAfter returns the lines of the container's previous instance
+// after at, read to its end with a request of their own; none if the
+// kubelet keeps no previous instance's log. A last record the instance
+// left unfinished is not a line.
+func (c *Container) previousAfter(ctx context.Context, at stream.Cursor, o activation.ReadOptions) ([]stream.Line, error) {
+	m := o.Metrics
+	reached := new(atomic.Bool)
+	src := stages.Fetch(stages.FetchOptions{
+		Open: func(ctx context.Context, at stream.Cursor) (io.ReadCloser, error) {
+			if m != nil && m.Requested != nil {
+				m.Requested("log")
+			}
+			since := metav1.NewTime(time.Unix(0, at.Time))
+			rc, err := c.logs(ctx, &corev1.PodLogOptions{SinceTime: &since, Previous: true})
+			if err == nil || answered(err) {
+				reached.Store(true)
+			}
+			return rc, err
+		},
+		Decoder:   logformat.NewTimestamped,
+		From:      at,
+		Replays:   true,
+		Retry:     c.retryReaching(reached),
+		Bounds:    c.bounds(o, nil),
+		MaxRecord: o.MaxRecord,
+	})
+	var rest []stream.Line
+	for chunk := range src(ctx) {
+		rest = append(rest, chunk.Lines...)
+		switch err := chunk.Err; {
+		case err == nil, errors.Is(err, stream.ErrIncomplete):
+		case errors.Is(err, ErrNoPrevious):
+			return nil, nil
+		default:
+			return nil, err
+		}
+	}
+	return rest, ctx.Err()
 }
 
 // counted is a follow stream that tells Metrics.Streams when it closes.
@@ -138,9 +226,10 @@ func (c *counted) Close() error {
 }
 
 // logs opens a pods/log request with opts, timestamps on and client-go's
-// own retry, which sleeps on the real clock, off.
+// own retry, which sleeps on the real clock, off; of the previous instance
+// with opts.Previous or Options.Previous.
 func (c *Container) logs(ctx context.Context, opts *corev1.PodLogOptions) (io.ReadCloser, error) {
-	opts.Container, opts.Timestamps, opts.Previous = c.o.Container, true, c.o.Previous
+	opts.Container, opts.Timestamps, opts.Previous = c.o.Container, true, opts.Previous || c.o.Previous
 	rc, err := c.pods.Pods(c.namespace).GetLogs(c.pod, opts).MaxRetries(0).Stream(ctx)
 	if err != nil {
 		return nil, c.wrap(err)
@@ -231,7 +320,7 @@ func (c *Container) atEnd(ctx context.Context, err error, follow bool, exited *b
 	}
 	if st != nil && st.State.Terminated == nil && end.restarted(st) {
 		if !samePlace(end.at, end.started) {
-			return fmt.Errorf("k8slog: container %s of pod %s/%s: %w", c.o.Container, c.namespace, c.pod, activation.ErrRestarted)
+			return c.restartedError()
 		}
 		if st.State.Running != nil && c.o.Poll > 0 {
 			return stages.ReopenAfter(c.o.Poll)

@@ -56,6 +56,16 @@ type FetchOptions struct {
 	Read func(bytes int64)
 	// MaxRecord is the longest record kept whole (stream.ReaderOptions).
 	MaxRecord int
+	// Missed, when set, is asked once for each opened stream whose replay
+	// turns out not to hold the cursor's line: a line stamped well past
+	// the cursor came, the replay went quiet (replayQuiet, whether it
+	// brought lines later than the cursor or none), or the stream ended.
+	// It is given the cursor, and returns nil to go on as without Missed
+	// (the lines later than the cursor kept), or the lines that follow
+	// the cursor elsewhere (a container's previous instance) and the
+	// error that ends the stream after them, as a read error does, the
+	// replay's lines dropped.
+	Missed func(ctx context.Context, at stream.Cursor) ([]stream.Line, error)
 }
 
 // ReopenAfter returns an error that AtEnd uses to have the log reopened at
@@ -126,7 +136,9 @@ func (f *fetcher) read(ctx context.Context) error {
 	if f.o.Bounds.Logger != nil {
 		f.o.debug(ctx, "opening the log", slog.Any("cursor", f.cursor))
 	}
-	rc, err := f.o.Open(ctx, f.cursor)
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rc, err := f.o.Open(rctx, f.cursor)
 	if err != nil {
 		return err
 	}
@@ -136,52 +148,110 @@ func (f *fetcher) read(ctx context.Context) error {
 		Offset:    f.cursor.Offset,
 		PrevTime:  f.cursor.Time,
 	})
-	var filter *resumeFilter
+	r := &replay{f: f}
 	if f.o.Replays {
-		filter = newResumeFilter(f.cursor)
+		r.filter = newResumeFilter(f.cursor)
 	}
-	// done says that the reader has returned.
-	done := false
 	var quiet *clock.Timer
-	if filter != nil && !filter.passed {
+	if r.filter != nil && !r.filter.passed {
 		quiet = f.trying.clock.AfterFunc(replayQuiet, func() {
 			f.mu.Lock()
 			defer f.mu.Unlock()
-			if !done && !filter.passed && len(filter.held) > 0 {
-				_ = f.send(ctx, filter.flush())
+			if r.done || r.filter.passed || len(r.filter.held) == 0 && (f.o.Missed == nil || r.asked) {
+				return
+			}
+			if err := r.lacking(ctx, len(r.filter.held) > 0); err != nil {
+				r.ended = err
+				cancel()
 			}
 		})
 		defer quiet.Stop()
 	}
 	read := rd.Offset()
-	err = rd.Run(ctx, f.atEnd, func(lines []stream.Line) error {
+	err = rd.Run(rctx, f.atEnd, func(lines []stream.Line) error {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		if f.o.Read != nil {
 			f.o.Read(rd.Offset() - read)
 			read = rd.Offset()
 		}
-		if filter != nil {
-			lines = filter.filter(lines)
-			if quiet != nil && !filter.passed {
-				quiet.Reset(replayQuiet)
-			}
+		if r.filter == nil || r.filter.passed {
+			return f.send(ctx, lines)
+		}
+		lines, gaveUp := r.filter.filter(lines)
+		if gaveUp {
+			return r.missed(ctx, lines)
+		}
+		if quiet != nil && !r.filter.passed {
+			quiet.Reset(replayQuiet)
 		}
 		return f.send(ctx, lines)
 	})
 	f.mu.Lock()
-	done = true
-	f.mu.Unlock()
+	defer f.mu.Unlock()
+	r.done = true
+	if r.ended != nil {
+		return r.ended
+	}
 	if err != nil {
 		// The lines a filter holds are replayed when the log is reopened.
 		return err
 	}
 	// The log has ended for good: a line the filter still holds will not
 	// be replayed.
-	if filter != nil {
-		return f.send(ctx, filter.flush())
+	if r.filter != nil && !r.filter.passed {
+		return r.lacking(ctx, true)
 	}
 	return nil
+}
+
+// replay is the search of one opened stream's replay for the cursor's
+// line. Its fields are guarded by the fetcher's mu.
+type replay struct {
+	f      *fetcher
+	filter *resumeFilter
+	// asked says that Missed was asked; done, that the reader returned;
+	// ended is the error Missed ended the stream with from the quiet
+	// timer.
+	asked, done bool
+	ended       error
+}
+
+// lacking ends the search without the cursor's line, on the filter's
+// behalf: what it holds is sent, unless Missed ends the stream. With
+// flush false (the replay went quiet with nothing held), a Missed that
+// finds nothing leaves the search on.
+func (r *replay) lacking(ctx context.Context, flush bool) error {
+	if flush {
+		return r.missed(ctx, r.filter.flush())
+	}
+	return r.ask(ctx)
+}
+
+// missed sends kept, the lines after the cursor that the filter gave up
+// the search to keep, unless Missed ends the stream.
+func (r *replay) missed(ctx context.Context, kept []stream.Line) error {
+	if err := r.ask(ctx); err != nil {
+		return err
+	}
+	return r.f.send(ctx, kept)
+}
+
+// ask asks Missed, once, and sends the lines it gives with the error that
+// ends the stream.
+func (r *replay) ask(ctx context.Context) error {
+	if r.f.o.Missed == nil || r.asked {
+		return nil
+	}
+	r.asked = true
+	elsewhere, err := r.f.o.Missed(ctx, r.f.cursor)
+	if err == nil {
+		return nil
+	}
+	if serr := r.f.send(ctx, elsewhere); serr != nil {
+		return serr
+	}
+	return err
 }
 
 func (f *fetcher) atEnd(ctx context.Context, err error) error {

@@ -48,11 +48,12 @@ func newResumeFilter(at stream.Cursor) *resumeFilter {
 	return &resumeFilter{at: at, passed: at.Count == 0}
 }
 
-// filter returns the kept lines. It reuses the memory of lines unless it
+// filter returns the kept lines, and whether it gave up the search for the
+// cursor's line to keep them. It reuses the memory of lines unless it
 // releases held lines.
-func (f *resumeFilter) filter(lines []stream.Line) []stream.Line {
+func (f *resumeFilter) filter(lines []stream.Line) (kept []stream.Line, gaveUp bool) {
 	if f.passed {
-		return lines
+		return lines, false
 	}
 	for i, l := range lines {
 		switch {
@@ -60,16 +61,16 @@ func (f *resumeFilter) filter(lines []stream.Line) []stream.Line {
 			f.seen++
 			if f.seen >= f.at.Count {
 				f.passed, f.held = true, nil
-				return lines[i+1:]
+				return lines[i+1:], false
 			}
 		case l.Time < f.at.Time:
 		case l.Time > f.at.Time+int64(replayWindow) || len(f.held) == maxHeld:
-			return append(f.flush(), lines[i:]...)
+			return append(f.flush(), lines[i:]...), true
 		default:
 			f.held = append(f.held, l)
 		}
 	}
-	return lines[:0]
+	return lines[:0], false
 }
 
 // flush ends the search for the cursor's line and returns the held lines.

@@ -48,12 +48,14 @@ func TestResumeFilter(t *testing.T) {
 			f := newResumeFilter(c.cursor)
 			var got []stream.Line
 			for _, l := range c.replay {
-				got = append(got, f.filter([]stream.Line{l})...)
+				kept, _ := f.filter([]stream.Line{l})
+				got = append(got, kept...)
 			}
 			assert.Equal(t, c.want, linetest.Logs(got))
 
 			f = newResumeFilter(c.cursor)
-			all := append(f.filter(append([]stream.Line(nil), c.replay...)), f.flush()...)
+			kept, _ := f.filter(append([]stream.Line(nil), c.replay...))
+			all := append(kept, f.flush()...)
 			assert.Equal(t, c.want, linetest.Logs(all), "over one batch")
 		})
 	}
@@ -63,6 +65,8 @@ func TestResumeFilterReleasesHeldLinesWhenFlushed(t *testing.T) {
 	var c stream.Cursor
 	c.Advance(&stream.Line{Time: at(1, 5)})
 	f := newResumeFilter(c)
-	assert.Empty(t, f.filter([]stream.Line{line(at(1, 6), "kept")}), "held while the cursor's line may still come")
+	kept, gaveUp := f.filter([]stream.Line{line(at(1, 6), "kept")})
+	assert.Empty(t, kept, "held while the cursor's line may still come")
+	assert.False(t, gaveUp)
 	assert.Equal(t, []string{"kept"}, linetest.Logs(f.flush()))
 }
