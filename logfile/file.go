@@ -4,6 +4,7 @@
 package logfile
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -187,8 +188,10 @@ func (f *File) named(at stream.Cursor) stream.Cursor {
 // when it was opened.
 //
 // A cursor in a file that is still there is checked against it: its offset
-// within the file and after a whole record, or it is refused with an error
-// that wraps stream.ErrCursor. A cursor whose file is gone is taken: the
+// within the file, and after a whole record or past the first MiB and 64 KiB
+// of a longer one (where a line longer than the limit was handed over, its
+// rest dropped on reading on), or it is refused with an error that wraps
+// stream.ErrCursor. A cursor whose file is gone is taken: the
 // next collection says so (activation.ErrGone).
 //
 // A collection under way sets the cursor when it ends.
@@ -226,10 +229,28 @@ func (f *File) check(at stream.Cursor) error {
 	if _, err := seg.fh.ReadAt(last[:], at.Offset-1); err != nil {
 		return fmt.Errorf("logfile: %w", err)
 	}
-	if last[0] != '\n' {
+	if last[0] != '\n' && !pastTheLeastCap(seg, at.Offset) {
 		return fmt.Errorf("%w: offset %d is inside a record of %s", stream.ErrCursor, at.Offset, seg.name)
 	}
 	return nil
+}
+
+// leastCap is the shortest a line can be that a collection hands over
+// before its end: the least of the caps activation.Collect reads with.
+const leastCap = stream.DefaultMaxRecord + 64<<10
+
+// pastTheLeastCap reports whether the record off is inside began leastCap
+// bytes or more before it: a cursor where the Overflow line of a line longer
+// than the limit was handed over.
+func pastTheLeastCap(seg *segment, off int64) bool {
+	if off < leastCap {
+		return false
+	}
+	buf := make([]byte, leastCap)
+	if _, err := seg.fh.ReadAt(buf, off-leastCap); err != nil {
+		return false
+	}
+	return bytes.IndexByte(buf, '\n') < 0
 }
 
 // CursorKind returns stream.FileCursors.

@@ -55,6 +55,11 @@ func (f *File) Skip(ctx context.Context, at stream.Cursor, n int, o activation.R
 	if err != nil {
 		return activation.Skipped{At: at}, err
 	}
+	if at.File == "" && at.Part == int32(seg.seq) && end < at.Offset {
+		// The cursor is inside a line longer than the limit that is
+		// still being written: reading on drops its rest.
+		return activation.Skipped{At: at}, nil
+	}
 	at.File, at.Offset, at.Part = "", end, int32(seg.seq)
 	return activation.Skipped{At: at}, nil
 }
@@ -83,12 +88,17 @@ func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 	}
 	dec := f.decoderAt(seg, off, o.MaxRecord)
 	prev := at.Time
+	inRecord, err := insideRecord(seg, off)
+	if err != nil {
+		return err
+	}
 	for {
 		r, release, err := seg.reader(off)
 		if err != nil {
 			return err
 		}
-		rd := stream.NewReader(r, dec, stream.ReaderOptions{MaxRecord: o.MaxRecord, Offset: off, PrevTime: prev, Part: int32(seg.seq)})
+		rd := stream.NewReader(r, dec, stream.ReaderOptions{MaxRecord: o.MaxRecord, Offset: off, PrevTime: prev, Part: int32(seg.seq), InRecord: inRecord})
+		inRecord = false
 		read := rd.Offset()
 		var next *segment
 		draining := false
@@ -124,7 +134,9 @@ func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 			}
 			return nil
 		}, func(lines []stream.Line) error {
-			prev = lines[len(lines)-1].Time
+			if len(lines) > 0 {
+				prev = lines[len(lines)-1].Time
+			}
 			if o.Metrics != nil && o.Metrics.Read != nil {
 				o.Metrics.Read(rd.Offset() - read)
 				read = rd.Offset()
@@ -137,6 +149,25 @@ func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 		}
 		seg = next
 	}
+}
+
+// insideRecord reports whether off is inside one of seg's records, not
+// after a line end: where the Overflow line of a record longer than the
+// longest kept whole was handed over, the record's rest to be dropped.
+func insideRecord(seg *segment, off int64) (bool, error) {
+	if off == 0 {
+		return false, nil
+	}
+	r, release, err := seg.reader(off - 1)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	var last [1]byte
+	if _, err := io.ReadFull(r, last[:]); err != nil {
+		return false, fmt.Errorf("logfile: %s: %w", seg.name, err)
+	}
+	return last[0] != '\n', nil
 }
 
 // warmWindow is how much of a file before a cursor decoderAt reads first.

@@ -12,7 +12,8 @@ import (
 // middle of a line that the next F record on the same stream ends; the joined
 // line takes the time of its first record. Lines on the other stream may
 // complete in between. A line over the cap, joined or not, becomes an
-// Overflow line.
+// Overflow line, handed over with the record that takes it past the cap;
+// the records that continue it are then dropped.
 type CRIDecoder struct {
 	joiner
 	times timestamp.Parser

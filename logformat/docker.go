@@ -18,7 +18,8 @@ import (
 // in "\n" is a piece of a longer line (Docker splits lines at 16 KiB): it is
 // joined, per stream, with the records that continue it, and the joined line
 // takes the time of its first record. A line over the cap, joined or not,
-// becomes an Overflow line.
+// becomes an Overflow line, handed over with the record that takes it past
+// the cap; the records that continue it are then dropped.
 //
 // gjson validates each record and unescapes keys, streams and times that
 // have escapes. The message is unescaped by the decoder into a buffer it

@@ -127,19 +127,30 @@ func (j *joiner) add(s stream.Output, t int64, piece string, last bool, l *strea
 		}
 		*p = partial{active: true, time: t, buf: p.buf[:0]}
 	}
-	if !p.overflow {
-		if len(p.buf)+len(piece) > j.max {
-			p.overflow = true
-			p.buf = append(p.buf, piece[:min(len(piece), 1<<10)]...)
-		} else {
-			p.buf = append(p.buf, piece...)
+	if p.overflow {
+		// The line's Overflow line was handed over: its rest is dropped.
+		if last {
+			p.active, p.overflow, p.buf = false, false, nil
 		}
+		return false
 	}
+	if len(p.buf)+len(piece) > j.max {
+		// Over the cap: the Overflow line is handed over at once, not at
+		// the line's end, however far that is.
+		p.overflow = true
+		if len(p.buf) < 1<<10 {
+			p.buf = append(p.buf, piece[:min(len(piece), 1<<10-len(p.buf))]...)
+		}
+		*l = stream.Line{Time: p.time, Stream: s, Log: view(p.buf[:min(len(p.buf), 1<<10)]), Overflow: true}
+		p.active, p.overflow = !last, !last
+		return true
+	}
+	p.buf = append(p.buf, piece...)
 	if !last {
 		return false
 	}
-	*l = stream.Line{Time: p.time, Stream: s, Log: view(p.buf), Overflow: p.overflow}
-	p.active, p.overflow = false, false
+	*l = stream.Line{Time: p.time, Stream: s, Log: view(p.buf)}
+	p.active = false
 	if cap(p.buf) > 64<<10 {
 		// The line's memory is valid until the next call; a large buffer is
 		// not kept beyond it.

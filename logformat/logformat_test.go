@@ -76,7 +76,44 @@ func TestCRIJoinedLineOverTheCapOverflows(t *testing.T) {
 	require.Len(t, got, 2)
 	assert.True(t, got[0].Overflow)
 	assert.Equal(t, t0, got[0].Time)
+	assert.Equal(t, strings.Repeat("a", 60)+strings.Repeat("b", 60), got[0].Log, "its first KiB at most")
+	second := strings.Index(in, "\n2026-11-22T05:00:02Z") + 1
+	assert.Equal(t, int64(second), got[0].Offset, "handed over with the record that passed the cap, not at the line's end")
 	assert.Equal(t, stream.Line{Time: t0 + 3e9, Log: "next", Offset: int64(len(in))}, got[1])
+}
+
+func TestAJoinedLineOverTheCapIsHandedOverAtOnceAndItsRestDropped(t *testing.T) {
+	for name, d := range map[string]stream.Decoder{"cri": logformat.NewCRI(100), "docker": logformat.NewDocker(100)} {
+		record := func(s, msg string, last bool) string {
+			if name == "cri" {
+				tag := map[bool]string{false: "P", true: "F"}[last]
+				return "2026-11-22T05:00:00Z " + s + " " + tag + " " + msg
+			}
+			if last {
+				msg += "\\n"
+			}
+			return `{"log":"` + msg + `","stream":"` + s + `","time":"2026-11-22T05:00:00Z"}`
+		}
+		var l stream.Line
+		ok, err := d.Decode([]byte(record("stdout", strings.Repeat("a", 60), false)), &l)
+		require.NoError(t, err, name)
+		assert.False(t, ok, name)
+		ok, _ = d.Decode([]byte(record("stdout", strings.Repeat("b", 60), false)), &l)
+		require.True(t, ok, "%s: the Overflow line comes with the piece that passes the cap", name)
+		assert.True(t, l.Overflow, name)
+		assert.True(t, d.Pending(), "%s: the line is unfinished", name)
+		ok, _ = d.Decode([]byte(record("stderr", "between", true)), &l)
+		assert.True(t, ok, name)
+		assert.Equal(t, "between", l.Log, name)
+		for _, last := range []bool{false, true} {
+			ok, _ = d.Decode([]byte(record("stdout", "dropped", last)), &l)
+			assert.False(t, ok, "%s: a piece of the rest, last %v, is dropped", name, last)
+		}
+		assert.False(t, d.Pending(), name)
+		ok, _ = d.Decode([]byte(record("stdout", "next", true)), &l)
+		assert.True(t, ok, name)
+		assert.Equal(t, "next", l.Log, name)
+	}
 }
 
 func TestCRIBadRecords(t *testing.T) {

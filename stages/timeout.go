@@ -22,7 +22,9 @@ var (
 )
 
 // Idle ends the stream with ErrIdle when no line arrives for d, counting from
-// the start and from each batch.
+// the start and from each batch; an empty batch (bytes a Reader read that
+// made no line: records being joined, the dropped rest of an overlong one)
+// counts as one.
 func Idle(clk clock.Clock, d time.Duration) stream.Stage { return Timeouts(clk, d, 0) }
 
 // Deadline ends the stream with ErrDeadline when it has run for d.
@@ -53,7 +55,7 @@ func Timeouts(clk clock.Clock, idle, overall time.Duration) stream.Stage {
 					if !ok || !stream.Send(ctx, out, c) || c.Err != nil {
 						return
 					}
-					if idleT != nil && len(c.Lines) > 0 {
+					if idleT != nil {
 						reset(idleT, idle)
 					}
 				case <-idleC:

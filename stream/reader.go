@@ -63,9 +63,15 @@ const (
 // ReaderOptions configure a Reader. The zero value is ready to use.
 type ReaderOptions struct {
 	// MaxRecord is the longest record kept whole, in bytes; a longer one
-	// becomes an Overflow line holding its first KiB, and the Reader's
-	// memory stays within MaxRecord. Zero means DefaultMaxRecord.
+	// becomes an Overflow line holding its first KiB, handed over as soon
+	// as MaxRecord bytes of it are read, its Offset there, inside the
+	// record; the rest of the record is dropped as it is read, and the
+	// Reader's memory stays within MaxRecord. Zero means DefaultMaxRecord.
 	MaxRecord int
+	// InRecord says that Offset is inside a record, after the part of a
+	// record longer than MaxRecord that an Overflow line was handed over
+	// for: the rest of that record is dropped.
+	InRecord bool
 	// Offset is the position of the reader's first byte in the log.
 	Offset int64
 	// PrevTime is the time given to a record that does not parse before any
@@ -81,16 +87,20 @@ type ReaderOptions struct {
 // becomes a line holding its raw text, on stdout, with the time of the line
 // before it.
 type Reader struct {
-	rd       io.Reader
-	dec      Decoder
-	buf      []byte
-	start    int
-	end      int
-	max      int
-	off      int64
-	part     int32
-	prev     int64
-	overflow *Line
+	rd    io.Reader
+	dec   Decoder
+	buf   []byte
+	start int
+	end   int
+	max   int
+	off   int64
+	part  int32
+	prev  int64
+	// dropping says that the record being read is the rest of one longer
+	// than max, whose Overflow line was handed over. unseen says that the
+	// last read consumed bytes that made no line: that rest, or records the
+	// decoder joins or drops.
+	dropping, unseen bool
 	// full says that the last read filled the buffer.
 	full bool
 	// line is the decoders' target, a field so that passing its address
@@ -137,7 +147,7 @@ func NewReader(r io.Reader, d Decoder, o ReaderOptions) *Reader {
 		max = DefaultMaxRecord
 	}
 	size := min(defaultBuffer, max+1)
-	return &Reader{rd: r, dec: d, buf: make([]byte, size), max: max, off: o.Offset, part: o.Part, prev: o.PrevTime}
+	return &Reader{rd: r, dec: d, buf: make([]byte, size), max: max, off: o.Offset, part: o.Part, prev: o.PrevTime, dropping: o.InRecord}
 }
 
 // Offset returns the position after the last record the Reader consumed.
@@ -154,21 +164,21 @@ func (r *Reader) Read(dst []Line) ([]Line, error) {
 	r.end += n
 	r.full = r.end == len(r.buf)
 	dst = r.records(dst)
-	if err == io.EOF && (r.start < r.end || r.overflow != nil || r.dec.Pending()) {
+	dst = r.overlong(dst)
+	if err == io.EOF && (r.start < r.end || r.dropping || r.dec.Pending()) {
 		err = ErrIncomplete
 	}
 	return dst, err
 }
 
 // makeRoom ensures the buffer has free space at its end, moving the
-// unfinished record to the front, growing the buffer up to MaxRecord, or
-// turning a record longer than that into an overflow line.
+// unfinished record to the front, or growing the buffer up to MaxRecord.
 func (r *Reader) makeRoom() {
 	size := len(r.buf)
 	switch {
 	case r.full && size < min(maxReadAhead, r.max+1):
 		size = min(2*size, maxReadAhead, r.max+1)
-	case size > maxReadAhead && r.end-r.start <= maxReadAhead/2 && r.overflow == nil:
+	case size > maxReadAhead && r.end-r.start <= maxReadAhead/2:
 		// The buffer grew for a long record, now read.
 		size = maxReadAhead
 	}
@@ -181,46 +191,49 @@ func (r *Reader) makeRoom() {
 		r.end = copy(r.buf, r.buf[r.start:r.end])
 		r.start = 0
 	}
-	if r.end < len(r.buf) {
-		return
-	}
-	if len(r.buf) <= r.max {
+	if r.end == len(r.buf) && len(r.buf) <= r.max {
 		nb := make([]byte, min(2*len(r.buf), r.max+1))
 		copy(nb, r.buf[:r.end])
 		r.buf = nb
-		if r.end < len(r.buf) {
-			return
-		}
 	}
-	if r.overflow == nil {
-		prefix := r.buf[:min(overflowPrefix, r.end)]
-		r.overflow = &Line{Time: r.prev, Overflow: true, Log: string(prefix)}
-		// A record that starts with a time (CRI, "<time> <message>")
-		// keeps it.
-		if i := bytes.IndexByte(prefix, ' '); i > 0 {
-			if t, err := timestamp.Parse(prefix[:i]); err == nil {
-				r.overflow.Time = t
-			}
+}
+
+// overlong appends the Overflow line of a record longer than max once the
+// buffer holds max+1 bytes of it and no line end, and drops those bytes:
+// the record's rest is dropped as it is read.
+func (r *Reader) overlong(dst []Line) []Line {
+	if r.dropping || r.start > 0 || r.end < len(r.buf) || len(r.buf) <= r.max {
+		return dst
+	}
+	prefix := r.buf[:min(overflowPrefix, r.end)]
+	l := Line{Time: r.prev, Overflow: true, Log: string(prefix)}
+	// A record that starts with a time (CRI, "<time> <message>") keeps it.
+	if i := bytes.IndexByte(prefix, ' '); i > 0 {
+		if t, err := timestamp.Parse(prefix[:i]); err == nil {
+			l.Time = t
 		}
 	}
 	r.off += int64(r.end)
-	r.end = 0
+	r.end, r.dropping = 0, true
+	l.Offset, l.Part = r.off, r.part
+	return append(dst, l)
 }
 
 func (r *Reader) records(dst []Line) []Line {
 	for r.start < r.end {
 		data := r.buf[r.start:r.end]
 		i := bytes.IndexByte(data, '\n')
+		if i < 0 && r.dropping {
+			r.off += int64(len(data))
+			r.start, r.unseen = r.end, true
+		}
 		if i < 0 {
 			return dst
 		}
 		r.start += i + 1
 		r.off += int64(i + 1)
-		if r.overflow != nil {
-			l := *r.overflow
-			r.overflow = nil
-			l.Offset, l.Part = r.off, r.part
-			dst = append(dst, l)
+		if r.dropping {
+			r.dropping, r.unseen = false, true
 			continue
 		}
 		rec := data[:i]
@@ -234,6 +247,7 @@ func (r *Reader) records(dst []Line) []Line {
 			l = Line{Time: r.prev, Stream: Stdout, Log: unsafe.String(unsafe.SliceData(rec), len(rec))}
 			complete = true
 		}
+		r.unseen = r.unseen || !complete
 		if complete {
 			l.Log = r.keep(l.Log)
 			l.Offset, l.Part = r.off, r.part
@@ -256,7 +270,10 @@ type AtEnd func(ctx context.Context, err error) error
 func endAtEOF(_ context.Context, err error) error { return err }
 
 // Run reads and decodes the input until it ends for good, handing each
-// non-empty batch of lines to emit, which owns the batch. When a read meets
+// non-empty batch of lines to emit, which owns the batch, and an empty one
+// for a read whose bytes made no line (the rest of a record longer than
+// MaxRecord, dropped; records a decoder joins or drops), so that those bytes
+// are progress to an idle timeout downstream. When a read meets
 // the end of the input, atEnd decides whether reading goes on; nil means
 // that the end of the input ends the reading, cleanly after a whole record,
 // with ErrIncomplete inside one. Run checks ctx before every read, so that
@@ -275,8 +292,9 @@ func (r *Reader) Run(ctx context.Context, atEnd AtEnd, emit func([]Line) error) 
 			return err
 		}
 		var err error
+		r.unseen = false
 		batch, err = r.Read(batch)
-		if len(batch) > 0 {
+		if len(batch) > 0 || r.unseen {
 			if e := emit(batch); e != nil {
 				return e
 			}

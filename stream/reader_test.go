@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -77,9 +78,58 @@ func TestReaderOverlongRecordStaysBounded(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got, 2)
 	assert.True(t, got[0].Overflow)
-	assert.Equal(t, int64(len(long)), got[0].Offset)
+	assert.Equal(t, int64(64<<10+1), got[0].Offset, "handed over where the record passed MaxRecord")
+	assert.Equal(t, int64(1795323600000000000), got[0].Time)
 	assert.LessOrEqual(t, len(got[0].Log), 1<<10)
 	assert.Equal(t, stream.Line{Time: 1795323601000000000, Log: "after", Offset: int64(len(in))}, got[1])
+}
+
+// TestReaderHandsAnOverlongRecordOverBeforeItsEnd: the Overflow line of a
+// record longer than MaxRecord comes as soon as MaxRecord bytes of it are
+// read, while its writer still writes it; the rest is dropped as it comes.
+func TestReaderHandsAnOverlongRecordOverBeforeItsEnd(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pr.Close()
+	go func() {
+		_, _ = pw.Write([]byte("2026-11-22T05:00:00Z " + strings.Repeat("y", 80<<10)))
+	}()
+	rd := stream.NewReader(pr, logformat.NewTimestamped(), stream.ReaderOptions{MaxRecord: 64 << 10})
+	var got []stream.Line
+	var err error
+	first := make(chan struct{})
+	go func() {
+		defer close(first)
+		for len(got) == 0 && err == nil {
+			got, err = rd.Read(got)
+		}
+	}()
+	select {
+	case <-first:
+	case <-time.After(5 * time.Second):
+		pr.Close()
+		<-first
+		t.Fatal("no Overflow line within 5 s of MaxRecord bytes read, the record's end not written yet")
+	}
+	require.NoError(t, err)
+	require.Len(t, got, 1, "before the record's end is written")
+	assert.True(t, got[0].Overflow)
+	go func() {
+		_, _ = pw.Write([]byte(strings.Repeat("z", 200<<10) + "\n2026-11-22T05:00:01Z after\n"))
+		pw.Close()
+	}()
+	var rest []stream.Line
+	for err == nil {
+		rest, err = rd.Read(rest)
+	}
+	assert.Equal(t, io.EOF, err)
+	assert.Equal(t, []string{"after"}, linetest.Logs(rest), "the record's rest dropped")
+}
+
+func TestAReaderStartedInsideARecordDropsItsRest(t *testing.T) {
+	in := strings.Repeat("y", 100) + "\n2026-11-22T05:00:01Z after\n"
+	got, err := readAll(t, strings.NewReader(in), logformat.NewTimestamped(), stream.ReaderOptions{Offset: 5000, InRecord: true})
+	require.NoError(t, err)
+	assert.Equal(t, []stream.Line{{Time: 1795323601000000000, Log: "after", Offset: int64(5000 + len(in))}}, got)
 }
 
 func TestReaderUnderHostileReaders(t *testing.T) {
