@@ -174,11 +174,22 @@ func (c *Container) restartedError() error {
 }
 
 // previousAfter returns the lines of the container's previous instance
-// after at, read to its end with a request of their own; none if the
-// kubelet keeps no previous instance's log. A last record the instance
-// left unfinished is not a line.
+// after at, read to its end with a request of their own, or as many as
+// weigh o.MaxRecord (a collection keeps no more); none if the kubelet keeps
+// no previous instance's log. A last record the instance left unfinished is
+// not a line.
 func (c *Container) previousAfter(ctx context.Context, at stream.Cursor, o activation.ReadOptions) ([]stream.Line, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	bound := int64(o.MaxRecord)
+	if bound <= 0 {
+		bound = stream.DefaultMaxRecord
+	}
 	m := o.Metrics
+	var read func(int64)
+	if m != nil {
+		read = m.Read
+	}
 	reached := new(atomic.Bool)
 	src := stages.Fetch(stages.FetchOptions{
 		Open: func(ctx context.Context, at stream.Cursor) (io.ReadCloser, error) {
@@ -192,23 +203,43 @@ func (c *Container) previousAfter(ctx context.Context, at stream.Cursor, o activ
 			}
 			return rc, err
 		},
-		Decoder:   logformat.NewTimestamped,
-		From:      at,
-		Replays:   true,
+		Decoder: logformat.NewTimestamped,
+		From:    at,
+		Replays: true,
+		// The ended instance's log ends for good, whatever its last
+		// record.
+		AtEnd:     func(context.Context, stream.Cursor, error) error { return nil },
 		Retry:     c.retryReaching(reached),
 		Bounds:    c.bounds(o, nil),
+		Read:      read,
 		MaxRecord: o.MaxRecord,
 	})
 	var rest []stream.Line
+	var weight int64
 	for chunk := range src(ctx) {
-		rest = append(rest, chunk.Lines...)
+		if weight > bound {
+			continue
+		}
+		for i := range chunk.Lines {
+			if weight += chunk.Lines[i].Weight(); weight > bound {
+				rest = append(rest, chunk.Lines[:i+1]...)
+				cancel()
+				break
+			}
+		}
+		if weight <= bound {
+			rest = append(rest, chunk.Lines...)
+		}
 		switch err := chunk.Err; {
-		case err == nil, errors.Is(err, stream.ErrIncomplete):
+		case err == nil || weight > bound:
 		case errors.Is(err, ErrNoPrevious):
 			return nil, nil
 		default:
 			return nil, err
 		}
+	}
+	if weight > bound {
+		return rest, nil
 	}
 	return rest, ctx.Err()
 }

@@ -205,11 +205,11 @@ func (f *File) SetCursor(at stream.Cursor) error {
 // check refuses a cursor whose offset is past the end of its file, or
 // inside a record.
 func (f *File) check(at stream.Cursor) error {
-	if at.File == "" || at.Offset == 0 {
+	if at.File == "" {
 		return nil
 	}
 	id, err := parseFileID(at.File)
-	if err != nil {
+	if err != nil || at.Offset == 0 {
 		return err
 	}
 	f.mu.Lock()

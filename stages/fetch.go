@@ -171,6 +171,11 @@ func (f *fetcher) read(ctx context.Context) error {
 	err = rd.Run(rctx, f.atEnd, func(lines []stream.Line) error {
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		if r.ended != nil {
+			// Missed ended the stream from the quiet timer: what the
+			// reader brought since is not sent.
+			return r.ended
+		}
 		if f.o.Read != nil {
 			f.o.Read(rd.Offset() - read)
 			read = rd.Offset()

@@ -51,7 +51,9 @@ type Line struct {
 	Part int32
 	Log  string
 	// Offset is the byte position after the line's last record, for sources
-	// that have one (files); zero elsewhere.
+	// that have one (files); zero elsewhere. An Overflow line handed over
+	// before its record's end has it where it was handed over, inside the
+	// record.
 	Offset int64
 }
 

@@ -24,7 +24,8 @@ import (
 )
 
 // Chunk is what moves between stages: a batch of lines in order, and, on the
-// last chunk of a stream only, the error that ended it.
+// last chunk of a stream only, the error that ended it. A batch can be empty:
+// a Reader read bytes that made no line yet, progress to an idle timeout.
 //
 // Ownership of Lines passes with the chunk: the receiver may reorder, filter
 // or overwrite the slice in place.

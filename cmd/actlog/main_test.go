@@ -701,6 +701,7 @@ func TestAFileCursorIsCheckedAgainstTheFile(t *testing.T) {
 		"a malformed file":        fmt.Sprintf("%s/%s/%s@%s", m[1], m[2], m[3], "not:a:hexid"),
 		"an empty file tag":       fmt.Sprintf("%s/%s/%s@", m[1], m[2], m[3]),
 		"a fingerprint cut short": fmt.Sprintf("%s/%s/%s@%s", m[1], m[2], m[3], m[4][:len(m[4])-1]),
+		"one cut short, offset 0": fmt.Sprintf("%s/%s/0@%s", m[1], m[2], m[4][:len(m[4])-1]),
 	} {
 		require.NoError(t, os.WriteFile(cursor, []byte(text+"\n"), 0o644))
 		r := actlog(t, "", nil, "file", "--wait-for-sentinel", "--cursor", cursor, path)
