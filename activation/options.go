@@ -67,11 +67,16 @@ func (o Options) limit() int64 {
 	return o.Limit
 }
 
+// LeastMaxRecord is the least ReadOptions.MaxRecord a collection reads with,
+// whatever its limit: a record or joined line of that length or shorter is
+// kept whole.
+const LeastMaxRecord = stream.DefaultMaxRecord + 1<<16
+
 // maxRecord returns the longest record or joined line a source should keep
 // whole for these options: a longer one is over the limit in force,
 // whatever its escaping.
 func (o Options) maxRecord() int {
-	return int(max(o.limit(), stream.DefaultMaxRecord)) + 1<<16
+	return max(int(o.limit())+1<<16, LeastMaxRecord)
 }
 
 func (o Options) idleTimeout() time.Duration {

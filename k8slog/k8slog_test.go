@@ -1056,21 +1056,17 @@ func TestARestartInTheMiddleOfAnActivation(t *testing.T) {
 	}
 }
 
-// TestARestartBeforeTheCollectionsRequest: the old instance printed the
-// activation whole, or part of it, and restarted before the collection
-// opened its request: the activation gets the ended instance's lines (all
+// TestARestartBeforeTheCollectionsRequest: with a request per collection,
+// the old instance printed the activation whole, or part of it, and
+// restarted before the collection opened its request: the activation gets the ended instance's lines (all
 // of them, or a failure notice after its part), and the next activation the
 // new instance's, which is silent at first.
 func TestARestartBeforeTheCollectionsRequest(t *testing.T) {
-	for name, o := range map[string]k8slog.Options{"per request": {Hold: -1}, "blackbox per request": {Hold: -1}} {
+	for name, mode := range map[string]activation.Options{"wait": wait, "blackbox": blackbox} {
 		for _, whole := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s, whole %v", name, whole), func(t *testing.T) {
-				mode := wait
-				if strings.HasPrefix(name, "blackbox") {
-					mode = blackbox
-				}
 				e := newEnv(t, k8slogtest.Options{})
-				_, c, src := e.collected(t, o, "first")
+				_, c, src := e.collected(t, k8slog.Options{Hold: -1}, "first")
 				c.PrintAt(at(10), stream.Stdout, "the old instance's second activation")
 				if whole {
 					sentinelsAt(c, at(11))

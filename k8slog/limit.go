@@ -71,11 +71,15 @@ func (l *StreamLimit) Open() int {
 	return l.open
 }
 
+// vacant reports whether a slot is free, with no collection waiting for
+// one. The caller holds l.mu.
+func (l *StreamLimit) vacant() bool { return l.open < l.max && len(l.waiting) == 0 }
+
 // free reports whether a slot is free, with no collection waiting for one.
 func (l *StreamLimit) free() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.open < l.max && len(l.waiting) == 0
+	return l.vacant()
 }
 
 // tryAcquire takes a free slot, if there is one, closing no held stream
@@ -83,18 +87,18 @@ func (l *StreamLimit) free() bool {
 func (l *StreamLimit) tryAcquire() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.open < l.max && len(l.waiting) == 0 {
-		l.open++
-		return true
+	if !l.vacant() {
+		return false
 	}
-	return false
+	l.open++
+	return true
 }
 
 // acquire takes a slot for a new stream: a free one, the one of the held
 // stream idle longest, or, after waiting its turn, one freed.
 func (l *StreamLimit) acquire(ctx context.Context) error {
 	l.mu.Lock()
-	if l.open < l.max && len(l.waiting) == 0 {
+	if l.vacant() {
 		l.open++
 		l.mu.Unlock()
 		return nil

@@ -152,7 +152,9 @@ func TestBlackboxAfterAnEvictionCostsARequestACollection(t *testing.T) {
 			a, err := src.Collect(clocktest.Context(t), activation.Options{})
 			require.NoError(t, err)
 			require.Equal(t, []string{line}, linetest.Logs(a.Lines))
-			if round != 1 || i != 0 { // each one's first collection reads with a request; the second of p0 opens the stream
+			// Each Container's first collection reads with a request of
+			// its own; p0's second opens the one stream the limit holds.
+			if round != 1 || i != 0 {
 				assert.Equal(t, 1, len(s.LogRequests())-before, "round %d, container %d", round, i)
 			}
 		}

@@ -90,6 +90,14 @@ func (c *Container) fetch(at stream.Cursor, o activation.ReadOptions, follow boo
 	if m == nil {
 		m = &activation.Metrics{}
 	}
+	// instance is where the stream's instance's lines end, at end, and
+	// where the collection reading them started.
+	instance := func(end stream.Cursor) instanceEnd {
+		if held != nil {
+			return instanceEnd{at: end, started: held.started()}
+		}
+		return instanceEnd{at: end, started: at}
+	}
 	return stages.Fetch(stages.FetchOptions{
 		Open: func(ctx context.Context, at stream.Cursor) (io.ReadCloser, error) {
 			following := follow && c.o.Poll == 0
@@ -113,22 +121,14 @@ func (c *Container) fetch(at stream.Cursor, o activation.ReadOptions, follow boo
 		From:    at,
 		Replays: true,
 		AtEnd: func(ctx context.Context, end stream.Cursor, err error) error {
-			started := at
-			if held != nil {
-				started = held.started()
-			}
-			return c.atEnd(ctx, err, follow, &exited, instanceEnd{at: end, started: started})
+			return c.atEnd(ctx, err, follow, &exited, instance(end))
 		},
 		Retry:     c.retryReaching(reached),
 		Bounds:    c.bounds(o, held.bounded()),
 		Read:      m.Read,
 		MaxRecord: o.MaxRecord,
 		Missed: func(ctx context.Context, end stream.Cursor) ([]stream.Line, error) {
-			started := at
-			if held != nil {
-				started = held.started()
-			}
-			return c.missed(ctx, o, instanceEnd{at: end, started: started})
+			return c.missed(ctx, o, instance(end))
 		},
 	})
 }
@@ -151,8 +151,7 @@ func (c *Container) missed(ctx context.Context, o activation.ReadOptions, end in
 	if err != nil {
 		return nil, nil
 	}
-	st := containerStatus(pod, c.o.Container)
-	if st == nil || st.State.Terminated != nil || !end.restarted(st) {
+	if !end.replaced(containerStatus(pod, c.o.Container)) {
 		return nil, nil
 	}
 	rest, err := c.previousAfter(ctx, end.at, o)
@@ -179,8 +178,6 @@ func (c *Container) restartedError() error {
 // no previous instance's log. A last record the instance left unfinished is
 // not a line.
 func (c *Container) previousAfter(ctx context.Context, at stream.Cursor, o activation.ReadOptions) ([]stream.Line, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	bound := int64(o.MaxRecord)
 	if bound <= 0 {
 		bound = stream.DefaultMaxRecord
@@ -216,32 +213,23 @@ func (c *Container) previousAfter(ctx context.Context, at stream.Cursor, o activ
 	})
 	var rest []stream.Line
 	var weight int64
-	for chunk := range src(ctx) {
-		if weight > bound {
-			continue
-		}
-		for i := range chunk.Lines {
-			if weight += chunk.Lines[i].Weight(); weight > bound {
-				rest = append(rest, chunk.Lines[:i+1]...)
-				cancel()
-				break
+	err := stream.Each(ctx, src, func(lines []stream.Line) error {
+		for i := range lines {
+			if weight += lines[i].Weight(); weight > bound {
+				rest = append(rest, lines[:i+1]...)
+				return stream.ErrComplete
 			}
 		}
-		if weight <= bound {
-			rest = append(rest, chunk.Lines...)
-		}
-		switch err := chunk.Err; {
-		case err == nil || weight > bound:
-		case errors.Is(err, ErrNoPrevious):
-			return nil, nil
-		default:
-			return nil, err
-		}
-	}
-	if weight > bound {
+		rest = append(rest, lines...)
+		return nil
+	})
+	switch {
+	case err == nil, errors.Is(err, stream.ErrComplete):
 		return rest, nil
+	case errors.Is(err, ErrNoPrevious):
+		return nil, nil
 	}
-	return rest, ctx.Err()
+	return nil, err
 }
 
 // counted is a follow stream that tells Metrics.Streams when it closes.
@@ -298,6 +286,12 @@ type instanceEnd struct {
 	at, started stream.Cursor
 }
 
+// replaced reports whether the instance whose lines the stream read has
+// ended and another runs or waits to: st is not terminated, and restarted.
+func (e instanceEnd) replaced(st *corev1.ContainerStatus) bool {
+	return st != nil && st.State.Terminated == nil && e.restarted(st)
+}
+
 // restarted reports whether the instance of the container whose lines the
 // stream read has ended and another has begun or is waiting to: the last
 // termination finished no earlier than the last line read, to the second
@@ -349,7 +343,7 @@ func (c *Container) atEnd(ctx context.Context, err error, follow bool, exited *b
 		// timeouts, for the next instance's.
 		return stages.ReopenAfter(c.poll())
 	}
-	if st != nil && st.State.Terminated == nil && end.restarted(st) {
+	if end.replaced(st) {
 		if !samePlace(end.at, end.started) {
 			return c.restartedError()
 		}

@@ -225,29 +225,26 @@ func (f *File) check(at stream.Cursor) error {
 	if at.Offset > fi.Size() {
 		return fmt.Errorf("%w: offset %d is past the end of %s (%d bytes)", stream.ErrCursor, at.Offset, seg.name, fi.Size())
 	}
-	var last [1]byte
-	if _, err := seg.fh.ReadAt(last[:], at.Offset-1); err != nil {
-		return fmt.Errorf("logfile: %w", err)
+	inside, err := insideRecord(seg, at.Offset)
+	if err != nil {
+		return err
 	}
-	if last[0] != '\n' && !pastTheLeastCap(seg, at.Offset) {
+	if inside && !pastTheLeastCap(seg, at.Offset) {
 		return fmt.Errorf("%w: offset %d is inside a record of %s", stream.ErrCursor, at.Offset, seg.name)
 	}
 	return nil
 }
 
-// leastCap is the shortest a line can be that a collection hands over
-// before its end: the least of the caps activation.Collect reads with.
-const leastCap = stream.DefaultMaxRecord + 64<<10
-
-// pastTheLeastCap reports whether the record off is inside began leastCap
-// bytes or more before it: a cursor where the Overflow line of a line longer
-// than the limit was handed over.
+// pastTheLeastCap reports whether the record off is inside began
+// activation.LeastMaxRecord bytes or more before it: a cursor where the
+// Overflow line of a line longer than the limit was handed over, which no
+// collection hands over before that many bytes.
 func pastTheLeastCap(seg *segment, off int64) bool {
-	if off < leastCap {
+	if off < activation.LeastMaxRecord {
 		return false
 	}
-	buf := make([]byte, leastCap)
-	if _, err := seg.fh.ReadAt(buf, off-leastCap); err != nil {
+	buf := make([]byte, activation.LeastMaxRecord)
+	if _, err := seg.fh.ReadAt(buf, off-activation.LeastMaxRecord); err != nil {
 		return false
 	}
 	return bytes.IndexByte(buf, '\n') < 0

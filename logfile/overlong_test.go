@@ -19,51 +19,44 @@ import (
 	"github.com/actlog/actlog/stream"
 )
 
-// overlongLog writes an activation whose one line is longer than a limit of
-// 1 MiB, slowly: 1.25 MiB at once, then 12 pieces of 16 KiB 100 ms apart,
-// the line's end and its sentinels; then the next activation. As one
-// record of "<time> <message>", or as containerd's CRI P records of 16 KiB.
-func overlongLog(w io.Writer, cri bool) error {
+// overlongLog is an activation whose one line is longer than a limit of
+// 1 MiB, and the next activation: its first 1.25 MiB, written at once, and
+// the rest, which writes 12 pieces of 16 KiB 100 ms apart (the slow writer
+// under test), then the line's end, its sentinels and the next activation.
+// As one record of "<time> <message>", or as containerd's CRI P records of
+// 16 KiB.
+func overlongLog(cri bool) (first string, rest func(io.Writer) error) {
 	const t0, t1 = "2026-11-22T05:00:00Z", "2026-11-22T05:00:01Z"
 	record := func(t, stream, tag, msg string) string {
-		if cri {
+		switch {
+		case cri:
 			return fmt.Sprintf("%s %s %s %s\n", t, stream, tag, msg)
-		}
-		if tag == "P" {
+		case tag == "P":
 			return msg
+		case msg == "the line's end":
+			return msg + "\n"
 		}
-		return msg + "\n"
+		return t + " " + msg + "\n"
 	}
 	piece := strings.Repeat("y", 16<<10)
-	first := ""
 	if !cri {
 		first = t0 + " "
 	}
 	for range 80 {
 		first += record(t0, "stdout", "P", piece)
 	}
-	if _, err := io.WriteString(w, first); err != nil {
+	return first, func(w io.Writer) error {
+		for range 12 {
+			time.Sleep(100 * time.Millisecond)
+			if _, err := io.WriteString(w, record(t0, "stdout", "P", piece)); err != nil {
+				return err
+			}
+		}
+		_, err := io.WriteString(w, record(t0, "stdout", "F", "the line's end")+
+			record(t0, "stderr", "F", S)+record(t0, "stdout", "F", S)+
+			record(t1, "stdout", "F", "next")+record(t1, "stderr", "F", S)+record(t1, "stdout", "F", S))
 		return err
 	}
-	for range 12 {
-		time.Sleep(100 * time.Millisecond)
-		if _, err := io.WriteString(w, record(t0, "stdout", "P", piece)); err != nil {
-			return err
-		}
-	}
-	end := record(t0, "stdout", "F", "the line's end")
-	if !cri {
-		end = "the line's end\n"
-	}
-	rest := end
-	next := []string{record(t1, "stdout", "F", "next"), record(t1, "stderr", "F", S), record(t1, "stdout", "F", S)}
-	if !cri {
-		rest += t0 + " " + S + "\n" + t0 + " " + S + "\n" + t1 + " next\n" + t1 + " " + S + "\n" + t1 + " " + S + "\n"
-	} else {
-		rest += record(t0, "stderr", "F", S) + record(t0, "stdout", "F", S) + strings.Join(next, "")
-	}
-	_, err := io.WriteString(w, rest)
-	return err
 }
 
 // TestALineLongerThanTheLimitTruncatesAtOnce: a line longer than the limit
@@ -77,20 +70,28 @@ func TestALineLongerThanTheLimitTruncatesAtOnce(t *testing.T) {
 			t.Run(fmt.Sprintf("cri %v, pipe %v", cri, pipe), func(t *testing.T) {
 				var src activation.Collectable
 				written := make(chan error, 1)
+				first, rest := overlongLog(cri)
 				if pipe {
 					pr, pw := io.Pipe()
 					p := logfile.NewPipe(pr, logfile.Options{})
 					t.Cleanup(func() { p.Close(); pr.Close() })
 					src = p
-					go func() { written <- overlongLog(pw, cri); pw.Close() }()
+					go func() {
+						_, err := io.WriteString(pw, first)
+						if err == nil {
+							err = rest(pw)
+						}
+						written <- err
+						pw.Close()
+					}()
 				} else {
 					path := filepath.Join(t.TempDir(), "0.log")
-					fh, err := os.Create(path)
+					require.NoError(t, os.WriteFile(path, []byte(first), 0o644))
+					fh, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 					require.NoError(t, err)
 					t.Cleanup(func() { fh.Close() })
-					go func() { written <- overlongLog(fh, cri) }()
-					require.Eventually(t, func() bool { fi, err := os.Stat(path); return err == nil && fi.Size() > 0 }, 5*time.Second, time.Millisecond)
 					src = open(t, path, logfile.Options{})
+					go func() { written <- rest(fh) }()
 				}
 				o := activation.Options{Limit: 1 << 20, WaitForSentinel: true, IdleTimeout: 300 * time.Millisecond, Timeout: 10 * time.Second}
 				begin := time.Now()

@@ -137,7 +137,6 @@ func (j *joiner) add(s stream.Output, t int64, piece string, last bool, l *strea
 	if len(p.buf)+len(piece) > j.max {
 		// Over the cap: the Overflow line is handed over at once, not at
 		// the line's end, however far that is.
-		p.overflow = true
 		if len(p.buf) < 1<<10 {
 			p.buf = append(p.buf, piece[:min(len(piece), 1<<10-len(p.buf))]...)
 		}

@@ -157,10 +157,18 @@ func (f *fetcher) read(ctx context.Context) error {
 		quiet = f.trying.clock.AfterFunc(replayQuiet, func() {
 			f.mu.Lock()
 			defer f.mu.Unlock()
-			if r.done || r.filter.passed || len(r.filter.held) == 0 && (f.o.Missed == nil || r.asked) {
+			if r.done || r.filter.passed {
 				return
 			}
-			if err := r.lacking(ctx, len(r.filter.held) > 0); err != nil {
+			// With lines later than the cursor held, the replay is over
+			// without its line; with none, Missed may know where it is.
+			var err error
+			if len(r.filter.held) > 0 {
+				err = r.missed(ctx, r.filter.flush())
+			} else {
+				err = r.ask(ctx)
+			}
+			if err != nil {
 				r.ended = err
 				cancel()
 			}
@@ -205,7 +213,7 @@ func (f *fetcher) read(ctx context.Context) error {
 	// The log has ended for good: a line the filter still holds will not
 	// be replayed.
 	if r.filter != nil && !r.filter.passed {
-		return r.lacking(ctx, true)
+		return r.missed(ctx, r.filter.flush())
 	}
 	return nil
 }
@@ -220,17 +228,6 @@ type replay struct {
 	// timer.
 	asked, done bool
 	ended       error
-}
-
-// lacking ends the search without the cursor's line, on the filter's
-// behalf: what it holds is sent, unless Missed ends the stream. With
-// flush false (the replay went quiet with nothing held), a Missed that
-// finds nothing leaves the search on.
-func (r *replay) lacking(ctx context.Context, flush bool) error {
-	if flush {
-		return r.missed(ctx, r.filter.flush())
-	}
-	return r.ask(ctx)
 }
 
 // missed sends kept, the lines after the cursor that the filter gave up
