@@ -50,6 +50,9 @@ type Collection struct {
 	Bytes   int64
 	Retries int
 	Took    time.Duration
+	// Path is where a source that can read its log more than one way read
+	// it (nodelog: "node" or "api"); empty for the others.
+	Path string
 	// SentinelToReturn is the time from the second sentinel's arrival to
 	// the collection's return, for an activation that ended at its
 	// sentinels; zero for the others.

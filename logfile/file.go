@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/actlog/actlog/activation"
@@ -37,6 +38,9 @@ type File struct {
 	// boundary is the last place found where no line was unfinished, for
 	// the next collection's decoder to start at (decoderAt).
 	boundary boundary
+	// follow wakes the File's readers: it holds the watch of its
+	// directory from Open to Close.
+	follow follower
 }
 
 // Open opens the File at path. It fails if the file cannot be read. Close
@@ -57,9 +61,13 @@ func Open(path string, o Options) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.FromOldest {
+		seg = oldest(path, seg)
+	}
 	// The first activation starts at the start of this file, wherever
 	// rotation takes it.
 	f := &File{path: path, o: o, format: o.Format, segs: []*segment{seg}}
+	f.follow.start(filepath.Dir(path), o)
 	f.collector = activation.NewCollector(f, stream.FileCursors, o.Clock)
 	if err := f.collector.SetCursor(stream.InFile(seg.id.String(), 0)); err != nil {
 		f.Close()
@@ -76,6 +84,7 @@ func (f *File) Close() error {
 		s.close()
 	}
 	f.segs = nil
+	f.follow.stop()
 	return nil
 }
 

@@ -68,10 +68,13 @@ const (
 	// long, stands at the path in its place; reading goes on in the copy
 	// where it stopped.
 	copied
+	// restarted: the writer ended and its next instance writes another
+	// file (Options.Instances); the segment will not grow.
+	restarted
 )
 
 func (m move) String() string {
-	return [...]string{stay: "stayed", rotated: "rotated", rewritten: "truncated in place", copied: "replaced by a copy"}[m]
+	return [...]string{stay: "stayed", rotated: "rotated", rewritten: "truncated in place", copied: "replaced by a copy", restarted: "restarted"}[m]
 }
 
 // after says what follows the end of seg at off, and where reading goes on
@@ -82,8 +85,15 @@ func (f *File) after(seg *segment, off int64) (next *segment, nextOff int64, how
 	if !seg.gz && statErr == nil {
 		if dev, ino := statID(cur); dev == seg.id.dev && ino == seg.id.ino {
 			changed, err := seg.rewritten(off)
-			if err != nil || !changed {
+			if err != nil {
 				return nil, 0, stay, err
+			}
+			if !changed {
+				next, err := f.nextInstance()
+				if next == nil || err != nil {
+					return nil, 0, stay, err
+				}
+				return next, 0, restarted, nil
 			}
 			if cp := f.copyOf(seg.id, off); cp != nil {
 				return cp, off, rewritten, nil
@@ -109,6 +119,33 @@ func (f *File) after(seg *segment, off int64) (next *segment, nextOff int64, how
 	return next, 0, rotated, nil
 }
 
+// nextInstance returns the segment of the next instance's file, and
+// follows its path from then on; nil if there is none yet.
+func (f *File) nextInstance() (*segment, error) {
+	if f.o.Instances == nil {
+		return nil, nil
+	}
+	path := f.o.Instances.Next(f.path)
+	if path == "" {
+		return nil, nil
+	}
+	next, err := f.add(openSegment(path))
+	if err != nil {
+		return nil, err
+	}
+	f.path = path
+	return next, nil
+}
+
+// paths returns the paths a cursor's file may have been at: the path, or
+// every instance's file.
+func (f *File) paths() []string {
+	if f.o.Instances == nil {
+		return []string{f.path}
+	}
+	return f.o.Instances.All()
+}
+
 // current returns the segment of the file at the path now.
 func (f *File) current() (*segment, error) {
 	fi, err := os.Stat(f.path)
@@ -128,42 +165,54 @@ func (f *File) current() (*segment, error) {
 
 // find returns the segment of the file id names: among those read, or the
 // file at the path or beside it that is the same file on disk with the same
-// first line, or a copy of it (a compressed one too). It returns nil if
-// there is none.
+// first line, or a copy of it (a compressed one too), and follows the path
+// of its instance from then on. It returns nil if there is none.
 func (f *File) find(id fileID) (*segment, error) {
 	for _, s := range f.segs {
 		if s.id == id || s.id.sameFile(id) && id.first == 0 {
 			return s, nil
 		}
 	}
-	var copies []string
-	for _, name := range append([]string{f.path}, siblings(f.path)...) {
-		fi, err := os.Stat(name)
+	// A file and the instance path it was found beside.
+	type candidate struct{ name, path string }
+	var names, copies []candidate
+	for _, p := range f.paths() {
+		names = append(names, candidate{p, p})
+		for _, name := range siblings(p) {
+			names = append(names, candidate{name, p})
+		}
+	}
+	found := func(c candidate, seg *segment) (*segment, error) {
+		f.path = c.path
+		return f.add(seg, nil)
+	}
+	for _, c := range names {
+		fi, err := os.Stat(c.name)
 		if err != nil {
 			continue
 		}
-		if dev, ino := statID(fi); dev == id.dev && ino == id.ino && !strings.HasSuffix(name, ".gz") {
-			seg, err := openSegment(name)
+		if dev, ino := statID(fi); dev == id.dev && ino == id.ino && !strings.HasSuffix(c.name, ".gz") {
+			seg, err := openSegment(c.name)
 			if err == nil && (id.first == 0 || seg.id.first == id.first) {
-				return f.add(seg, nil)
+				return found(c, seg)
 			}
 			if seg != nil {
 				seg.close()
 			}
 			continue
 		}
-		copies = append(copies, name)
+		copies = append(copies, c)
 	}
 	if id.first == 0 {
 		return nil, nil
 	}
-	for _, name := range copies {
-		seg, err := openSegment(name)
+	for _, c := range copies {
+		seg, err := openSegment(c.name)
 		if err != nil {
 			continue
 		}
 		if seg.id.first == id.first {
-			return f.add(seg, nil)
+			return found(c, seg)
 		}
 		seg.close()
 	}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/actlog/actlog/activation"
 	"github.com/actlog/actlog/logformat"
-	"github.com/actlog/actlog/stages"
 	"github.com/actlog/actlog/stream"
 )
 
@@ -80,6 +79,9 @@ var errMoved = errors.New("logfile: moved to the next file")
 // so that a line that one stream leaves unfinished stays pending while the
 // other stream's lines come out, across a rotation too.
 func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOptions, emit func([]stream.Line) error) error {
+	sub := f.follow.sub()
+	defer sub.Close()
+	follow := o.Follow && !f.o.Ended
 	f.mu.Lock()
 	seg, off, err := f.locate(at)
 	f.mu.Unlock()
@@ -92,6 +94,7 @@ func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 	if err != nil {
 		return err
 	}
+	took := false
 	for {
 		r, release, err := seg.reader(off)
 		if err != nil {
@@ -101,27 +104,31 @@ func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 		inRecord = false
 		read := rd.Offset()
 		var next *segment
+		var how move
 		draining := false
 		err = rd.Run(ctx, func(ctx context.Context, end error) error {
 			if draining {
 				off = 0
 				return errMoved
 			}
-			// Following, the file is looked at after the wait, right
-			// before it is read again: a truncation during the wait is
-			// seen before the reader reads what was written after it.
-			if o.Follow && !stages.Sleep(ctx, f.o.Clock, f.o.Poll) {
-				return ctx.Err()
+			n, noff, moved, err := f.afterLocked(seg, rd.Offset())
+			if follow && moved == stay && err == nil {
+				// The file is looked at again after the wait, right
+				// before it is read again: a truncation during the wait
+				// is seen before the reader reads what was written after
+				// it.
+				if !f.follow.wait(ctx, sub, seg, f.pathNow(), o) {
+					return ctx.Err()
+				}
+				n, noff, moved, err = f.afterLocked(seg, rd.Offset())
 			}
-			f.mu.Lock()
-			n, noff, how, err := f.after(seg, rd.Offset())
-			f.mu.Unlock()
+			how = moved
 			switch {
 			case err != nil:
 				return err
-			case how == rotated && !seg.gz:
+			case (how == rotated || how == restarted) && !seg.gz:
 				// The writer may have finished a last record in the old
-				// file after the rename: read it once more.
+				// file after the rename or its end: read it once more.
 				draining, next = true, n
 				logMove(ctx, o.Logger, how.String(), seg, n, 0)
 				return nil
@@ -129,13 +136,14 @@ func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 				next, off = n, noff
 				logMove(ctx, o.Logger, how.String(), seg, n, noff)
 				return errMoved
-			case !o.Follow:
+			case !follow:
 				return end
 			}
 			return nil
 		}, func(lines []stream.Line) error {
 			if len(lines) > 0 {
 				prev = lines[len(lines)-1].Time
+				took = true
 			}
 			if o.Metrics != nil && o.Metrics.Read != nil {
 				o.Metrics.Read(rd.Offset() - read)
@@ -147,8 +155,31 @@ func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 		if err != errMoved {
 			return err
 		}
+		if how == restarted {
+			if took {
+				return fmt.Errorf("%w: %s ended, %s began", activation.ErrRestarted, seg.name, next.name)
+			}
+			// A line the ended instance left unfinished does not go on
+			// in the next one's records.
+			dec = f.decoder(o.MaxRecord)
+		}
 		seg = next
 	}
+}
+
+// afterLocked is after under the File's lock.
+func (f *File) afterLocked(seg *segment, off int64) (*segment, int64, move, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.after(seg, off)
+}
+
+// pathNow returns the path the File follows now: the latest instance's
+// file it moved to.
+func (f *File) pathNow() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.path
 }
 
 // insideRecord reports whether off is inside one of seg's records, not

@@ -245,3 +245,28 @@ func siblings(path string) []string {
 	}
 	return names
 }
+
+// oldest returns the oldest of the files rotated from path, by their first
+// line's time, or cur, the file at the path, if none is older; the segment
+// not returned is closed.
+func oldest(path string, cur *segment) *segment {
+	best := cur
+	for _, name := range siblings(path) {
+		s, err := openSegment(name)
+		if err != nil {
+			continue
+		}
+		if s.firstTime != 0 && !s.id.sameFile(cur.id) && (best.firstTime == 0 || s.firstTime < best.firstTime) {
+			if best != cur {
+				best.close()
+			}
+			best = s
+			continue
+		}
+		s.close()
+	}
+	if best != cur {
+		cur.close()
+	}
+	return best
+}

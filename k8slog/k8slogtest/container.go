@@ -4,10 +4,13 @@
 package k8slogtest
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -64,17 +67,52 @@ func (c *Container) startInstance() {
 }
 
 // Rotate rotates the current instance's log file as the kubelet does: the
-// file is renamed with a timestamp suffix, and a new one takes its name.
+// rotated files but the latest are gzipped (through a .tmp file, which is
+// then renamed), the file is renamed with a timestamp suffix, a new one
+// takes its name, and the oldest files past Options.MaxFiles are deleted.
 // A follow stream reads the rest of the old file, then the new one.
 func (c *Container) Rotate() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	path := c.pod.s.logPath(c.pod.namespace, c.pod.name, c.name, c.instance)
+	rotated, _ := filepath.Glob(path + ".*")
+	slices.Sort(rotated)
+	for _, old := range rotated {
+		if old != rotated[len(rotated)-1] && !strings.HasSuffix(old, ".gz") {
+			compress(old)
+		}
+	}
 	if err := os.Rename(path, path+"."+time.Now().UTC().Format("20060102-150405.000000000")); err != nil {
 		panic(fmt.Sprintf("k8slogtest: %v", err))
 	}
 	_ = c.file.Close()
 	c.startInstance()
+	rotated, _ = filepath.Glob(path + ".*")
+	slices.Sort(rotated)
+	for len(rotated) > c.pod.s.maxFiles-1 {
+		_ = os.Remove(rotated[0])
+		rotated = rotated[1:]
+	}
+}
+
+// compress gzips the file at path as the kubelet does: into path.gz.tmp,
+// renamed path.gz, then the original removed.
+func compress(path string) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		panic(fmt.Sprintf("k8slogtest: %v", err))
+	}
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	_, _ = zw.Write(raw)
+	_ = zw.Close()
+	if err := os.WriteFile(path+".gz.tmp", b.Bytes(), 0o644); err != nil {
+		panic(fmt.Sprintf("k8slogtest: %v", err))
+	}
+	if err := os.Rename(path+".gz.tmp", path+".gz"); err != nil {
+		panic(fmt.Sprintf("k8slogtest: %v", err))
+	}
+	_ = os.Remove(path)
 }
 
 // LogPath returns the CRI log file of the current instance.
@@ -243,5 +281,5 @@ func (c *Container) running(id string) bool {
 
 // logPath is where instance of a container writes its CRI log.
 func (s *Server) logPath(namespace, pod, container string, instance int) string {
-	return filepath.Join(s.dir, namespace+"_"+pod, container, fmt.Sprintf("%d.log", instance))
+	return filepath.Join(s.dir, namespace+"_"+pod+"_"+uid(namespace, pod), container, fmt.Sprintf("%d.log", instance))
 }

@@ -116,12 +116,12 @@ func (p *Pod) object() *corev1.Pod {
 	defer p.mu.Unlock()
 	pod := &corev1.Pod{
 		TypeMeta:   metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"},
-		ObjectMeta: metav1.ObjectMeta{Name: p.name, Namespace: p.namespace, UID: types.UID("uid-" + p.namespace + "-" + p.name), Annotations: maps.Clone(p.annotations)},
+		ObjectMeta: metav1.ObjectMeta{Name: p.name, Namespace: p.namespace, UID: types.UID(uid(p.namespace, p.name)), Annotations: maps.Clone(p.annotations)},
 		Spec:       corev1.PodSpec{RestartPolicy: p.restartPolicy},
 		Status:     corev1.PodStatus{Phase: corev1.PodPending},
 	}
 	if p.scheduled {
-		pod.Spec.NodeName = "k8slogtest-node"
+		pod.Spec.NodeName = NodeName
 		pod.Status.Phase = corev1.PodRunning
 	}
 	for _, c := range p.containers {
@@ -174,3 +174,6 @@ func (s *Server) getPod(w http.ResponseWriter, namespace, name string) {
 	}
 	writeJSON(w, http.StatusOK, p.object())
 }
+
+// uid is the UID of the pod namespace/name.
+func uid(namespace, name string) string { return "uid-" + namespace + "-" + name }

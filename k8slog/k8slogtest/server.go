@@ -38,9 +38,14 @@ const (
 type Options struct {
 	// TLS serves HTTPS, with HTTP/2, as an apiserver does.
 	TLS bool
-	// Dir is where container logs are written; empty means a new temporary
-	// directory, removed by Close.
+	// Dir is where container logs are written, laid out as the kubelet's
+	// podLogsDir (<namespace>_<pod>_<uid>/<container>/<n>.log); empty means
+	// a new temporary directory, removed by Close.
 	Dir string
+	// MaxFiles is how many files of an instance's log Rotate keeps, the
+	// live one included, as the kubelet's containerLogMaxFiles; zero
+	// means the kubelet's default, 5.
+	MaxFiles int
 	// Now stamps the lines containers print; nil means time.Now.
 	Now func() time.Time
 	// TrimFractions writes timestamps as old kubelets did, with trailing
@@ -53,11 +58,12 @@ type Server struct {
 	// URL is the server's base URL.
 	URL string
 
-	srv     *httptest.Server
-	trim    bool
-	dir     string
-	tempDir bool
-	now     func() time.Time
+	srv      *httptest.Server
+	trim     bool
+	dir      string
+	tempDir  bool
+	maxFiles int
+	now      func() time.Time
 
 	mu       sync.Mutex
 	tokens   map[string]Permission
@@ -80,16 +86,20 @@ type Request struct {
 // NewServer starts a Server.
 func NewServer(o Options) *Server {
 	s := &Server{
-		dir:     o.Dir,
-		now:     o.Now,
-		trim:    o.TrimFractions,
-		tokens:  map[string]Permission{DefaultToken: GetLogs | GetPods},
-		pods:    map[string]*Pod{},
-		closed:  make(chan struct{}),
-		changed: make(chan struct{}),
+		dir:      o.Dir,
+		now:      o.Now,
+		trim:     o.TrimFractions,
+		maxFiles: o.MaxFiles,
+		tokens:   map[string]Permission{DefaultToken: GetLogs | GetPods},
+		pods:     map[string]*Pod{},
+		closed:   make(chan struct{}),
+		changed:  make(chan struct{}),
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.maxFiles <= 0 {
+		s.maxFiles = 5
 	}
 	if s.dir == "" {
 		dir, err := os.MkdirTemp("", "k8slogtest-")
@@ -108,6 +118,12 @@ func NewServer(o Options) *Server {
 	s.URL = s.srv.URL
 	return s
 }
+
+// Dir returns the directory container logs are written in.
+func (s *Server) Dir() string { return s.dir }
+
+// NodeName is the node every scheduled pod of the server runs on.
+const NodeName = "k8slogtest-node"
 
 // Close ends every container's follow streams, shuts the server down and
 // removes its temporary directory.

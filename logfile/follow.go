@@ -1,0 +1,160 @@
+// Following a file: waiting for its directory's events, or polling where
+// there are none.
+
+package logfile
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/internal/watch"
+	"github.com/actlog/actlog/stages"
+)
+
+// follower wakes a File's readers when its directory changes, or polls it
+// every Poll where it cannot.
+type follower struct {
+	dir string
+	o   Options
+	// keep holds the directory's watch while the File is open.
+	keep *watch.Sub
+
+	mu sync.Mutex
+	// why says why the directory is polled; nil while it is watched.
+	why error
+	// told says whether a collection logged why.
+	told bool
+	// unannounced counts the rechecks in a row that found a change no
+	// event told of.
+	unannounced int
+}
+
+// unannouncedLimit is how many rechecks in a row must find a change with
+// no event before the directory is taken to send none: an event still on
+// its way when one recheck looks is not a second time.
+const unannouncedLimit = 2
+
+func (fl *follower) start(dir string, o Options) {
+	fl.dir, fl.o = dir, o
+	fl.keep, fl.why = watch.Shared().Dir(dir)
+}
+
+func (fl *follower) stop() {
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	fl.keep.Close()
+	fl.keep = nil
+}
+
+// sub returns a reader's own subscription to the directory, nil when the
+// directory is polled. Taken before the reader reads, it misses no change
+// made after that.
+func (fl *follower) sub() *watch.Sub {
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	if fl.why != nil || fl.keep == nil {
+		return nil
+	}
+	s, err := watch.Shared().Dir(fl.dir)
+	if err != nil {
+		fl.why = err
+	}
+	return s
+}
+
+// look is what a recheck compares: the size of the file being read, and
+// the identity and size of the file at the path.
+type look struct {
+	size, atPathSize int64
+	atPathIno        uint64
+}
+
+func lookAt(seg *segment, path string) look {
+	var l look
+	l.size, _ = seg.size()
+	if fi, err := os.Stat(path); err == nil {
+		_, l.atPathIno = statID(fi)
+		l.atPathSize = fi.Size()
+	}
+	return l
+}
+
+// wait waits for the followed file to change: for an event of its
+// directory, or, after the recheck with none, one look that tells a directory
+// that sends no events; without a subscription, for the poll. It reports
+// false when ctx ended first.
+func (fl *follower) wait(ctx context.Context, sub *watch.Sub, seg *segment, path string, o activation.ReadOptions) bool {
+	if sub == nil || fl.polled() {
+		fl.tell(ctx, o.Logger)
+		return stages.Sleep(ctx, fl.o.Clock, fl.o.Poll)
+	}
+	before := lookAt(seg, path)
+	t := fl.o.Clock.Timer(fl.recheck(o))
+	defer t.Stop()
+	select {
+	case <-sub.C:
+		fl.announced()
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		select {
+		case <-sub.C:
+			fl.announced()
+		default:
+			if lookAt(seg, path) != before {
+				fl.missed()
+			}
+		}
+	}
+	return true
+}
+
+// recheck returns how long a wait goes without an event before its look:
+// Options.Recheck, or a quarter of the collection's idle timeout, or
+// DefaultRecheck without one.
+func (fl *follower) recheck(o activation.ReadOptions) time.Duration {
+	switch {
+	case fl.o.Recheck > 0:
+		return fl.o.Recheck
+	case o.Idle > 0:
+		return o.Idle / 4
+	}
+	return DefaultRecheck
+}
+
+func (fl *follower) polled() bool {
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	return fl.why != nil
+}
+
+func (fl *follower) announced() {
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	fl.unannounced = 0
+}
+
+func (fl *follower) missed() {
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	if fl.unannounced++; fl.unannounced >= unannouncedLimit && fl.why == nil {
+		fl.why = fmt.Errorf("logfile: %s changed without an inotify event %d rechecks in a row", fl.dir, fl.unannounced)
+	}
+}
+
+// tell logs, once a File, why its directory is polled.
+func (fl *follower) tell(ctx context.Context, logger *slog.Logger) {
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	if fl.told || logger == nil || fl.why == nil {
+		return
+	}
+	fl.told = true
+	logger.LogAttrs(ctx, slog.LevelWarn, "following the file by polling", slog.String("dir", fl.dir),
+		slog.Duration("poll", fl.o.Poll), slog.String("why", fl.why.Error()))
+}

@@ -1,0 +1,93 @@
+package logfile_test
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/internal/linetest"
+	"github.com/actlog/actlog/logfile"
+	"github.com/actlog/actlog/stream"
+)
+
+// following collects the next activation of f on a goroutine, waiting up to
+// idle for each line.
+func following(t *testing.T, f *logfile.File, o activation.Options) <-chan activation.Activation {
+	done := make(chan activation.Activation, 1)
+	go func() { done <- collect(t, f, o) }()
+	// The collection reads to the end, then waits.
+	time.Sleep(50 * time.Millisecond)
+	return done
+}
+
+func awaited(t *testing.T, done <-chan activation.Activation, what string) activation.Activation {
+	t.Helper()
+	select {
+	case a := <-done:
+		return a
+	case <-time.After(5 * time.Second):
+		t.Fatalf("the collection did not end within 5 s: %s", what)
+	}
+	return activation.Activation{}
+}
+
+func TestAFollowedFileIsWokenByTheKernelNotAPoll(t *testing.T) {
+	d := newDockerFile(t)
+	// Neither a poll nor a recheck comes within the test.
+	f := open(t, d.path, logfile.Options{Poll: time.Hour, Recheck: time.Hour})
+	o := activation.Options{Limit: 1 << 20, WaitForSentinel: true, IdleTimeout: time.Hour}
+	for i := range 3 {
+		done := following(t, f, o)
+		d.add(int64(i)*10+1, stream.Stdout, "woken")
+		d.sentinels(int64(i)*10 + 2)
+		a := awaited(t, done, "a write to a watched file woke nothing")
+		assert.Equal(t, []string{"woken"}, linetest.Logs(a.Lines))
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *syncBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+func TestAFileChangedWithoutAnEventIsPolled(t *testing.T) {
+	// Writes through a link in another directory change the file but send
+	// its directory's watch no event, as a change through another mount.
+	d := newDockerFile(t)
+	other := filepath.Join(t.TempDir(), "link-json.log")
+	require.NoError(t, os.Link(d.path, other))
+	through := &dockerFile{t, other}
+	f := open(t, d.path, logfile.Options{Poll: 5 * time.Millisecond, Recheck: 100 * time.Millisecond})
+	var logs syncBuffer
+	o := activation.Options{Limit: 1 << 20, WaitForSentinel: true, IdleTimeout: time.Hour,
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	for i := range 3 {
+		done := following(t, f, o)
+		through.add(int64(i)*10+1, stream.Stdout, "unannounced")
+		through.sentinels(int64(i)*10 + 2)
+		a := awaited(t, done, "a change without an event was not seen by the recheck")
+		assert.Equal(t, []string{"unannounced"}, linetest.Logs(a.Lines))
+	}
+	assert.Contains(t, logs.String(), "following the file by polling")
+	assert.Contains(t, logs.String(), "without an inotify event")
+}
