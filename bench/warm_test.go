@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/k8slog"
 	"github.com/actlog/actlog/k8slog/k8slogtest"
+	"github.com/actlog/actlog/nodelog"
 	"github.com/actlog/actlog/sentinel"
 	"github.com/actlog/actlog/stream"
 	corev1 "k8s.io/api/core/v1"
@@ -32,22 +34,26 @@ import (
 // from response bodies over the bytes of the activations' lines, and the
 // time from the second sentinel written to the collection's return; in
 // blackbox mode, where the action has printed its sentinels before the
-// collection starts, from the start to the return.
+// collection starts, from the start to the return. The node modes read the
+// same pod's files on the node (nodelog, the pod looked up once) instead of
+// the API. cpu-us/activation is the process's CPU time (user and system)
+// over the activations: the test server's, the kubelet reader's and the
+// printing's included, the same for every mode.
 //
 //	go test -run='^$' -bench=K8sWarm -benchtime=1x -count=3 ./bench
 func BenchmarkK8sWarm(b *testing.B) {
-	for _, mode := range []struct {
-		name string
-		hold time.Duration
-		wait bool
-	}{{"held", 0, true}, {"per-request", -1, true}, {"blackbox-held", 0, false}, {"blackbox-per-request", -1, false}} {
+	for _, mode := range []warmMode{
+		{"held", 0, true, false}, {"per-request", -1, true, false}, {"blackbox-held", 0, false, false}, {"blackbox-per-request", -1, false, false},
+		{"node", 0, true, true}, {"blackbox-node", 0, false, true},
+	} {
 		for _, n := range []int{200, 2000} {
 			b.Run(fmt.Sprintf("%s/%d", mode.name, n), func(b *testing.B) {
-				var perActivation, requests, ratio float64
+				var perActivation, requests, ratio, cpu float64
 				var latencies, inLibrary []time.Duration
 				for b.Loop() {
-					r := warm(b, mode.hold, mode.wait, n)
+					r := warm(b, mode, n)
 					perActivation += r.took.Seconds() * 1000 / float64(n)
+					cpu += float64(r.cpu.Microseconds()) / float64(n)
 					requests += float64(r.requests) / float64(n)
 					ratio += float64(r.read) / float64(r.needed)
 					latencies = append(latencies, r.latencies...)
@@ -57,6 +63,7 @@ func BenchmarkK8sWarm(b *testing.B) {
 				b.ReportMetric(perActivation/runs, "ms/activation")
 				b.ReportMetric(requests/runs, "requests/activation")
 				b.ReportMetric(ratio/runs, "read/needed")
+				b.ReportMetric(cpu/runs, "cpu-us/activation")
 				slices.Sort(latencies)
 				b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "p50-ms")
 				b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
@@ -70,8 +77,17 @@ func BenchmarkK8sWarm(b *testing.B) {
 	}
 }
 
+// warmMode is how BenchmarkK8sWarm reads: held or per request (hold), in
+// wait-for-sentinel or blackbox mode, through the API or the node's files.
+type warmMode struct {
+	name string
+	hold time.Duration
+	wait bool
+	node bool
+}
+
 type warmRun struct {
-	took         time.Duration
+	took, cpu    time.Duration
 	requests     int
 	read, needed int64
 	latencies    []time.Duration
@@ -80,7 +96,8 @@ type warmRun struct {
 	inLibrary []time.Duration
 }
 
-func warm(b *testing.B, hold time.Duration, wait bool, n int) warmRun {
+func warm(b *testing.B, mode warmMode, n int) warmRun {
+	wait := mode.wait
 	s := k8slogtest.NewServer(k8slogtest.Options{})
 	defer s.Close()
 	c := s.AddPod("bench", "p", "action").Container("action")
@@ -89,7 +106,20 @@ func warm(b *testing.B, hold time.Duration, wait bool, n int) warmRun {
 	if err != nil {
 		b.Fatal(err)
 	}
-	src := k8slog.New(client, "bench", "p", k8slog.Options{Hold: hold})
+	var src activation.Collectable = k8slog.New(client, "bench", "p", k8slog.Options{Hold: mode.hold})
+	if mode.node {
+		c.Print(stream.Stdout, "started")
+		c.Sentinels()
+		src, err = nodelog.Open(context.Background(), client, "bench", "p", nodelog.Options{Node: k8slogtest.NodeName,
+			Files: nodelog.FileOptions{Dir: s.Dir()}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := src.Collect(context.Background(), activation.Options{WaitForSentinel: true}); err != nil {
+			b.Fatal(err)
+		}
+		read.Store(0)
+	}
 	defer src.Close()
 	msg := strings.Repeat("w", 90)
 	r := warmRun{latencies: make([]time.Duration, 0, n)}
@@ -98,7 +128,12 @@ func warm(b *testing.B, hold time.Duration, wait bool, n int) warmRun {
 			r.inLibrary = append(r.inLibrary, c.SentinelToReturn)
 		}
 	}}
-	start := time.Now()
+	if mode.node {
+		// The node's files are read, not response bodies: the bytes
+		// read are the files' records.
+		m.Read = func(n int64) { read.Add(n) }
+	}
+	start, cpu := time.Now(), cpuTime()
 	for i := range n {
 		for j := range 10 {
 			c.Print(stream.Stdout, fmt.Sprintf("%04d %02d %s", i, j, msg))
@@ -132,7 +167,7 @@ func warm(b *testing.B, hold time.Duration, wait bool, n int) warmRun {
 			r.needed += int64(len(l.AppendText(nil))) + 1
 		}
 	}
-	r.took = time.Since(start)
+	r.took, r.cpu = time.Since(start), cpuTime()-cpu
 	r.requests = len(s.LogRequests())
 	r.read = read.Load()
 	return r
@@ -259,4 +294,40 @@ func goroutinesLeft(before int) int {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return runtime.NumGoroutine() - before
+}
+
+// cpuTime returns the process's CPU time so far, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkK8sWarmWriter is the floor of BenchmarkK8sWarm's CPU per
+// activation: the same lines printed to the test server's container, 10 and
+// the two sentinels an activation, with nothing collecting them. The CPU a
+// path spends collecting is its cpu-us/activation less this one's.
+//
+//	go test -run='^$' -bench='K8sWarm(Writer)?/' -benchtime=1x -count=3 ./bench
+func BenchmarkK8sWarmWriter(b *testing.B) {
+	const n = 2000
+	var cpu float64
+	for b.Loop() {
+		s := k8slogtest.NewServer(k8slogtest.Options{})
+		c := s.AddPod("bench", "p", "action").Container("action")
+		msg := strings.Repeat("w", 90)
+		start := cpuTime()
+		for i := range n {
+			for j := range 10 {
+				c.Print(stream.Stdout, fmt.Sprintf("%04d %02d %s", i, j, msg))
+			}
+			c.Print(stream.Stderr, sentinel.Marker)
+			c.Print(stream.Stdout, sentinel.Marker)
+		}
+		cpu += float64((cpuTime() - start).Microseconds()) / n
+		s.Close()
+	}
+	b.ReportMetric(cpu/float64(b.N), "cpu-us/activation")
 }

@@ -53,7 +53,9 @@ const (
 
 // env is the running cluster every test shares.
 var env struct {
-	dir       string
+	dir string
+	// apiserver is the kube-apiserver's process id.
+	apiserver int
 	host      string
 	kubelet   *k8slogtest.Server
 	admin     kubernetes.Interface
@@ -90,7 +92,7 @@ func run(m *testing.M) (int, error) {
 	}
 	etcdPort, peerPort, apiPort := freePort(), freePort(), freePort()
 	etcdURL := "http://127.0.0.1:" + strconv.Itoa(etcdPort)
-	stopEtcd, err := start(dir, "etcd", etcd,
+	stopEtcd, _, err := start(dir, "etcd", etcd,
 		"--data-dir", filepath.Join(dir, "etcd"), "--listen-client-urls", etcdURL, "--advertise-client-urls", etcdURL,
 		"--listen-peer-urls", "http://127.0.0.1:"+strconv.Itoa(peerPort), "--initial-advertise-peer-urls", "http://127.0.0.1:"+strconv.Itoa(peerPort),
 		"--initial-cluster", "default=http://127.0.0.1:"+strconv.Itoa(peerPort))
@@ -98,7 +100,7 @@ func run(m *testing.M) (int, error) {
 		return 0, err
 	}
 	defer stopEtcd()
-	stopAPI, err := start(dir, "kube-apiserver", apiserver,
+	stopAPI, apiPid, err := start(dir, "kube-apiserver", apiserver,
 		"--etcd-servers="+etcdURL, "--secure-port="+strconv.Itoa(apiPort), "--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1", "--tls-cert-file="+filepath.Join(dir, "serving.crt"),
 		"--tls-private-key-file="+filepath.Join(dir, "serving.key"), "--token-auth-file="+filepath.Join(dir, "tokens.csv"),
@@ -110,6 +112,7 @@ func run(m *testing.M) (int, error) {
 		return 0, err
 	}
 	defer stopAPI()
+	env.apiserver = apiPid
 	env.host = "https://127.0.0.1:" + strconv.Itoa(apiPort)
 	if err := waitReady(env.host, 3*time.Minute); err != nil {
 		return 0, err
@@ -149,16 +152,17 @@ func freePort() int {
 
 // start runs a server process in its own process group, logging to
 // dir/name.log; the returned function stops it and everything it started.
-func start(dir, name, bin string, args ...string) (func(), error) {
+// It returns the process's id too.
+func start(dir, name, bin string, args ...string) (func(), int, error) {
 	logf, err := os.Create(filepath.Join(dir, name+".log"))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
+		return nil, 0, fmt.Errorf("start %s: %w", name, err)
 	}
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
@@ -171,7 +175,7 @@ func start(dir, name, bin string, args ...string) (func(), error) {
 			<-done
 		}
 		logf.Close()
-	}, nil
+	}, cmd.Process.Pid, nil
 }
 
 func waitReady(host string, timeout time.Duration) error {

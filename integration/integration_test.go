@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,9 +25,11 @@ import (
 
 	"github.com/actlog/actlog/activation"
 	"github.com/actlog/actlog/internal/bodycount"
+	"github.com/actlog/actlog/internal/clocktest"
 	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/k8slog"
 	"github.com/actlog/actlog/k8slog/k8slogtest"
+	"github.com/actlog/actlog/nodelog"
 	"github.com/actlog/actlog/sentinel"
 	"github.com/actlog/actlog/stream"
 )
@@ -367,4 +371,84 @@ func TestWarmActivations(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNodeFilesCostAFractionOfTheAPIsCPU runs the same warm activations (10
+// lines of about 100 bytes, then the sentinels) through the real apiserver,
+// with the follow stream held, and from the pod's files on the node
+// (nodelog), and compares the CPU each path costs an activation: the
+// apiserver's and this process's (the client, the test kubelet, the
+// printing) for the API; this process's alone for the files. The printing
+// alone is measured beside, as the floor both share.
+func TestNodeFilesCostAFractionOfTheAPIsCPU(t *testing.T) {
+	const activations = 2000
+	msg := strings.Repeat("w", 90)
+	run := func(name string, src activation.Collectable, c *k8slogtest.Container) {
+		for i := range activations {
+			for j := range 10 {
+				c.Print(stream.Stdout, fmt.Sprintf("%04d %02d %s", i, j, msg))
+			}
+			done := make(chan activation.Activation, 1)
+			go func() {
+				a, err := src.Collect(clocktest.Context(t), activation.Options{WaitForSentinel: true})
+				assert.NoError(t, err)
+				done <- a
+			}()
+			c.Sentinels()
+			if a := <-done; a.End != activation.Sentinels || len(a.Lines) != 10 {
+				t.Fatalf("%s activation %d: %v, %d lines: %v", name, i, a.End, len(a.Lines), a.Cause)
+			}
+		}
+	}
+	measure := func(name string, src activation.Collectable, c *k8slogtest.Container) (self, server time.Duration) {
+		self0, server0 := processCPU(t, os.Getpid()), processCPU(t, env.apiserver)
+		if src == nil {
+			for range activations {
+				for j := range 10 {
+					c.Print(stream.Stdout, fmt.Sprintf("%04d %02d %s", 0, j, msg))
+				}
+				c.Sentinels()
+			}
+		} else {
+			run(name, src, c)
+		}
+		return processCPU(t, os.Getpid()) - self0, processCPU(t, env.apiserver) - server0
+	}
+	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / activations }
+
+	apiPod := newPod(t, "cpu-api", "action").Container("action")
+	cl, err := k8slog.NewClient(config(readerToken))
+	require.NoError(t, err)
+	api := k8slog.New(cl, namespace, "cpu-api", k8slog.Options{})
+	t.Cleanup(func() { api.Close() })
+	apiSelf, apiServer := measure("api", api, apiPod)
+
+	nodePod := newPod(t, "cpu-node", "action").Container("action")
+	files, err := nodelog.OpenFiles(nodelog.Pod{Namespace: namespace, Name: "cpu-node", UID: "uid-" + namespace + "-cpu-node", Container: "action"},
+		nodelog.FileOptions{Dir: env.kubelet.Dir()})
+	require.NoError(t, err)
+	t.Cleanup(func() { files.Close() })
+	nodeSelf, nodeServer := measure("node", files, nodePod)
+
+	writer := newPod(t, "cpu-writer", "action").Container("action")
+	floor, _ := measure("writer", nil, writer)
+
+	apiCPU, nodeCPU := per(apiSelf+apiServer), per(nodeSelf)
+	t.Logf("CPU an activation, %d activations: API %.1f µs (this process %.1f, kube-apiserver %.1f); node files %.1f µs (kube-apiserver %.1f, idle); printing alone %.1f µs; node ÷ API %.3f, less the printing %.3f",
+		activations, apiCPU, per(apiSelf), per(apiServer), nodeCPU, per(nodeServer), per(floor), nodeCPU/apiCPU, (nodeCPU-per(floor))/(apiCPU-per(floor)))
+	assert.LessOrEqual(t, nodeCPU, apiCPU/3, "the node's files cost at most a third of the API's CPU")
+}
+
+// processCPU returns the user and system CPU time process pid has used.
+func processCPU(t *testing.T, pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	require.NoError(t, err)
+	// The fields after the command's name, in parentheses: utime and
+	// stime are the 12th and 13th of them, in clock ticks (100 a second).
+	fields := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
+	utime, err := strconv.ParseInt(fields[11], 10, 64)
+	require.NoError(t, err)
+	stime, err := strconv.ParseInt(fields[12], 10, 64)
+	require.NoError(t, err)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }

@@ -21,8 +21,9 @@ import (
 type follower struct {
 	dir string
 	o   Options
-	// keep holds the directory's watch while the File is open.
-	keep *watch.Sub
+	// release lets go of the inotify instance the File holds while it is
+	// open; nil when there is none.
+	release func()
 
 	mu sync.Mutex
 	// why says why the directory is polled; nil while it is watched.
@@ -41,23 +42,27 @@ const unannouncedLimit = 2
 
 func (fl *follower) start(dir string, o Options) {
 	fl.dir, fl.o = dir, o
-	fl.keep, fl.why = watch.Shared().Dir(dir)
+	fl.release, fl.why = watch.Shared().Hold()
 }
 
 func (fl *follower) stop() {
 	fl.mu.Lock()
 	defer fl.mu.Unlock()
-	fl.keep.Close()
-	fl.keep = nil
+	if fl.release != nil {
+		fl.release()
+		fl.release = nil
+	}
 }
 
-// sub returns a reader's own subscription to the directory, nil when the
-// directory is polled. Taken before the reader reads, it misses no change
-// made after that.
+// sub returns a waiting reader's subscription to the directory, nil when
+// the directory is polled. Taken before the reader looks at the file, it
+// misses no change made after the look; the directory is watched only
+// while a reader waits, so that the writes a reader reads anyway cost no
+// events.
 func (fl *follower) sub() *watch.Sub {
 	fl.mu.Lock()
 	defer fl.mu.Unlock()
-	if fl.why != nil || fl.keep == nil {
+	if fl.why != nil || fl.release == nil {
 		return nil
 	}
 	s, err := watch.Shared().Dir(fl.dir)
@@ -67,33 +72,32 @@ func (fl *follower) sub() *watch.Sub {
 	return s
 }
 
-// look is what a recheck compares: the size of the file being read, and
-// the identity and size of the file at the path.
-type look struct {
-	size, atPathSize int64
-	atPathIno        uint64
-}
-
-func lookAt(seg *segment, path string) look {
-	var l look
-	l.size, _ = seg.size()
-	if fi, err := os.Stat(path); err == nil {
-		_, l.atPathIno = statID(fi)
-		l.atPathSize = fi.Size()
+// changedSince reports whether the file seg, read to off, or the file at
+// path has changed since a wait began at seg's end: seg is longer or
+// shorter, or another file stands at the path.
+func changedSince(seg *segment, off int64, path string) bool {
+	if size, err := seg.size(); err != nil || size != off {
+		return true
 	}
-	return l
+	fi, err := os.Stat(path)
+	if err != nil {
+		// Renamed away or deleted, with no file in its place yet: the
+		// file read is the same.
+		return false
+	}
+	dev, ino := statID(fi)
+	return dev != seg.id.dev || ino != seg.id.ino
 }
 
 // wait waits for the followed file to change: for an event of its
 // directory, or, after the recheck with none, one look that tells a directory
 // that sends no events; without a subscription, for the poll. It reports
 // false when ctx ended first.
-func (fl *follower) wait(ctx context.Context, sub *watch.Sub, seg *segment, path string, o activation.ReadOptions) bool {
+func (fl *follower) wait(ctx context.Context, sub *watch.Sub, seg *segment, path string, off int64, o activation.ReadOptions) bool {
 	if sub == nil || fl.polled() {
 		fl.tell(ctx, o.Logger)
 		return stages.Sleep(ctx, fl.o.Clock, fl.o.Poll)
 	}
-	before := lookAt(seg, path)
 	t := fl.o.Clock.Timer(fl.recheck(o))
 	defer t.Stop()
 	select {
@@ -106,7 +110,7 @@ func (fl *follower) wait(ctx context.Context, sub *watch.Sub, seg *segment, path
 		case <-sub.C:
 			fl.announced()
 		default:
-			if lookAt(seg, path) != before {
+			if changedSince(seg, off, path) {
 				fl.missed()
 			}
 		}

@@ -12,8 +12,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 
 	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/internal/watch"
 	"github.com/actlog/actlog/logformat"
 	"github.com/actlog/actlog/stream"
 )
@@ -72,6 +74,16 @@ func logMove(ctx context.Context, logger *slog.Logger, why string, seg, next *se
 	}
 }
 
+// readBuffers are the read buffers of the Files' readers, one a reader
+// while it runs: a collection reads its few lines without a new one.
+var readBuffers = sync.Pool{New: func() any {
+	b := make([]byte, readBuffer)
+	return &b
+}}
+
+// readBuffer is the size a reader's buffer starts at, as a Reader's own.
+const readBuffer = 64 << 10
+
 // errMoved ends the reading of a segment whose successor is known.
 var errMoved = errors.New("logfile: moved to the next file")
 
@@ -79,8 +91,6 @@ var errMoved = errors.New("logfile: moved to the next file")
 // so that a line that one stream leaves unfinished stays pending while the
 // other stream's lines come out, across a rotation too.
 func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOptions, emit func([]stream.Line) error) error {
-	sub := f.follow.sub()
-	defer sub.Close()
 	follow := o.Follow && !f.o.Ended
 	f.mu.Lock()
 	seg, off, err := f.locate(at)
@@ -100,7 +110,8 @@ func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 		if err != nil {
 			return err
 		}
-		rd := stream.NewReader(r, dec, stream.ReaderOptions{MaxRecord: o.MaxRecord, Offset: off, PrevTime: prev, Part: int32(seg.seq), InRecord: inRecord})
+		buf := readBuffers.Get().(*[]byte)
+		rd := stream.NewReader(r, dec, stream.ReaderOptions{MaxRecord: o.MaxRecord, Offset: off, PrevTime: prev, Part: int32(seg.seq), InRecord: inRecord, Buffer: *buf})
 		inRecord = false
 		read := rd.Offset()
 		var next *segment
@@ -111,16 +122,24 @@ func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 				off = 0
 				return errMoved
 			}
+			var sub *watch.Sub
+			if follow {
+				sub = f.follow.sub()
+			}
 			n, noff, moved, err := f.afterLocked(seg, rd.Offset())
 			if follow && moved == stay && err == nil {
 				// The file is looked at again after the wait, right
 				// before it is read again: a truncation during the wait
 				// is seen before the reader reads what was written after
 				// it.
-				if !f.follow.wait(ctx, sub, seg, f.pathNow(), o) {
+				woken := f.follow.wait(ctx, sub, seg, f.pathNow(), rd.Offset(), o)
+				sub.Close()
+				if !woken {
 					return ctx.Err()
 				}
 				n, noff, moved, err = f.afterLocked(seg, rd.Offset())
+			} else {
+				sub.Close()
 			}
 			how = moved
 			switch {
@@ -152,6 +171,7 @@ func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 			return emit(lines)
 		})
 		release()
+		readBuffers.Put(buf)
 		if err != errMoved {
 			return err
 		}

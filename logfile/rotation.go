@@ -109,6 +109,9 @@ func (s *segment) reader(off int64) (io.Reader, func(), error) {
 
 // start returns the segment's first fingerprintLen bytes.
 func (s *segment) start() []byte {
+	if !s.gz {
+		return s.startInto(make([]byte, fingerprintLen))
+	}
 	r, release, err := s.reader(0)
 	if err != nil {
 		return nil
@@ -116,6 +119,21 @@ func (s *segment) start() []byte {
 	defer release()
 	b, _ := io.ReadAll(io.LimitReader(r, fingerprintLen))
 	return b
+}
+
+// firstLook is how much of a file's start startInto reads first: enough
+// for the first record of most logs, whose fingerprint needs no more.
+const firstLook = 512
+
+// startInto reads the plain segment's first len(b) bytes into b, or as
+// many as hold its first line.
+func (s *segment) startInto(b []byte) []byte {
+	n, _ := s.fh.ReadAt(b[:firstLook], 0)
+	if n < firstLook || bytes.IndexByte(b[:n], '\n') >= 0 {
+		return b[:n]
+	}
+	n, _ = s.fh.ReadAt(b, 0)
+	return b[:n]
 }
 
 // size returns the plain segment's size now.
@@ -140,7 +158,8 @@ func (s *segment) rewritten(off int64) (bool, error) {
 	if size < off {
 		return true, nil
 	}
-	first := fingerprint(s.start())
+	var buf [fingerprintLen]byte
+	first := fingerprint(s.startInto(buf[:]))
 	if s.id.first == 0 {
 		s.id.first = first
 		s.firstTime = firstTime(s.start())

@@ -43,6 +43,10 @@ type Options struct {
 	// NODE_NAME environment variable. Without either, every pod is read
 	// through the API.
 	Node string
+	// Path, when set, is the path to read by whatever the node: Node
+	// reads the pod's files, or fails if they cannot be read; API reads
+	// through the API. "" chooses.
+	Path Path
 	// Files configures the reading of the node's files (Previous is
 	// taken from above).
 	Files FileOptions
@@ -73,14 +77,14 @@ func Open(ctx context.Context, pods corev1client.PodsGetter, namespace, name str
 		ao.Container, ao.Previous = o.Container, o.Previous
 		return &Source{Collectable: k8slog.New(pods, namespace, name, ao), path: API}
 	}
-	if node == "" {
+	if o.Path == API || o.Path == "" && node == "" {
 		return api(), nil
 	}
 	p, err := pods.Pods(namespace).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("nodelog: looking up pod %s/%s: %w", namespace, name, err)
 	}
-	if p.Spec.NodeName != node {
+	if o.Path == "" && p.Spec.NodeName != node {
 		return api(), nil
 	}
 	ref, err := podRef(p, o.Container)
@@ -90,6 +94,9 @@ func Open(ctx context.Context, pods corev1client.PodsGetter, namespace, name str
 	fo := o.Files
 	fo.Previous = o.Previous
 	files, err := OpenFiles(ref, fo)
+	if o.Path == Node && err != nil {
+		return nil, fmt.Errorf("%w (the pod runs on node %q)", err, p.Spec.NodeName)
+	}
 	if errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
 		// The pod's directory cannot be read here: no hostPath mount, or
 		// not yet made.

@@ -80,6 +80,10 @@ type ReaderOptions struct {
 	// Part is the Part of every line read: which of the files its source
 	// reads in turn the reader reads.
 	Part int32
+	// Buffer, when set, is the read buffer to start with, all its length
+	// up to MaxRecord+1, for a caller that reuses one from Reader to
+	// Reader: no line keeps a byte of it, and the Reader may outgrow it.
+	Buffer []byte
 }
 
 // Reader reads records from an io.Reader and decodes them, in batches, with
@@ -146,8 +150,14 @@ func NewReader(r io.Reader, d Decoder, o ReaderOptions) *Reader {
 	if max <= 0 {
 		max = DefaultMaxRecord
 	}
-	size := min(defaultBuffer, max+1)
-	return &Reader{rd: r, dec: d, buf: make([]byte, size), max: max, off: o.Offset, part: o.Part, prev: o.PrevTime, dropping: o.InRecord}
+	buf := o.Buffer
+	switch {
+	case len(buf) == 0:
+		buf = make([]byte, min(defaultBuffer, max+1))
+	case len(buf) > max+1:
+		buf = buf[:max+1]
+	}
+	return &Reader{rd: r, dec: d, buf: buf, max: max, off: o.Offset, part: o.Part, prev: o.PrevTime, dropping: o.InRecord}
 }
 
 // Offset returns the position after the last record the Reader consumed.

@@ -213,6 +213,9 @@ type config struct {
 	tail  int
 
 	previous bool
+	// nodeLogs, when set, is the kubelet's podLogsDir to read the pod's
+	// files in ("" for the default).
+	nodeLogs *string
 
 	kubeconfig, context, namespace, container string
 	format                                    string
@@ -247,6 +250,10 @@ func collectCommand(ctx context.Context, cmd string, args []string, stdin io.Rea
 		fs.StringVar(&c.container, "c", "", "")
 		fs.BoolVar(&c.previous, "previous", false, "the log of the container's previous instance")
 		fs.BoolVar(&c.previous, "p", false, "")
+		fs.Func("node-logs", "read the pod's log from the kubelet's files in `DIR` on this node (\"\" for /var/log/pods), the API only looking the pod up: exact to the byte, the streams apart, rotated files included; the cursor is then a file cursor", func(dir string) error {
+			c.nodeLogs = &dir
+			return nil
+		})
 	} else {
 		fs.StringVar(&c.format, "format", "auto", "the records' format, `auto|docker|cri|timestamped`: auto takes docker if the first record starts with {, cri if it has a stream and P or F, else timestamped")
 	}

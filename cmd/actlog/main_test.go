@@ -837,3 +837,31 @@ func TestACursorFileAcrossARestartInTheSameSecond(t *testing.T) {
 	assert.Equal(t, "2026-11-22T05:00:00.200000000Z stdout: new instance\n", r.stdout)
 	assert.Less(t, time.Since(start), 3*time.Second, "not after the idle timeout")
 }
+
+func TestNodeLogsReadThePodsFilesAcrossARotationAndARestart(t *testing.T) {
+	s, kubeconfig := cluster(t)
+	c := s.AddPod("openwhisk", "action-1", "user-action").Container("user-action")
+	twoActivations(c)
+	c.Rotate()
+	c.PrintAt(base.Add(2*time.Second), stream.Stderr, "third, on stderr")
+	c.Sentinels()
+	cursor := filepath.Join(t.TempDir(), "cursor")
+	k8s := []string{"k8s", "--kubeconfig", kubeconfig, "--node-logs", s.Dir(), "action-1", "--wait-for-sentinel", "--cursor", cursor, "-v"}
+	r := actlog(t, "", nil, append(k8s, "--activations", "3")...)
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "2026-11-22T05:00:00.000000000Z stdout: first\n\n2026-11-22T05:00:01.000000000Z stdout: second\n\n"+
+		"2026-11-22T05:00:02.000000000Z stderr: third, on stderr\n", r.stdout)
+	assert.Contains(t, r.stderr, "path=node")
+	assert.Empty(t, s.LogRequests(), "only the pod was looked up")
+
+	c.Restart()
+	c.PrintAt(base.Add(4*time.Second), stream.Stdout, "fourth, in the next instance")
+	c.Sentinels()
+	r = actlog(t, "", nil, k8s...)
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "2026-11-22T05:00:04.000000000Z stdout: fourth, in the next instance\n", r.stdout)
+
+	r = actlog(t, "", nil, "k8s", "--kubeconfig", kubeconfig, "action-1", "--cursor", cursor)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "is not a time cursor", "a file cursor given to the API path")
+}

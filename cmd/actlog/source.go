@@ -1,5 +1,5 @@
-// The logs the command collects from: a pod's container through the API, a
-// log file, a named pipe or standard input.
+// The logs the command collects from: a pod's container through the API or
+// from the node's files, a log file, a named pipe or standard input.
 
 package main
 
@@ -20,6 +20,7 @@ import (
 	"github.com/actlog/actlog/k8slog"
 	"github.com/actlog/actlog/logfile"
 	"github.com/actlog/actlog/logformat"
+	"github.com/actlog/actlog/nodelog"
 )
 
 func podSource(ctx context.Context, c config, name string, stderr io.Writer) (activation.Collectable, error) {
@@ -49,7 +50,11 @@ func podSource(ctx context.Context, c config, name string, stderr io.Writer) (ac
 			return nil, err
 		}
 	}
-	return k8slog.New(client, ns, name, k8slog.Options{Container: container, Previous: c.previous}), nil
+	if c.nodeLogs == nil {
+		return k8slog.New(client, ns, name, k8slog.Options{Container: container, Previous: c.previous}), nil
+	}
+	return nodelog.Open(ctx, client, ns, name, nodelog.Options{Container: container, Previous: c.previous, Path: nodelog.Node,
+		Files: nodelog.FileOptions{Dir: *c.nodeLogs}})
 }
 
 // defaultContainerAnnotation names the container kubectl uses when none is

@@ -26,6 +26,8 @@ type Watcher struct {
 	fs   *fsnotify.Watcher
 	done chan struct{}
 	dirs map[string]map[*Sub]struct{}
+	// holds counts the Holds not yet released.
+	holds int
 	// add adds a watch; fs.Add unless a test replaces it.
 	add func(fs *fsnotify.Watcher, dir string) error
 }
@@ -47,19 +49,50 @@ type Sub struct {
 	dir string
 }
 
+// Hold keeps the inotify instance open until release is called, so that
+// subscriptions that come and go (one a wait) do not open and close it each
+// time; it says why there is none if it cannot be opened.
+func (w *Watcher) Hold() (release func(), err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.open(); err != nil {
+		return nil, err
+	}
+	w.holds++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			w.mu.Lock()
+			w.holds--
+			fs, done := w.unused()
+			w.mu.Unlock()
+			stop(fs, done)
+		})
+	}, nil
+}
+
+// open opens the inotify instance if it is not open.
+func (w *Watcher) open() error {
+	if w.fs != nil {
+		return nil
+	}
+	fs, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("watch: no inotify instance: %w", err)
+	}
+	w.fs, w.done, w.dirs = fs, make(chan struct{}), map[string]map[*Sub]struct{}{}
+	go w.run(fs, w.done)
+	return nil
+}
+
 // Dir subscribes to the changes in dir, or says why they cannot be
 // watched. Close the Sub when done.
 func (w *Watcher) Dir(dir string) (*Sub, error) {
 	dir = filepath.Clean(dir)
 	w.mu.Lock()
-	if w.fs == nil {
-		fs, err := fsnotify.NewWatcher()
-		if err != nil {
-			w.mu.Unlock()
-			return nil, fmt.Errorf("watch: no inotify instance: %w", err)
-		}
-		w.fs, w.done, w.dirs = fs, make(chan struct{}), map[string]map[*Sub]struct{}{}
-		go w.run(fs, w.done)
+	if err := w.open(); err != nil {
+		w.mu.Unlock()
+		return nil, err
 	}
 	subs := w.dirs[dir]
 	if subs == nil {
@@ -106,11 +139,11 @@ func (s *Sub) Close() {
 	stop(fs, done)
 }
 
-// unused forgets the inotify instance when no directory is watched, and
-// returns it for the caller to stop outside the lock (its events wait on
+// unused forgets the inotify instance when no directory is watched and
+// no Hold keeps it, and returns it for the caller to stop outside the lock (its events wait on
 // the lock to be handed out); nil if it is still in use.
 func (w *Watcher) unused() (*fsnotify.Watcher, chan struct{}) {
-	if len(w.dirs) > 0 || w.fs == nil {
+	if len(w.dirs) > 0 || w.holds > 0 || w.fs == nil {
 		return nil, nil
 	}
 	fs, done := w.fs, w.done
