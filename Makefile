@@ -83,7 +83,8 @@ etcd:
 	@command -v etcd >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server; }
 
 # 10,000 activations through one client against a server injecting random
-# faults at a fixed seed, and 10,000 from a CRI file rotated every 16 KiB:
-# no line lost or repeated, heap and goroutines flat.
+# faults at a fixed seed, 10,000 from a CRI file rotated every 16 KiB, and
+# 10,000 from a pod's files on the node, rotated every 10 KiB, the container
+# restarting now and then: no line lost or repeated, heap and goroutines flat.
 soak:
-	$(GO) test -tags soak -run 'TestSoak|TestFileSoak' -count=1 -v -timeout 30m ./k8slog/ ./logfile/
+	$(GO) test -tags soak -run 'TestSoak|TestFileSoak|TestNodeSoak' -count=1 -v -timeout 30m ./k8slog/ ./logfile/ ./nodelog/

@@ -98,6 +98,11 @@ func (fl *follower) wait(ctx context.Context, sub *watch.Sub, seg *segment, path
 		fl.tell(ctx, o.Logger)
 		return stages.Sleep(ctx, fl.o.Clock, fl.o.Poll)
 	}
+	if changedSince(seg, off, path) {
+		// Written between the reader's end and the subscription, which
+		// sends no event of it.
+		return true
+	}
 	t := fl.o.Clock.Timer(fl.recheck(o))
 	defer t.Stop()
 	select {

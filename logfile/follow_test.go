@@ -1,6 +1,7 @@
 package logfile_test
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -90,4 +91,24 @@ func TestAFileChangedWithoutAnEventIsPolled(t *testing.T) {
 	}
 	assert.Contains(t, logs.String(), "following the file by polling")
 	assert.Contains(t, logs.String(), "without an inotify event")
+}
+
+func TestAWriteJustBeforeTheWaitIsNotMissed(t *testing.T) {
+	// The action prints while the collection reads: lines written after
+	// the reader's end and before its wait begins send no event the wait
+	// could see. With a recheck of an hour, a wait that missed them would
+	// not end.
+	d := newDockerFile(t)
+	f := open(t, d.path, logfile.Options{Recheck: time.Hour})
+	o := activation.Options{Limit: 1 << 20, WaitForSentinel: true, IdleTimeout: time.Hour}
+	for i := range 1000 {
+		done := make(chan activation.Activation, 1)
+		go func() { done <- collect(t, f, o) }()
+		for j := range 3 {
+			d.add(int64(i)*10+int64(j)+1, stream.Stdout, "printing")
+		}
+		d.sentinels(int64(i)*10 + 5)
+		a := awaited(t, done, fmt.Sprintf("activation %d's lines came while the reader was between its end and its wait", i))
+		require.Equal(t, []string{"printing", "printing", "printing"}, linetest.Logs(a.Lines), "activation %d", i)
+	}
 }
