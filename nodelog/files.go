@@ -107,12 +107,8 @@ func containerDir(p Pod, root string) (string, error) {
 	if root == "" {
 		root = DefaultDir
 	}
-	for _, n := range []struct{ what, name string }{
-		{"namespace", p.Namespace}, {"pod name", p.Name}, {"pod uid", p.UID}, {"container name", p.Container},
-	} {
-		if n.name == "" || n.name == "." || strings.ContainsAny(n.name, "/\\\x00") || strings.Contains(n.name, "..") {
-			return "", fmt.Errorf("%w: %s %q cannot name a directory in %s", ErrRefused, n.what, n.name, root)
-		}
+	if err := checkNames(p, root); err != nil {
+		return "", err
 	}
 	dir := filepath.Join(root, p.Namespace+"_"+p.Name+"_"+p.UID, p.Container)
 	realRoot, err := filepath.EvalSymlinks(root)
@@ -127,6 +123,19 @@ func containerDir(p Pod, root string) (string, error) {
 		return "", fmt.Errorf("%w: %s leads to %s, outside %s", ErrRefused, dir, real, root)
 	}
 	return dir, nil
+}
+
+// checkNames refuses names that would not name a directory of their own
+// in root: empty, ".", or with "/", "\\", NUL or "..".
+func checkNames(p Pod, root string) error {
+	for _, n := range []struct{ what, name string }{
+		{"namespace", p.Namespace}, {"pod name", p.Name}, {"pod uid", p.UID}, {"container name", p.Container},
+	} {
+		if n.name == "" || n.name == "." || strings.ContainsAny(n.name, "/\\\x00") || strings.Contains(n.name, "..") {
+			return fmt.Errorf("%w: %s %q cannot name a directory in %s", ErrRefused, n.what, n.name, root)
+		}
+	}
+	return nil
 }
 
 // inside reports whether path is in dir, both without links.
