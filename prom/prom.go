@@ -5,7 +5,7 @@
 // New registers these metrics on a registry of the caller's and returns the
 // activation.Metrics that feed them; pass it in activation.Options.
 //
-//	actlog_collections_total{end,cause}         collections by how they ended, and a failure's cause
+//	actlog_collections_total{end,cause,path}    collections by how they ended, a failure's cause, and the path read ("node", "api", "" for other sources)
 //	actlog_collected_lines_total                user lines collected, notices left out
 //	actlog_collected_bytes_total                their weight, as the limit counts it
 //	actlog_collection_duration_seconds          how long collections took
@@ -26,8 +26,8 @@ import (
 // New registers the metrics on reg and returns what feeds them.
 func New(reg prometheus.Registerer) (*activation.Metrics, error) {
 	collections := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "actlog_collections_total", Help: "Collections by how they ended, and the cause of a failed one.",
-	}, []string{"end", "cause"})
+		Name: "actlog_collections_total", Help: "Collections by how they ended, the cause of a failed one, and the path a pod's log was read by.",
+	}, []string{"end", "cause", "path"})
 	lines := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "actlog_collected_lines_total", Help: "User lines collected, notices left out.",
 	})
@@ -64,7 +64,7 @@ func New(reg prometheus.Registerer) (*activation.Metrics, error) {
 	}
 	return &activation.Metrics{
 		Collected: func(c activation.Collection) {
-			collections.WithLabelValues(c.End.LogValue().String(), c.Cause).Inc()
+			collections.WithLabelValues(c.End.LogValue().String(), c.Cause, c.Path).Inc()
 			lines.Add(float64(c.Lines))
 			bytes.Add(float64(c.Bytes))
 			duration.Observe(c.Took.Seconds())
