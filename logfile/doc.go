@@ -74,6 +74,10 @@ type Options struct {
 	// rotated from the path (compressed ones too), not at the file at the
 	// path.
 	FromOldest bool
+	// NoLinks opens no file through a symbolic link: a rotated or
+	// instance file that is a link is not read, and the path itself must
+	// not be one.
+	NoLinks bool
 	// Ended says the file's writer has ended (a previous instance's log):
 	// a collection ends at the end of the file in either mode.
 	Ended bool

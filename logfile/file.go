@@ -57,23 +57,37 @@ func Open(path string, o Options) (*File, error) {
 		// offset.
 		return nil, fmt.Errorf("logfile: %s is a named pipe: read it with NewPipe", path)
 	}
-	seg, err := openSegment(path)
+	seg, err := openSegment(path, path, o.NoLinks)
 	if err != nil {
 		return nil, err
 	}
 	if o.FromOldest {
-		seg = oldest(path, seg)
+		seg = oldest(seg, o.NoLinks)
 	}
 	// The first activation starts at the start of this file, wherever
 	// rotation takes it.
 	f := &File{path: path, o: o, format: o.Format, segs: []*segment{seg}}
-	f.follow.start(filepath.Dir(path), o)
+	f.follow.start(watchedDir(path), o)
 	f.collector = activation.NewCollector(f, stream.FileCursors, o.Clock)
 	if err := f.collector.SetCursor(stream.InFile(seg.id.String(), 0)); err != nil {
 		f.Close()
 		return nil, err
 	}
 	return f, nil
+}
+
+// watchedDir returns the directory whose changes tell of path's: the one
+// its file is in when path is a link (/var/log/containers' to the pod's
+// directory), named absolutely and without links, so that every File of a
+// directory shares one watch whatever name it was given.
+func watchedDir(path string) string {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return filepath.Dir(path)
 }
 
 // Close releases the files.
@@ -194,7 +208,8 @@ func (f *File) named(at stream.Cursor) stream.Cursor {
 // restarts and resumes a cursor it saved. It takes file cursors
 // (stream.FileCursors); the zero cursor is the start of the file the File
 // read last, or, before any collection, of the file that was at the path
-// when it was opened.
+// when it was opened (with Options.FromOldest, of the oldest file rotated
+// from it).
 //
 // A cursor in a file that is still there is checked against it: its offset
 // within the file, and after a whole record or past the first MiB and 64 KiB

@@ -72,14 +72,19 @@ func (fl *follower) sub() *watch.Sub {
 	return s
 }
 
-// changedSince reports whether the file seg, read to off, or the file at
-// path has changed since a wait began at seg's end: seg is longer or
-// shorter, or another file stands at the path.
-func changedSince(seg *segment, off int64, path string) bool {
+// changedSince reports whether the plain file seg, read to off, or the
+// file at its path has changed since a wait began at seg's end: seg is
+// longer or shorter, or another file stands at the path.
+func changedSince(seg *segment, off int64) bool {
+	if seg.gz {
+		// Its size is not the decompressed bytes read; a compressed
+		// file is not written.
+		return false
+	}
 	if size, err := seg.size(); err != nil || size != off {
 		return true
 	}
-	fi, err := os.Stat(path)
+	fi, err := os.Stat(seg.path)
 	if err != nil {
 		// Renamed away or deleted, with no file in its place yet: the
 		// file read is the same.
@@ -93,12 +98,12 @@ func changedSince(seg *segment, off int64, path string) bool {
 // directory, or, after the recheck with none, one look that tells a directory
 // that sends no events; without a subscription, for the poll. It reports
 // false when ctx ended first.
-func (fl *follower) wait(ctx context.Context, sub *watch.Sub, seg *segment, path string, off int64, o activation.ReadOptions) bool {
+func (fl *follower) wait(ctx context.Context, sub *watch.Sub, seg *segment, off int64, o activation.ReadOptions) bool {
 	if sub == nil || fl.polled() {
 		fl.tell(ctx, o.Logger)
 		return stages.Sleep(ctx, fl.o.Clock, fl.o.Poll)
 	}
-	if changedSince(seg, off, path) {
+	if changedSince(seg, off) {
 		// Written between the reader's end and the subscription, which
 		// sends no event of it.
 		return true
@@ -115,7 +120,7 @@ func (fl *follower) wait(ctx context.Context, sub *watch.Sub, seg *segment, path
 		case <-sub.C:
 			fl.announced()
 		default:
-			if changedSince(seg, off, path) {
+			if changedSince(seg, off) {
 				fl.missed()
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -111,4 +112,30 @@ func TestAWriteJustBeforeTheWaitIsNotMissed(t *testing.T) {
 		a := awaited(t, done, fmt.Sprintf("activation %d's lines came while the reader was between its end and its wait", i))
 		require.Equal(t, []string{"printing", "printing", "printing"}, linetest.Logs(a.Lines), "activation %d", i)
 	}
+}
+
+func TestAFileEndingInAnUnfinishedRecordIsWaitedOnNotSpun(t *testing.T) {
+	// "loading..." printed with no line end yet: the reader holds the
+	// record's start and waits for the rest, costing no CPU meanwhile.
+	d := newDockerFile(t)
+	f := open(t, d.path, logfile.Options{Recheck: time.Hour})
+	d.raw(`{"log":"loading...`)
+	done := following(t, f, activation.Options{Limit: 1 << 20, WaitForSentinel: true, IdleTimeout: time.Hour})
+	before := cpuTime()
+	time.Sleep(300 * time.Millisecond)
+	spent := cpuTime() - before
+	assert.Less(t, spent, 30*time.Millisecond, "CPU while waiting 300 ms on an unfinished record")
+	d.raw(` done\n","stream":"stdout","time":"2026-12-08T05:00:00.1Z"}` + "\n")
+	d.sentinels(2)
+	a := awaited(t, done, "the record's end and the sentinels were written")
+	assert.Equal(t, []string{"loading... done"}, linetest.Logs(a.Lines))
+}
+
+// cpuTime returns the process's CPU time so far, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

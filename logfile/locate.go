@@ -47,7 +47,7 @@ func (f *File) locate(at stream.Cursor) (*segment, int64, error) {
 	if err != nil || !rewritten {
 		return seg, off, err
 	}
-	if cp := f.copyOf(seg.id, off); cp != nil {
+	if cp := f.copyOf(seg.id, off, seg.path); cp != nil {
 		return cp, off, nil
 	}
 	return f.again(seg), 0, nil
@@ -81,7 +81,7 @@ func (m move) String() string {
 // if it moves: the file that replaced seg at the path, or the copy of a
 // file truncated in place, or that file itself from its start.
 func (f *File) after(seg *segment, off int64) (next *segment, nextOff int64, how move, err error) {
-	cur, statErr := os.Stat(f.path)
+	cur, statErr := os.Stat(seg.path)
 	if !seg.gz && statErr == nil {
 		if dev, ino := statID(cur); dev == seg.id.dev && ino == seg.id.ino {
 			changed, err := seg.rewritten(off)
@@ -89,13 +89,9 @@ func (f *File) after(seg *segment, off int64) (next *segment, nextOff int64, how
 				return nil, 0, stay, err
 			}
 			if !changed {
-				next, err := f.nextInstance()
-				if next == nil || err != nil {
-					return nil, 0, stay, err
-				}
-				return next, 0, restarted, nil
+				return f.restartedOrStay(seg)
 			}
-			if cp := f.copyOf(seg.id, off); cp != nil {
+			if cp := f.copyOf(seg.id, off, seg.path); cp != nil {
 				return cp, off, rewritten, nil
 			}
 			return f.again(seg), 0, rewritten, nil
@@ -106,10 +102,10 @@ func (f *File) after(seg *segment, off int64) (next *segment, nextOff int64, how
 	}
 	if statErr != nil {
 		// Between a rename and the new file, or deleted: the new file may
-		// come.
-		return nil, 0, stay, nil
+		// come, unless the next instance writes another.
+		return f.restartedOrStay(seg)
 	}
-	next, err = f.current()
+	next, err = f.currentAt(seg.path)
 	if err != nil {
 		return nil, 0, stay, err
 	}
@@ -119,22 +115,33 @@ func (f *File) after(seg *segment, off int64) (next *segment, nextOff int64, how
 	return next, 0, rotated, nil
 }
 
-// nextInstance returns the segment of the next instance's file, and
-// follows its path from then on; nil if there is none yet.
-func (f *File) nextInstance() (*segment, error) {
+// restartedOrStay returns the move to the next instance's file if seg's
+// instance has one, else stay.
+func (f *File) restartedOrStay(seg *segment) (*segment, int64, move, error) {
+	next, err := f.nextInstance(seg)
+	if next == nil || err != nil {
+		return nil, 0, stay, err
+	}
+	return next, 0, restarted, nil
+}
+
+// nextInstance returns the segment of the next instance's oldest file (a
+// rotated one if it rotated already), after seg's instance; nil if there
+// is none yet. The File's path is the next instance's from then on.
+func (f *File) nextInstance(seg *segment) (*segment, error) {
 	if f.o.Instances == nil {
 		return nil, nil
 	}
-	path := f.o.Instances.Next(f.path)
+	path := f.o.Instances.Next(seg.path)
 	if path == "" {
 		return nil, nil
 	}
-	next, err := f.add(openSegment(path))
+	next, err := openSegment(path, path, f.o.NoLinks)
 	if err != nil {
 		return nil, err
 	}
 	f.path = path
-	return next, nil
+	return f.add(oldest(next, f.o.NoLinks), nil)
 }
 
 // paths returns the paths a cursor's file may have been at: the path, or
@@ -146,9 +153,20 @@ func (f *File) paths() []string {
 	return f.o.Instances.All()
 }
 
-// current returns the segment of the file at the path now.
+// current returns the segment of the file at the path now: with
+// Options.Instances, the latest instance's if the path's is gone.
 func (f *File) current() (*segment, error) {
-	fi, err := os.Stat(f.path)
+	if _, err := os.Stat(f.path); err != nil && f.o.Instances != nil {
+		if all := f.o.Instances.All(); len(all) > 0 {
+			f.path = all[len(all)-1]
+		}
+	}
+	return f.currentAt(f.path)
+}
+
+// currentAt returns the segment of the file at path now.
+func (f *File) currentAt(path string) (*segment, error) {
+	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("logfile: %w", err)
 	}
@@ -160,13 +178,13 @@ func (f *File) current() (*segment, error) {
 			}
 		}
 	}
-	return f.add(openSegment(f.path))
+	return f.add(openSegment(path, path, f.o.NoLinks))
 }
 
 // find returns the segment of the file id names: among those read, or the
-// file at the path or beside it that is the same file on disk with the same
-// first line, or a copy of it (a compressed one too), and follows the path
-// of its instance from then on. It returns nil if there is none.
+// file at the path (at any instance's) or beside it that is the same file
+// on disk with the same first line, or a copy of it (a compressed one too).
+// It returns nil if there is none.
 func (f *File) find(id fileID) (*segment, error) {
 	for _, s := range f.segs {
 		if s.id == id || s.id.sameFile(id) && id.first == 0 {
@@ -182,19 +200,15 @@ func (f *File) find(id fileID) (*segment, error) {
 			names = append(names, candidate{name, p})
 		}
 	}
-	found := func(c candidate, seg *segment) (*segment, error) {
-		f.path = c.path
-		return f.add(seg, nil)
-	}
 	for _, c := range names {
 		fi, err := os.Stat(c.name)
 		if err != nil {
 			continue
 		}
 		if dev, ino := statID(fi); dev == id.dev && ino == id.ino && !strings.HasSuffix(c.name, ".gz") {
-			seg, err := openSegment(c.name)
+			seg, err := openSegment(c.name, c.path, f.o.NoLinks)
 			if err == nil && (id.first == 0 || seg.id.first == id.first) {
-				return found(c, seg)
+				return f.add(seg, nil)
 			}
 			if seg != nil {
 				seg.close()
@@ -207,21 +221,22 @@ func (f *File) find(id fileID) (*segment, error) {
 		return nil, nil
 	}
 	for _, c := range copies {
-		seg, err := openSegment(c.name)
+		seg, err := openSegment(c.name, c.path, f.o.NoLinks)
 		if err != nil {
 			continue
 		}
 		if seg.id.first == id.first {
-			return found(c, seg)
+			return f.add(seg, nil)
 		}
 		seg.close()
 	}
 	return nil, nil
 }
 
-// copyOf returns a copy of the file id names, other than that file, that
-// reaches past off: what copytruncate leaves of a file it truncates.
-func (f *File) copyOf(id fileID, off int64) *segment {
+// copyOf returns a copy of the file id names, other than that file, beside
+// path, that reaches past off: what copytruncate leaves of a file it
+// truncates.
+func (f *File) copyOf(id fileID, off int64, path string) *segment {
 	if id.first == 0 {
 		return nil
 	}
@@ -230,8 +245,8 @@ func (f *File) copyOf(id fileID, off int64) *segment {
 			return s
 		}
 	}
-	for _, name := range siblings(f.path) {
-		seg, err := openSegment(name)
+	for _, name := range siblings(path) {
+		seg, err := openSegment(name, path, f.o.NoLinks)
 		if err != nil {
 			continue
 		}
@@ -250,12 +265,12 @@ func sizeOf(s *segment) int64 {
 }
 
 // laterSibling returns the rotated file that follows seg: of the files
-// beside the path, the one whose first line comes first after seg's; nil
+// beside its instance's path, the one whose first line comes first after seg's; nil
 // if there is none, and the file at the path comes next.
 func (f *File) laterSibling(seg *segment) *segment {
 	var best *segment
-	for _, name := range siblings(f.path) {
-		s, err := openSegment(name)
+	for _, name := range siblings(seg.path) {
+		s, err := openSegment(name, seg.path, f.o.NoLinks)
 		if err != nil {
 			continue
 		}
@@ -272,7 +287,7 @@ func (f *File) laterSibling(seg *segment) *segment {
 	if best == nil {
 		return nil
 	}
-	if cur, err := os.Stat(f.path); err == nil {
+	if cur, err := os.Stat(seg.path); err == nil {
 		// The file at the path follows every rotated one.
 		if dev, ino := statID(cur); best.id.dev == dev && best.id.ino == ino {
 			best.close()
@@ -286,7 +301,7 @@ func (f *File) laterSibling(seg *segment) *segment {
 // again returns a new segment for the file of seg, written anew from its
 // start.
 func (f *File) again(seg *segment) *segment {
-	fresh := &segment{seq: len(f.segs), name: seg.name, fh: seg.fh, id: fileID{dev: seg.id.dev, ino: seg.id.ino}}
+	fresh := &segment{seq: len(f.segs), name: seg.name, path: seg.path, fh: seg.fh, id: fileID{dev: seg.id.dev, ino: seg.id.ino}}
 	start := fresh.start()
 	fresh.id.first, fresh.firstTime = fingerprint(start), firstTime(start)
 	f.segs = append(f.segs, fresh)

@@ -47,7 +47,12 @@ func (f *File) Skip(ctx context.Context, at stream.Cursor, n int, o activation.R
 		return activation.ReadPast(ctx, f, at, n, o)
 	}
 	f.mu.Lock()
-	seg, err := f.current()
+	path := f.path
+	if at.File == "" && int(at.Part) < len(f.segs) {
+		// The end of the cursor's instance, not of one after it.
+		path = f.segs[at.Part].path
+	}
+	seg, err := f.currentAt(path)
 	f.mu.Unlock()
 	if err != nil {
 		return activation.Skipped{At: at}, err
@@ -132,7 +137,7 @@ func (f *File) read(ctx context.Context, at stream.Cursor, o activation.ReadOpti
 				// before it is read again: a truncation during the wait
 				// is seen before the reader reads what was written after
 				// it.
-				woken := f.follow.wait(ctx, sub, seg, f.pathNow(), rd.Offset(), o)
+				woken := f.follow.wait(ctx, sub, seg, rd.InputOffset(), o)
 				sub.Close()
 				if !woken {
 					return ctx.Err()
@@ -192,14 +197,6 @@ func (f *File) afterLocked(seg *segment, off int64) (*segment, int64, move, erro
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.after(seg, off)
-}
-
-// pathNow returns the path the File follows now: the latest instance's
-// file it moved to.
-func (f *File) pathNow() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.path
 }
 
 // insideRecord reports whether off is inside one of seg's records, not

@@ -6,6 +6,7 @@ package logfile
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -79,6 +80,9 @@ type segment struct {
 	seq  int
 	id   fileID
 	name string
+	// path is where the live file of the segment's instance is: the
+	// File's path, or with Options.Instances the instance's file.
+	path string
 	// fh reads the file; a compressed one is decompressed from its start
 	// each time.
 	fh *os.File
@@ -193,10 +197,18 @@ func firstTime(start []byte) int64 {
 	return 0
 }
 
-// openSegment opens the file called name as a segment.
-func openSegment(name string) (*segment, error) {
-	s := &segment{name: name, gz: strings.HasSuffix(name, ".gz")}
-	fh, err := os.Open(name)
+// openSegment opens the file called name, of the instance whose live file
+// is at path, as a segment; with noLinks, not through a symbolic link.
+func openSegment(name, path string, noLinks bool) (*segment, error) {
+	s := &segment{name: name, path: path, gz: strings.HasSuffix(name, ".gz")}
+	flags := os.O_RDONLY
+	if noLinks {
+		flags |= syscall.O_NOFOLLOW
+	}
+	fh, err := os.OpenFile(name, flags, 0)
+	if noLinks && errors.Is(err, syscall.ELOOP) {
+		return nil, fmt.Errorf("logfile: %s is a symbolic link, not followed: %w", name, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("logfile: %w", err)
 	}
@@ -265,13 +277,13 @@ func siblings(path string) []string {
 	return names
 }
 
-// oldest returns the oldest of the files rotated from path, by their first
-// line's time, or cur, the file at the path, if none is older; the segment
-// not returned is closed.
-func oldest(path string, cur *segment) *segment {
+// oldest returns the oldest of the files rotated from cur's path, by their
+// first line's time, or cur, the file at the path, if none is older; the
+// segment not returned is closed.
+func oldest(cur *segment, noLinks bool) *segment {
 	best := cur
-	for _, name := range siblings(path) {
-		s, err := openSegment(name)
+	for _, name := range siblings(cur.path) {
+		s, err := openSegment(name, cur.path, noLinks)
 		if err != nil {
 			continue
 		}

@@ -53,13 +53,13 @@ var _ activation.Collectable = (*Files)(nil)
 // files renamed <n>.log.<time>, then gzipped), and from one instance to
 // the next when the container restarts. A collection that took lines of
 // an instance that ended ends with activation.ErrRestarted; the next one
-// reads the new instance from its start. Without a cursor, the first
-// collection starts at the oldest file kept of the instance (rotated and
-// compressed ones included).
+// reads the new instance from its start (its oldest file). Without a
+// cursor, the first collection starts at the oldest file kept of the
+// instance (rotated and compressed ones included).
 //
 // Only the files of the container's own directory are opened: names with
-// "/" or "..", and a directory or instance file that a link takes out of
-// Dir, are refused (ErrRefused).
+// "/" or "..", and a pod or container directory that is reached through a
+// link, are refused (ErrRefused), and no file is opened through a link.
 type Files struct {
 	*logfile.File
 }
@@ -78,9 +78,11 @@ func OpenFiles(p Pod, o FileOptions) (*Files, error) {
 		n = max(n, all[len(all)-1])
 	}
 	fo := o.File
-	fo.Format, fo.Instances, fo.FromOldest = logformat.CRI, in, true
+	fo.Format, fo.Instances, fo.FromOldest, fo.NoLinks = logformat.CRI, in, true, true
 	if o.Previous {
-		i := slices.Index(all, n)
+		// The latest instance with a file before n, which may have none
+		// yet (a restart under way).
+		i, _ := slices.BinarySearch(all, n)
 		if i < 1 {
 			return nil, fmt.Errorf("nodelog: container %s of pod %s/%s has no previous instance's log in %s", p.Container, p.Namespace, p.Name, dir)
 		}
@@ -119,10 +121,12 @@ func containerDir(p Pod, root string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("nodelog: container %s of pod %s/%s: %w", p.Container, p.Namespace, p.Name, err)
 	}
-	if !inside(realRoot, real) {
-		return "", fmt.Errorf("%w: %s leads to %s, outside %s", ErrRefused, dir, real, root)
+	if want := filepath.Join(realRoot, p.Namespace+"_"+p.Name+"_"+p.UID, p.Container); real != want {
+		// A link in the pod's or the container's directory could lead
+		// to another pod's files, inside the root or out of it.
+		return "", fmt.Errorf("%w: %s leads to %s, not the pod's own directory in %s", ErrRefused, dir, real, root)
 	}
-	return dir, nil
+	return real, nil
 }
 
 // checkNames refuses names that would not name a directory of their own
@@ -136,12 +140,6 @@ func checkNames(p Pod, root string) error {
 		}
 	}
 	return nil
-}
-
-// inside reports whether path is in dir, both without links.
-func inside(dir, path string) bool {
-	rel, err := filepath.Rel(dir, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
 // instances names a container's instance files: <n>.log for the instance
@@ -168,9 +166,10 @@ func (in instances) numbers() []int {
 	return ns
 }
 
-// Next returns the file of the instance after path's, if it has one: the
-// kubelet numbers instances one after another, and removes only the
-// oldest ones' files.
+// Next returns the file of the first instance after path's that has one.
+// The kubelet numbers instances one after another, and removes the oldest
+// ones' files first: the next one's is looked for alone, and the others
+// only when path's own is gone.
 func (in instances) Next(path string) string {
 	num, _ := strings.CutSuffix(filepath.Base(path), ".log")
 	cur, err := strconv.Atoi(num)
@@ -178,10 +177,18 @@ func (in instances) Next(path string) string {
 		return ""
 	}
 	next := in.path(cur + 1)
-	if fi, err := os.Lstat(next); err != nil || !fi.Mode().IsRegular() {
+	if fi, err := os.Lstat(next); err == nil && fi.Mode().IsRegular() {
+		return next
+	}
+	if _, err := os.Lstat(path); err == nil {
 		return ""
 	}
-	return next
+	for _, n := range in.numbers() {
+		if n > cur {
+			return in.path(n)
+		}
+	}
+	return ""
 }
 
 // All returns every instance's file, oldest first.

@@ -22,7 +22,7 @@ func FuzzCheckNames(f *testing.F) {
 			return
 		}
 		rel, err := filepath.Rel(root, filepath.Join(root, ns+"_"+name+"_"+uid, container))
-		if err != nil || len(strings.Split(rel, string(filepath.Separator))) != 2 || !inside(root, filepath.Join(root, rel)) {
+		if err != nil || len(strings.Split(rel, string(filepath.Separator))) != 2 || strings.HasPrefix(rel, "..") {
 			t.Fatalf("%+v passed, but names %q", p, rel)
 		}
 	})

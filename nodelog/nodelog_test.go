@@ -108,14 +108,13 @@ func TestAFollowedFileIsWokenByTheKernel(t *testing.T) {
 	// inotify event wakes the collection.
 	n := newNode(t, k8slogtest.Options{})
 	f := n.open(nodelog.FileOptions{File: logfileOptions(time.Hour)})
-	want := n.activation(1, 2)
-	collect(t, f, wait)
+	assert.Equal(t, n.activation(1, 2), linetest.Logs(collect(t, f, wait).Lines))
 	done := make(chan activation.Activation, 1)
 	go func() {
 		done <- collect(t, f, activation.Options{Limit: 1 << 20, WaitForSentinel: true, IdleTimeout: time.Hour})
 	}()
 	time.Sleep(50 * time.Millisecond)
-	want = n.activation(2, 2)
+	want := n.activation(2, 2)
 	select {
 	case a := <-done:
 		assert.Equal(t, want, linetest.Logs(a.Lines))
@@ -293,6 +292,11 @@ func TestNamesAndLinksThatLeaveTheDirectoryAreRefused(t *testing.T) {
 	require.NoError(t, os.Symlink(outside, filepath.Join(n.srv.Dir(), "default_other_u1")))
 	_, err := nodelog.OpenFiles(nodelog.Pod{Namespace: "default", Name: "other", UID: "u1", Container: "action"}, nodelog.FileOptions{Dir: n.srv.Dir()})
 	assert.ErrorIs(t, err, nodelog.ErrRefused)
+	// A pod directory that is a link to another pod's, inside the
+	// directory.
+	require.NoError(t, os.Symlink(filepath.Dir(filepath.Dir(n.c.LogPath())), filepath.Join(n.srv.Dir(), "default_thief_u3")))
+	_, err = nodelog.OpenFiles(nodelog.Pod{Namespace: "default", Name: "thief", UID: "u3", Container: "action"}, nodelog.FileOptions{Dir: n.srv.Dir()})
+	assert.ErrorIs(t, err, nodelog.ErrRefused)
 	// An instance file that is a link is not an instance.
 	dir := filepath.Join(n.srv.Dir(), "default_linked_u2", "action")
 	require.NoError(t, os.MkdirAll(dir, 0o755))
@@ -368,4 +372,97 @@ func TestAContainerWithoutALogFileYetIsAnError(t *testing.T) {
 // logfileOptions polls and rechecks only every d.
 func logfileOptions(d time.Duration) logfile.Options {
 	return logfile.Options{Poll: d, Recheck: d}
+}
+
+func TestARestartAfterTheLinesOfTheNextActivationEndsThatOne(t *testing.T) {
+	// One read may bring activation 1's sentinels and activation 2's
+	// first lines; the container then restarts. Activation 2 ends with
+	// the notice, and the new instance's lines go to activation 3.
+	n := newNode(t, k8slogtest.Options{})
+	f := n.open(nodelog.FileOptions{})
+	want1 := n.activation(1, 2)
+	n.lineAt(2, 0)
+	n.c.Restart()
+	want3 := n.activation(3, 2)
+	assert.Equal(t, want1, linetest.Logs(collect(t, f, wait).Lines))
+	a := collect(t, f, wait)
+	assert.Equal(t, []string{"activation 2 line 0", activation.FailureNotice}, linetest.Logs(a.Lines))
+	assert.ErrorIs(t, a.Cause, activation.ErrRestarted)
+	assert.Equal(t, want3, linetest.Logs(collect(t, f, wait).Lines))
+}
+
+func TestTheNextInstanceIsReadFromItsOldestFile(t *testing.T) {
+	// The new instance rotated before the reader got to it: its rotated
+	// file comes first.
+	for _, o := range []activation.Options{wait, blackbox} {
+		t.Run(fmt.Sprintf("waiting %v", o.WaitForSentinel), func(t *testing.T) {
+			n := newNode(t, k8slogtest.Options{})
+			f := n.open(nodelog.FileOptions{})
+			n.activation(1, 1)
+			collect(t, f, o)
+			n.c.Restart()
+			want2 := n.activation(2, 2)
+			n.c.Rotate()
+			want3 := n.activation(3, 2)
+			assert.Equal(t, want2, linetest.Logs(collect(t, f, o).Lines))
+			assert.Equal(t, want3, linetest.Logs(collect(t, f, o).Lines))
+		})
+	}
+}
+
+func TestAnInstanceFileDeletedUnderTheCursorGoesOnInTheNext(t *testing.T) {
+	// The kubelet removes dead containers' logs, oldest first.
+	n := newNode(t, k8slogtest.Options{})
+	f := n.open(nodelog.FileOptions{})
+	n.activation(1, 1)
+	collect(t, f, wait)
+	old := n.c.LogPath()
+	n.c.Restart()
+	want := n.activation(2, 2)
+	require.NoError(t, os.Remove(old))
+	assert.Equal(t, want, linetest.Logs(collect(t, f, wait).Lines))
+}
+
+func TestALineTheEndedInstanceLeftUnfinishedIsNotJoinedToTheNext(t *testing.T) {
+	n := newNode(t, k8slogtest.Options{})
+	f := n.open(nodelog.FileOptions{})
+	n.activation(1, 1)
+	collect(t, f, wait)
+	n.c.WriteRaw("2026-12-08T05:00:00.1Z stdout P the start of a line the crash cut\n")
+	n.c.Restart()
+	want := n.activation(2, 1)
+	a := collect(t, f, wait)
+	assert.Equal(t, want, linetest.Logs(a.Lines), "the next instance's line, whole and alone")
+	assert.Equal(t, activation.Sentinels, a.End)
+}
+
+func TestALinkPutInPlaceOfAnInstanceFileIsNotRead(t *testing.T) {
+	n := newNode(t, k8slogtest.Options{})
+	f := n.open(nodelog.FileOptions{})
+	n.activation(1, 1)
+	collect(t, f, wait)
+	secret := filepath.Join(t.TempDir(), "secret.log")
+	require.NoError(t, os.WriteFile(secret, []byte("2026-12-08T05:00:00.1Z stdout F secret\n"), 0o644))
+	// The live file renamed away, and a link in its place.
+	require.NoError(t, os.Rename(n.c.LogPath(), n.c.LogPath()+".20261208-050000"))
+	require.NoError(t, os.Symlink(secret, n.c.LogPath()))
+	a, err := f.Collect(clocktest.Context(t), blackbox)
+	assert.ErrorContains(t, err, "is a symbolic link, not followed")
+	for _, l := range a.Lines {
+		assert.NotContains(t, l.Log, "secret")
+	}
+}
+
+func TestPreviousDuringARestartIsTheLatestInstanceWithAFile(t *testing.T) {
+	n := newNode(t, k8slogtest.Options{})
+	n.activation(1, 1)
+	n.c.Restart()
+	want := n.activation(2, 1)
+	ref := n.ref
+	// The status already counts a restart whose file is not there yet.
+	ref.RestartCount = 2
+	f, err := nodelog.OpenFiles(ref, nodelog.FileOptions{Dir: n.srv.Dir(), Previous: true})
+	require.NoError(t, err)
+	defer f.Close()
+	assert.Equal(t, want, linetest.Logs(collect(t, f, wait).Lines))
 }

@@ -31,5 +31,5 @@ func ExampleNew() {
 	}
 	// Output:
 	// actlog_collected_lines_total 2
-	// actlog_collections_total cause="" end="current-end" path="" 1
+	// actlog_collections_total cause="" end="current-end" 1
 }

@@ -5,7 +5,8 @@
 // New registers these metrics on a registry of the caller's and returns the
 // activation.Metrics that feed them; pass it in activation.Options.
 //
-//	actlog_collections_total{end,cause,path}    collections by how they ended, a failure's cause, and the path read ("node", "api", "" for other sources)
+//	actlog_collections_total{end,cause}         collections by how they ended, and a failure's cause
+//	actlog_collections_by_path_total{path}      collections of a nodelog.Source by the path it read: "node", "api"
 //	actlog_collected_lines_total                user lines collected, notices left out
 //	actlog_collected_bytes_total                their weight, as the limit counts it
 //	actlog_collection_duration_seconds          how long collections took
@@ -26,8 +27,11 @@ import (
 // New registers the metrics on reg and returns what feeds them.
 func New(reg prometheus.Registerer) (*activation.Metrics, error) {
 	collections := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "actlog_collections_total", Help: "Collections by how they ended, the cause of a failed one, and the path a pod's log was read by.",
-	}, []string{"end", "cause", "path"})
+		Name: "actlog_collections_total", Help: "Collections by how they ended, and the cause of a failed one.",
+	}, []string{"end", "cause"})
+	byPath := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "actlog_collections_by_path_total", Help: "Collections of a pod's log that could be read from the node's files or the API, by the path read.",
+	}, []string{"path"})
 	lines := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "actlog_collected_lines_total", Help: "User lines collected, notices left out.",
 	})
@@ -57,14 +61,17 @@ func New(reg prometheus.Registerer) (*activation.Metrics, error) {
 	streams := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "actlog_streams_open", Help: "Follow streams open now.",
 	})
-	for _, c := range []prometheus.Collector{collections, lines, bytes, duration, sentinelToReturn, requests, retries, read, skipped, streams} {
+	for _, c := range []prometheus.Collector{collections, byPath, lines, bytes, duration, sentinelToReturn, requests, retries, read, skipped, streams} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
 	}
 	return &activation.Metrics{
 		Collected: func(c activation.Collection) {
-			collections.WithLabelValues(c.End.LogValue().String(), c.Cause, c.Path).Inc()
+			collections.WithLabelValues(c.End.LogValue().String(), c.Cause).Inc()
+			if c.Path != "" {
+				byPath.WithLabelValues(c.Path).Inc()
+			}
 			lines.Add(float64(c.Lines))
 			bytes.Add(float64(c.Bytes))
 			duration.Observe(c.Took.Seconds())

@@ -163,6 +163,10 @@ func NewReader(r io.Reader, d Decoder, o ReaderOptions) *Reader {
 // Offset returns the position after the last record the Reader consumed.
 func (r *Reader) Offset() int64 { return r.off }
 
+// InputOffset returns the position after the last byte the Reader read
+// from its input: Offset, and the bytes of a record not yet whole.
+func (r *Reader) InputOffset() int64 { return r.off + int64(r.end-r.start) }
+
 // Read reads once from the underlying reader and appends to dst the lines of
 // every record that read completes. At the end of the input it returns
 // io.EOF, or ErrIncomplete when a record is unfinished; a Reader may be read
