@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -55,23 +53,6 @@ func TestAFollowedFileIsWokenByTheKernelNotAPoll(t *testing.T) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (w *syncBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *syncBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
 func TestAFileChangedWithoutAnEventIsPolled(t *testing.T) {
 	// Writes through a link in another directory change the file but send
 	// its directory's watch no event, as a change through another mount.
@@ -80,7 +61,7 @@ func TestAFileChangedWithoutAnEventIsPolled(t *testing.T) {
 	require.NoError(t, os.Link(d.path, other))
 	through := &dockerFile{t, other}
 	f := open(t, d.path, logfile.Options{Poll: 5 * time.Millisecond, Recheck: 100 * time.Millisecond})
-	var logs syncBuffer
+	var logs linetest.Buffer
 	o := activation.Options{Limit: 1 << 20, WaitForSentinel: true, IdleTimeout: time.Hour,
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	for i := range 3 {

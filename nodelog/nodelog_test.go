@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -74,6 +73,15 @@ func (n *node) open(o nodelog.FileOptions) *nodelog.Files {
 	f, err := nodelog.OpenFiles(n.ref, o)
 	require.NoError(n.t, err)
 	n.t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// warm opens the container's files after a first activation, collected:
+// a warm container.
+func (n *node) warm(o activation.Options) *nodelog.Files {
+	f := n.open(nodelog.FileOptions{})
+	n.activation(1, 1)
+	collect(n.t, f, o)
 	return f
 }
 
@@ -310,9 +318,9 @@ func TestOpenChoosesTheNodesFilesForAPodOfThisNode(t *testing.T) {
 	want := n.activation(1, 2)
 	var paths []string
 	var mu sync.Mutex
-	var logs strings.Builder
+	var logs linetest.Buffer
 	o := wait
-	o.Logger = slog.New(slog.NewTextHandler(syncWriter{&mu, &logs}, nil))
+	o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	o.Metrics = &activation.Metrics{Collected: func(c activation.Collection) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -347,17 +355,6 @@ func TestOpenChoosesTheNodesFilesForAPodOfThisNode(t *testing.T) {
 			assert.Contains(t, logs.String(), "path="+string(c.path))
 		})
 	}
-}
-
-type syncWriter struct {
-	mu *sync.Mutex
-	b  *strings.Builder
-}
-
-func (w syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
 }
 
 func TestAContainerWithoutALogFileYetIsAnError(t *testing.T) {
@@ -397,9 +394,7 @@ func TestTheNextInstanceIsReadFromItsOldestFile(t *testing.T) {
 	for _, o := range []activation.Options{wait, blackbox} {
 		t.Run(fmt.Sprintf("waiting %v", o.WaitForSentinel), func(t *testing.T) {
 			n := newNode(t, k8slogtest.Options{})
-			f := n.open(nodelog.FileOptions{})
-			n.activation(1, 1)
-			collect(t, f, o)
+			f := n.warm(o)
 			n.c.Restart()
 			want2 := n.activation(2, 2)
 			n.c.Rotate()
@@ -413,9 +408,7 @@ func TestTheNextInstanceIsReadFromItsOldestFile(t *testing.T) {
 func TestAnInstanceFileDeletedUnderTheCursorGoesOnInTheNext(t *testing.T) {
 	// The kubelet removes dead containers' logs, oldest first.
 	n := newNode(t, k8slogtest.Options{})
-	f := n.open(nodelog.FileOptions{})
-	n.activation(1, 1)
-	collect(t, f, wait)
+	f := n.warm(wait)
 	old := n.c.LogPath()
 	n.c.Restart()
 	want := n.activation(2, 2)
@@ -425,9 +418,7 @@ func TestAnInstanceFileDeletedUnderTheCursorGoesOnInTheNext(t *testing.T) {
 
 func TestALineTheEndedInstanceLeftUnfinishedIsNotJoinedToTheNext(t *testing.T) {
 	n := newNode(t, k8slogtest.Options{})
-	f := n.open(nodelog.FileOptions{})
-	n.activation(1, 1)
-	collect(t, f, wait)
+	f := n.warm(wait)
 	n.c.WriteRaw("2026-12-08T05:00:00.1Z stdout P the start of a line the crash cut\n")
 	n.c.Restart()
 	want := n.activation(2, 1)
@@ -438,9 +429,7 @@ func TestALineTheEndedInstanceLeftUnfinishedIsNotJoinedToTheNext(t *testing.T) {
 
 func TestALinkPutInPlaceOfAnInstanceFileIsNotRead(t *testing.T) {
 	n := newNode(t, k8slogtest.Options{})
-	f := n.open(nodelog.FileOptions{})
-	n.activation(1, 1)
-	collect(t, f, wait)
+	f := n.warm(wait)
 	secret := filepath.Join(t.TempDir(), "secret.log")
 	require.NoError(t, os.WriteFile(secret, []byte("2026-12-08T05:00:00.1Z stdout F secret\n"), 0o644))
 	// The live file renamed away, and a link in its place.

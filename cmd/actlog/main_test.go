@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/k8slog/k8slogtest"
 	"github.com/actlog/actlog/sentinel"
 	"github.com/actlog/actlog/stream"
@@ -367,7 +367,7 @@ func TestACursorThatCannotBeSavedIsSaid(t *testing.T) {
 	waiting := filepath.Join(t.TempDir(), "waiting.log")
 	require.NoError(t, os.WriteFile(waiting, []byte("2026-11-22T05:00:01Z two\n"), 0o644))
 	cmd := exec.Command(binary, "file", "--wait-for-sentinel", "--idle-timeout", "1m", "--cursor", cursor, waiting)
-	var stdout, stderr lockedBuffer
+	var stdout, stderr linetest.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
@@ -662,24 +662,6 @@ func TestTailFromAnUnreachableServerExitsOneWithinTheIdleTimeout(t *testing.T) {
 	assert.Less(t, time.Since(start), 3*time.Second, "not until interrupted")
 }
 
-// lockedBuffer is a bytes.Buffer that a command writes while a test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestAFileCursorIsCheckedAgainstTheFile: a cursor whose offset is past
 // the file's end, or inside a record, or whose file text is malformed or
 // its fingerprint cut short, is
@@ -730,7 +712,7 @@ func TestFollowWaitsAtTheEndOfALogThatGrows(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "live.log")
 	tsLog(t, path, "first")
 	cmd := exec.Command(binary, "file", "-f", path)
-	var stdout, stderr lockedBuffer
+	var stdout, stderr linetest.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
