@@ -9,7 +9,7 @@ FUZZTIME    ?= 10s
 BENCHCOUNT  ?= 10
 BENCHTIME   ?= 1s
 
-.PHONY: all demo test compile lint vet fmt-check unit bench bench-cmd fuzz fuzz-long tools integration etcd soak
+.PHONY: all demo test compile lint vet fmt-check unit bench bench-cmd fuzz fuzz-long tools integration etcd soak e2e
 
 all: test
 
@@ -88,3 +88,11 @@ etcd:
 # restarting now and then: no line lost or repeated, heap and goroutines flat.
 soak:
 	$(GO) test -tags soak -run 'TestSoak|TestFileSoak|TestNodeSoak' -count=1 -v -timeout 30m ./k8slog/ ./logfile/ ./nodelog/
+
+# The real node: containerd and runc (Debian's, installed if missing), a
+# kubelet built once per version like kube-apiserver, registered with the
+# real apiserver; action images built here from static binaries.
+e2e: etcd
+	@command -v containerd >/dev/null && command -v runc >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq containerd runc; }
+	ACTLOG_APISERVER=$$(integration/apiserver/build.sh) ACTLOG_KUBELET=$$(integration/kubelet/build.sh) $(GO) test -tags 'integration e2e' -run 'E2E' -count=1 -timeout 30m -v ./integration/ 2>&1 | tee e2e.out | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|e2e|_test.go'; \
+	status=$${PIPESTATUS[0]}; [ $$status -eq 0 ] || tail -50 e2e.out; exit $$status

@@ -107,7 +107,9 @@ func run(m *testing.M) (int, error) {
 		"--authorization-mode=RBAC", "--service-account-issuer=https://kubernetes.default.svc",
 		"--service-account-key-file="+filepath.Join(dir, "sa.pub"), "--service-account-signing-key-file="+filepath.Join(dir, "sa.key"),
 		"--service-cluster-ip-range=10.0.0.0/24", "--enable-priority-and-fairness=false",
-		"--kubelet-preferred-address-types=InternalIP")
+		// A real kubelet (make e2e) is reached by its name, localhost; the
+		// test kubelet's node has only an InternalIP.
+		"--kubelet-preferred-address-types=Hostname,InternalIP")
 	if err != nil {
 		return 0, err
 	}
@@ -134,8 +136,19 @@ func run(m *testing.M) (int, error) {
 	if env.actlogBin, err = buildActlog(dir); err != nil {
 		return 0, err
 	}
+	if startNode != nil {
+		stop, err := startNode(dir)
+		if err != nil {
+			return 0, err
+		}
+		defer stop()
+	}
 	return m.Run(), nil
 }
+
+// startNode, when set (make e2e), starts a real node beside the test
+// kubelet, in dir, and returns what stops it.
+var startNode func(dir string) (func(), error)
 
 func config(token string) *rest.Config {
 	return &rest.Config{Host: env.host, BearerToken: token, TLSClientConfig: rest.TLSClientConfig{Insecure: true}}

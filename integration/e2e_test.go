@@ -1,0 +1,160 @@
+//go:build integration && e2e
+
+package integration
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/internal/linetest"
+	"github.com/actlog/actlog/k8slog"
+	"github.com/actlog/actlog/nodelog"
+	"github.com/actlog/actlog/stream"
+)
+
+// actionPod runs the action runtime as a pod on the real node, and returns
+// its port once its container runs.
+func actionPod(t *testing.T, name string) int {
+	t.Helper()
+	port := freePort()
+	never := false
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.PodSpec{
+		NodeName: realNode, HostNetwork: true, AutomountServiceAccountToken: &never,
+		Containers: []corev1.Container{{Name: "action", Image: actionImage, ImagePullPolicy: corev1.PullNever,
+			Env: []corev1.EnvVar{{Name: "PORT", Value: strconv.Itoa(port)}}}},
+	}}
+	ctx := context.Background()
+	_, err := env.admin.CoreV1().Pods(namespace).Create(ctx, pod, metav1.CreateOptions{})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		zero := int64(0)
+		_ = env.admin.CoreV1().Pods(namespace).Delete(context.Background(), name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
+	})
+	// The container answers before the kubelet's status says it runs:
+	// wait for both.
+	err = waitFor(90*time.Second, func() bool {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		p, err := env.admin.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
+		return err == nil && len(p.Status.ContainerStatuses) == 1 && p.Status.ContainerStatuses[0].State.Running != nil
+	})
+	if err != nil {
+		p, _ := env.admin.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
+		log, _ := os.ReadFile(filepath.Join(env.dir, "kubelet.log"))
+		t.Fatalf("the action pod did not answer: %v; its status: %+v; the kubelet's log ends:\n%s", err, p.Status, tail(string(log), 30))
+	}
+	return port
+}
+
+// runAction asks the action for activation id of n lines, and returns the lines
+// a collection should hand over, or through the API (one stream).
+func runAction(t *testing.T, port, id, n int) []string {
+	t.Helper()
+	resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/run?id=%d&lines=%d", port, id, n), "", nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	var want []string
+	for i := range n {
+		want = append(want, fmt.Sprintf("activation %d line %d %s", id, i, strings.Repeat("x", 80)))
+	}
+	return want
+}
+
+// TestE2EWarmActivationsOnARealKubelet runs a warm action pod on the real
+// kubelet and containerd and collects each activation twice: from the
+// pod's files on the node (nodelog) and through the real apiserver and
+// kubelet (a held stream), while the kubelet rotates the log every 10 KiB.
+func TestE2EWarmActivationsOnARealKubelet(t *testing.T) {
+	const activations = 300
+	port := actionPod(t, "e2e-warm")
+	client, err := k8slog.NewClient(config(adminToken))
+	require.NoError(t, err)
+	ctx := context.Background()
+	var moves linetest.Buffer
+	src, err := nodelog.Open(ctx, client, namespace, "e2e-warm", nodelog.Options{Container: "action", Node: realNode,
+		Files: nodelog.FileOptions{Dir: real.podLogs}})
+	require.NoError(t, err)
+	defer src.Close()
+	require.Equal(t, nodelog.Node, src.Path())
+	api := k8slog.New(client, namespace, "e2e-warm", k8slog.Options{Container: "action"})
+	defer api.Close()
+	requests := 0
+	nodeOptions := activation.Options{WaitForSentinel: true, IdleTimeout: 10 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(&moves, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	apiOptions := activation.Options{WaitForSentinel: true, IdleTimeout: 10 * time.Second,
+		Metrics: &activation.Metrics{Requested: func(string) { requests++ }}}
+	// The runtime's first line, then the activations.
+	for _, c := range []activation.Collectable{src, api} {
+		a, err := c.Collect(ctx, activation.Options{IdleTimeout: 5 * time.Second})
+		require.NoError(t, err)
+		require.Contains(t, linetest.Logs(a.Lines), "action runtime started")
+	}
+	start, crossings := time.Now(), 0
+	for id := 1; id <= activations; id++ {
+		want := runAction(t, port, id, 10)
+		a, err := src.Collect(ctx, nodeOptions)
+		require.NoError(t, err)
+		require.Equal(t, activation.Sentinels, a.End, "activation %d from the node's files: %v", id, a.Cause)
+		// The runtime reads the two streams' pipes apart: each stream's
+		// lines come in the order printed, the two merged as read.
+		var streams [2][]string
+		for _, l := range a.Lines {
+			streams[l.Stream] = append(streams[l.Stream], l.Log)
+		}
+		for s := range streams {
+			var printed []string
+			for i := s; i < len(want); i += 2 {
+				printed = append(printed, want[i])
+			}
+			require.Equal(t, printed, streams[s], "activation %d's %v from the node's files", id, stream.Output(s))
+		}
+		b, err := api.Collect(ctx, apiOptions)
+		require.NoError(t, err)
+		require.Equal(t, linetest.Logs(a.Lines), linetest.Logs(b.Lines), "activation %d through the API: %v %v", id, b.End, b.Cause)
+		for i := range a.Lines {
+			require.Equal(t, a.Lines[i].Time, b.Lines[i].Time, "activation %d line %d's time, both paths", id, i)
+			if a.Lines[i-min(i, 1)].Stream != a.Lines[i].Stream {
+				crossings++
+			}
+		}
+		if id%50 == 0 {
+			// Time for the kubelet's log monitor (every 3 s) to rotate.
+			time.Sleep(time.Second)
+		}
+	}
+	rotations := strings.Count(moves.String(), "why=rotated")
+	t.Logf("%d activations in %v, exact from the node's files and through the API; %d rotations followed from the files; %d log requests through the API (%.4f an activation); %d changes of stream in the files' order, for the %d of the order printed",
+		activations, time.Since(start).Round(time.Millisecond), rotations, requests, float64(requests)/activations, crossings, activations*9)
+	assert.Positive(t, rotations, "the kubelet rotated the log")
+	assert.LessOrEqual(t, float64(requests)/activations, 0.01)
+
+	// containerd writes its times with trailing zeros dropped.
+	files, _ := filepath.Glob(filepath.Join(real.podLogs, namespace+"_e2e-warm_*", "action", "0.log*"))
+	trimmed := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, ".gz") {
+			continue
+		}
+		raw, _ := os.ReadFile(f)
+		trimmed += len(regexp.MustCompile(`(?m)^\S+\.\d{1,8}Z `).FindAll(raw, -1))
+	}
+	t.Logf("%d records in the files with fewer than 9 fraction digits", trimmed)
+}
