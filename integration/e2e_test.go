@@ -71,11 +71,7 @@ func runAction(t *testing.T, port, id, n int) []string {
 	resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/run?id=%d&lines=%d", port, id, n), "", nil)
 	require.NoError(t, err)
 	resp.Body.Close()
-	var want []string
-	for i := range n {
-		want = append(want, fmt.Sprintf("activation %d line %d %s", id, i, strings.Repeat("x", 80)))
-	}
-	return want
+	return runActionLines(id, n)
 }
 
 // TestE2EWarmActivationsOnARealKubelet runs a warm action pod on the real
@@ -157,4 +153,83 @@ func TestE2EWarmActivationsOnARealKubelet(t *testing.T) {
 		trimmed += len(regexp.MustCompile(`(?m)^\S+\.\d{1,8}Z `).FindAll(raw, -1))
 	}
 	t.Logf("%d records in the files with fewer than 9 fraction digits", trimmed)
+}
+
+// TestE2EACrashInTheMiddleOfAnActivation crashes the real container in
+// the middle of an activation: the kubelet starts its next instance, with a
+// new log file. From the node's files and through the API alike, the cut
+// activation ends with its lines and the failure notice (ErrRestarted), and
+// the next instance's lines go to the next activations only.
+func TestE2EACrashInTheMiddleOfAnActivation(t *testing.T) {
+	port := actionPod(t, "e2e-crash")
+	client, err := k8slog.NewClient(config(adminToken))
+	require.NoError(t, err)
+	ctx := context.Background()
+	src, err := nodelog.Open(ctx, client, namespace, "e2e-crash", nodelog.Options{Container: "action", Node: realNode,
+		Files: nodelog.FileOptions{Dir: real.podLogs}})
+	require.NoError(t, err)
+	defer src.Close()
+	api := k8slog.New(client, namespace, "e2e-crash", k8slog.Options{Container: "action"})
+	defer api.Close()
+	sources := map[string]activation.Collectable{"node": src, "api": api}
+	o := activation.Options{WaitForSentinel: true, IdleTimeout: 30 * time.Second}
+	collectAll := func(o activation.Options) map[string]activation.Activation {
+		got := map[string]activation.Activation{}
+		for name, c := range sources {
+			a, err := c.Collect(ctx, o)
+			require.NoError(t, err, name)
+			got[name] = a
+		}
+		return got
+	}
+	collectAll(activation.Options{IdleTimeout: 5 * time.Second})
+	want := runAction(t, port, 1, 4)
+	for name, a := range collectAll(o) {
+		assert.ElementsMatch(t, want, linetest.Logs(a.Lines), "%s: activation 1", name)
+	}
+
+	// Activation 2 prints three lines, then the process exits 1.
+	resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/crash?id=2&lines=3", port), "", nil)
+	if err == nil {
+		resp.Body.Close()
+	}
+	for name, a := range collectAll(o) {
+		assert.Equal(t, activation.Failed, a.End, "%s: activation 2: %v", name, a.Cause)
+		assert.ErrorIs(t, a.Cause, activation.ErrRestarted, name)
+		require.NotEmpty(t, a.Lines, name)
+		assert.Equal(t, activation.FailureNotice, a.Lines[len(a.Lines)-1].Log, name)
+		assert.ElementsMatch(t, runActionLines(2, 3), linetest.Logs(a.Lines[:len(a.Lines)-1]), "%s: activation 2's lines before the crash", name)
+	}
+
+	// The next instance: its start line, then activation 3, once it
+	// answers and the pod's status says it runs (the API's kubelet reads
+	// the instance its status names).
+	require.NoError(t, waitFor(60*time.Second, func() bool {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		p, err := env.admin.CoreV1().Pods(namespace).Get(ctx, "e2e-crash", metav1.GetOptions{})
+		return err == nil && len(p.Status.ContainerStatuses) == 1 && p.Status.ContainerStatuses[0].RestartCount == 1 &&
+			p.Status.ContainerStatuses[0].State.Running != nil
+	}), "the next instance answers, and the pod's status says it runs")
+	for name, a := range collectAll(activation.Options{IdleTimeout: 5 * time.Second}) {
+		assert.Equal(t, []string{"action runtime started"}, linetest.Logs(a.Lines), "%s: the next instance's first line", name)
+	}
+	want = runAction(t, port, 3, 4)
+	for name, a := range collectAll(o) {
+		assert.ElementsMatch(t, want, linetest.Logs(a.Lines), "%s: activation 3", name)
+		assert.Equal(t, activation.Sentinels, a.End, name)
+	}
+}
+
+// runActionLines returns the lines the action prints for activation id of
+// n lines.
+func runActionLines(id, n int) []string {
+	var want []string
+	for i := range n {
+		want = append(want, fmt.Sprintf("activation %d line %d %s", id, i, strings.Repeat("x", 80)))
+	}
+	return want
 }

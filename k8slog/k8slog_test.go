@@ -1177,3 +1177,33 @@ func TestARestartSeenBetweenActivationsIsNotTheNextOnes(t *testing.T) {
 		assert.Equal(t, []string{fmt.Sprintf("new instance %d", i)}, linetest.Logs(a.Lines), "activation %d", i)
 	}
 }
+
+// TestAnExitInTheMiddleOfAnActivationThatTheKubeletRestartsEndsIt: a real
+// kubelet reports the container terminated before the next instance runs.
+// A collection that took lines of the ended instance ends at once with
+// the failure notice (ErrRestarted), not as a log without its sentinels,
+// and the next collection reads the new instance.
+func TestAnExitInTheMiddleOfAnActivationThatTheKubeletRestartsEndsIt(t *testing.T) {
+	for _, hold := range []time.Duration{0, -1} {
+		t.Run(fmt.Sprint("hold ", hold), func(t *testing.T) {
+			e := newEnv(t, k8slogtest.Options{})
+			p, c, src := e.collected(t, k8slog.Options{Hold: hold}, "first")
+			p.SetRestartPolicy(corev1.RestartPolicyAlways)
+			c.PrintAt(at(1000), stream.Stdout, "the second activation's first line")
+			c.Exit(1)
+			a, err := e.drive(t, src, activation.Options{WaitForSentinel: true, IdleTimeout: time.Minute, Timeout: time.Hour})
+			require.NoError(t, err)
+			assert.Equal(t, activation.Failed, a.End)
+			assert.ErrorIs(t, a.Cause, activation.ErrRestarted)
+			assert.Equal(t, []string{"the second activation's first line", activation.FailureNotice}, linetest.Logs(a.Lines))
+
+			c.RestartAt(at(1500))
+			c.PrintAt(at(2000), stream.Stdout, "the new instance's first activation")
+			sentinelsAt(c, at(2000))
+			a, err = e.drive(t, src, activation.Options{WaitForSentinel: true, IdleTimeout: time.Minute, Timeout: time.Hour})
+			require.NoError(t, err)
+			assert.Equal(t, activation.Sentinels, a.End, "%v", a.Cause)
+			assert.Equal(t, []string{"the new instance's first activation"}, linetest.Logs(a.Lines))
+		})
+	}
+}

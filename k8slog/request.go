@@ -337,10 +337,14 @@ func (c *Container) atEnd(ctx context.Context, err error, follow bool, exited *b
 		return stages.ReopenAfter(c.poll())
 	}
 	st := containerStatus(pod, c.o.Container)
-	if st != nil && st.State.Terminated != nil && restarts(pod, st) && samePlace(end.at, end.started) {
-		// The container exited and will start again: a collection that
-		// took none of the ended instance's lines waits, within its
-		// timeouts, for the next instance's.
+	if st != nil && st.State.Terminated != nil && restarts(pod, st) {
+		// The container exited and will start again (a kubelet says so
+		// before the next instance runs): a collection that took none of
+		// the ended instance's lines waits, within its timeouts, for the
+		// next instance's; one that took some ends with them.
+		if !samePlace(end.at, end.started) {
+			return c.restartedError()
+		}
 		return stages.ReopenAfter(c.poll())
 	}
 	if end.replaced(st) {
