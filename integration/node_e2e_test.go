@@ -177,7 +177,9 @@ func killTasks(sock string) {
 		ctr("tasks", "kill", "-s", "SIGKILL", id)
 	}
 	for _, id := range tasks {
-		_ = waitFor(5*time.Second, func() bool { return !strings.Contains(ctr("tasks", "ls"), id+" ") || strings.Contains(ctr("tasks", "ls"), "STOPPED") })
+		_ = waitFor(5*time.Second, func() bool {
+			return !strings.Contains(ctr("tasks", "ls"), id+" ") || strings.Contains(ctr("tasks", "ls"), "STOPPED")
+		})
 		ctr("tasks", "delete", "--force", id)
 	}
 }
