@@ -8,10 +8,13 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -93,10 +96,15 @@ func TestE2EWarmActivationsOnARealKubelet(t *testing.T) {
 	api := k8slog.New(client, namespace, "e2e-warm", k8slog.Options{Container: "action"})
 	defer api.Close()
 	requests := 0
+	var inLibrary [2][]time.Duration
+	returned := func(path int) func(activation.Collection) {
+		return func(c activation.Collection) { inLibrary[path] = append(inLibrary[path], c.SentinelToReturn) }
+	}
 	nodeOptions := activation.Options{WaitForSentinel: true, IdleTimeout: 10 * time.Second,
-		Logger: slog.New(slog.NewTextHandler(&moves, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+		Logger:  slog.New(slog.NewTextHandler(&moves, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Metrics: &activation.Metrics{Collected: returned(0)}}
 	apiOptions := activation.Options{WaitForSentinel: true, IdleTimeout: 10 * time.Second,
-		Metrics: &activation.Metrics{Requested: func(string) { requests++ }}}
+		Metrics: &activation.Metrics{Requested: func(string) { requests++ }, Collected: returned(1)}}
 	// The runtime's first line, then the activations.
 	for _, c := range []activation.Collectable{src, api} {
 		a, err := c.Collect(ctx, activation.Options{IdleTimeout: 5 * time.Second})
@@ -139,6 +147,11 @@ func TestE2EWarmActivationsOnARealKubelet(t *testing.T) {
 	rotations := strings.Count(moves.String(), "why=rotated")
 	t.Logf("%d activations in %v, exact from the node's files and through the API; %d rotations followed from the files; %d log requests through the API (%.4f an activation); %d changes of stream in the files' order, for the %d of the order printed",
 		activations, time.Since(start).Round(time.Millisecond), rotations, requests, float64(requests)/activations, crossings, activations*9)
+	for path, name := range []string{"node's files", "API"} {
+		d := inLibrary[path]
+		slices.Sort(d)
+		t.Logf("second sentinel read → collection returned, the library's own part, %s: p50 %v, p99 %v", name, d[len(d)/2], d[len(d)*99/100])
+	}
 	assert.Positive(t, rotations, "the kubelet rotated the log")
 	assert.LessOrEqual(t, float64(requests)/activations, 0.01)
 
@@ -232,4 +245,111 @@ func runActionLines(id, n int) []string {
 		want = append(want, fmt.Sprintf("activation %d line %d %s", id, i, strings.Repeat("x", 80)))
 	}
 	return want
+}
+
+// TestE2ETheCommandResumesFromItsCursorAcrossARotationAndARestart runs
+// actlog k8s --wait-for-sentinel --activations 0 --cursor on a real pod,
+// interrupts it with SIGINT, starts it again on the same cursor file while
+// the kubelet rotates the log and the container restarts between
+// activations: every line of every activation is printed once across the
+// runs. Through the API, and from the pod's files (--node-logs).
+func TestE2ETheCommandResumesFromItsCursorAcrossARotationAndARestart(t *testing.T) {
+	for _, mode := range []string{"api", "node"} {
+		t.Run(mode, func(t *testing.T) { commandAcrossARotationAndARestart(t, "e2e-cmd-"+mode, mode == "node") })
+	}
+}
+
+func commandAcrossARotationAndARestart(t *testing.T, pod string, nodeLogs bool) {
+	const activations = 40
+	port := actionPod(t, pod)
+	cursor := filepath.Join(t.TempDir(), "cursor")
+	kc := kubeconfig(t, adminToken)
+	var outputs []*linetest.Buffer
+	var cmds []*exec.Cmd
+	startCommand := func() {
+		var out linetest.Buffer
+		args := []string{"k8s", "--kubeconfig", kc, "-c", "action", "--wait-for-sentinel", "--activations", "0", "--idle-timeout", "1m", "--cursor", cursor, pod}
+		if nodeLogs {
+			args = append(args, "--node-logs", real.podLogs)
+		}
+		cmd := exec.Command(env.actlogBin, args...)
+		cmd.Stdout, cmd.Stderr = &out, &out
+		require.NoError(t, cmd.Start())
+		outputs, cmds = append(outputs, &out), append(cmds, cmd)
+	}
+	stopCommand := func() {
+		cmd := cmds[len(cmds)-1]
+		require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Fatal("the command did not end within 10 s of SIGINT")
+		}
+	}
+	printed := func(id int) bool {
+		last := fmt.Sprintf("activation %d line 9 ", id)
+		return waitFor(20*time.Second, func() bool { return strings.Contains(outputs[len(outputs)-1].String(), last) }) == nil
+	}
+	startCommand()
+	for id := 1; id <= activations; id++ {
+		switch id {
+		case 13:
+			// Interrupted between activations; two are printed while
+			// no command runs.
+			stopCommand()
+			runAction(t, port, 13, 10)
+			runAction(t, port, 14, 10)
+			startCommand()
+			require.True(t, printed(14), "the resumed command printed the activations of its downtime: %s", outputs[len(outputs)-1])
+			id = 14
+			continue
+		case 25:
+			// The container exits between activations and is started
+			// again.
+			resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/crash?id=25&lines=0", port), "", nil)
+			if err == nil {
+				resp.Body.Close()
+			}
+			require.NoError(t, waitFor(60*time.Second, func() bool {
+				p, err := env.admin.CoreV1().Pods(namespace).Get(context.Background(), pod, metav1.GetOptions{})
+				if err != nil || len(p.Status.ContainerStatuses) != 1 || p.Status.ContainerStatuses[0].RestartCount != 1 || p.Status.ContainerStatuses[0].State.Running == nil {
+					return false
+				}
+				resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+				if err == nil {
+					resp.Body.Close()
+				}
+				return err == nil
+			}), "the next instance runs")
+		}
+		runAction(t, port, id, 10)
+		require.True(t, printed(id), "activation %d printed: %s", id, outputs[len(outputs)-1])
+		if id%10 == 0 {
+			// Time for the kubelet's log monitor to rotate.
+			time.Sleep(3 * time.Second)
+		}
+	}
+	stopCommand()
+	all := ""
+	for _, o := range outputs {
+		all += o.String()
+	}
+	for id := 1; id <= activations; id++ {
+		for i := range 10 {
+			if id == 25 {
+				continue
+			}
+			line := fmt.Sprintf("activation %d line %d %s", id, i, strings.Repeat("x", 80))
+			assert.Equal(t, 1, strings.Count(all, line), "activation %d line %d across the two runs", id, i)
+		}
+	}
+	assert.NotContains(t, all, activation.FailureNotice)
+	files, _ := filepath.Glob(filepath.Join(real.podLogs, namespace+"_"+pod+"_*", "action", "*"))
+	for i, f := range files {
+		files[i] = filepath.Base(f)
+	}
+	t.Logf("%d activations across two runs of the command, a SIGINT and a restart between, each line once; the container's log files at the end: %v", activations, files)
 }
