@@ -82,7 +82,7 @@ func runAction(t *testing.T, port, id, n int) []string {
 // pod's files on the node (nodelog) and through the real apiserver and
 // kubelet (a held stream), while the kubelet rotates the log every 10 KiB.
 func TestE2EWarmActivationsOnARealKubelet(t *testing.T) {
-	const activations = 300
+	const activations = 2000
 	port := actionPod(t, "e2e-warm")
 	client, err := k8slog.NewClient(config(adminToken))
 	require.NoError(t, err)
@@ -139,7 +139,7 @@ func TestE2EWarmActivationsOnARealKubelet(t *testing.T) {
 				crossings++
 			}
 		}
-		if id%50 == 0 {
+		if id%100 == 0 {
 			// Time for the kubelet's log monitor (every 3 s) to rotate.
 			time.Sleep(time.Second)
 		}
@@ -152,7 +152,7 @@ func TestE2EWarmActivationsOnARealKubelet(t *testing.T) {
 		slices.Sort(d)
 		t.Logf("second sentinel read → collection returned, the library's own part, %s: p50 %v, p99 %v", name, d[len(d)/2], d[len(d)*99/100])
 	}
-	assert.Positive(t, rotations, "the kubelet rotated the log")
+	assert.GreaterOrEqual(t, rotations, 4, "the kubelet rotated the log, every 3 s")
 	assert.LessOrEqual(t, float64(requests)/activations, 0.01)
 
 	// containerd writes its times with trailing zeros dropped.
