@@ -93,7 +93,8 @@ func New(pods corev1client.PodsGetter, namespace, pod string, o Options) *Contai
 	return c
 }
 
-// Close releases the follow stream the Container holds, if any. A
+// Close releases the follow stream the Container holds, if any, and
+// returns once its request has ended (Metrics.Streams told of it). A
 // collection after Close opens a new one.
 func (c *Container) Close() error {
 	c.held.close()

@@ -387,15 +387,23 @@ func (h *held) release(s *heldStream, why string, logger *slog.Logger) {
 	}
 }
 
-// close releases the held stream, if any.
+// close releases the held stream, if any, and returns once its request
+// has ended (Metrics.Streams told): a Container's Close leaves no stream
+// open behind it.
 func (h *held) close() {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if s := h.s; s != nil {
+	s := h.s
+	released := false
+	if s != nil {
 		h.wake(s)
 		if h.s == s {
 			h.release(s, "closed", nil)
+			released = true
 		}
+	}
+	h.mu.Unlock()
+	if released {
+		readahead.Drain(s.src)
 	}
 }
 
