@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -24,6 +26,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/internal/bodycount"
 	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/k8slog"
 	"github.com/actlog/actlog/nodelog"
@@ -352,4 +355,115 @@ func commandAcrossARotationAndARestart(t *testing.T, pod string, nodeLogs bool) 
 		files[i] = filepath.Base(f)
 	}
 	t.Logf("%d activations across two runs of the command, a SIGINT and a restart between, each line once; the container's log files at the end: %v", activations, files)
+}
+
+// TestE2ELatencyRequestsAndLongLinesOnARealKubelet: through the real path,
+// the time from the action's second sentinel written (its /run answered) to
+// the collection's return, from the node's files, through the API held and
+// with a request per collection, each on a pod of its own, beside
+// k8slogtest's held stream behind the same apiserver in the same run; the
+// log requests and the response bytes read an activation; and a line of
+// 40 KiB that containerd splits into P records, whole on both paths.
+func TestE2ELatencyRequestsAndLongLinesOnARealKubelet(t *testing.T) {
+	const activations = 200
+	var read atomic.Int64
+	client, err := k8slog.NewClient(bodycount.Config(config(adminToken), &read))
+	require.NoError(t, err)
+	ctx := context.Background()
+	type path struct {
+		name string
+		src  activation.Collectable
+		run  func(id int) []string
+		// pod is the real pod's name, port its action's.
+		pod  string
+		port int
+	}
+	onANode := func(pod string, src func() activation.Collectable) path {
+		port := actionPod(t, pod)
+		s := src()
+		t.Cleanup(func() { s.Close() })
+		return path{src: s, run: func(id int) []string { return runAction(t, port, id, 10) }, pod: pod, port: port}
+	}
+	files := onANode("e2e-latency-files", func() activation.Collectable {
+		f, err := nodelog.Open(ctx, client, namespace, "e2e-latency-files", nodelog.Options{Container: "action", Node: realNode,
+			Files: nodelog.FileOptions{Dir: real.podLogs}})
+		require.NoError(t, err)
+		return f
+	})
+	files.name = "node's files"
+	held := onANode("e2e-latency-held", func() activation.Collectable {
+		return k8slog.New(client, namespace, "e2e-latency-held", k8slog.Options{Container: "action"})
+	})
+	held.name = "API, held"
+	perRequest := onANode("e2e-latency-each", func() activation.Collectable {
+		return k8slog.New(client, namespace, "e2e-latency-each", k8slog.Options{Container: "action", Hold: -1})
+	})
+	perRequest.name = "API, a request each"
+	stand := newPod(t, "e2e-latency-stand-in", "action").Container("action")
+	standIn := k8slog.New(client, namespace, "e2e-latency-stand-in", k8slog.Options{Container: "action"})
+	defer standIn.Close()
+	paths := []path{files, held, perRequest, {name: "k8slogtest behind the same apiserver, held", src: standIn, run: func(id int) []string {
+		var want []string
+		for i := range 10 {
+			want = append(want, fmt.Sprintf("activation %d line %d", id, i))
+			stand.Print(stream.Output(i%2), want[i])
+		}
+		stand.Sentinels()
+		return want
+	}}}
+	for _, p := range paths {
+		// The first activation holds the runtime's first line too.
+		p.run(0)
+		_, err := p.src.Collect(ctx, activation.Options{WaitForSentinel: true, IdleTimeout: 10 * time.Second})
+		require.NoError(t, err)
+	}
+	for _, p := range paths {
+		requests := 0
+		o := activation.Options{WaitForSentinel: true, IdleTimeout: 10 * time.Second,
+			Metrics: &activation.Metrics{Requested: func(string) { requests++ }}}
+		read.Store(0)
+		var needed int64
+		var latencies []time.Duration
+		for id := 1; id <= activations; id++ {
+			done := make(chan activation.Activation, 1)
+			go func() {
+				a, err := p.src.Collect(ctx, o)
+				assert.NoError(t, err)
+				done <- a
+			}()
+			time.Sleep(time.Millisecond)
+			want := p.run(id)
+			written := time.Now()
+			a := <-done
+			latencies = append(latencies, time.Since(written))
+			require.Equal(t, activation.Sentinels, a.End, "%s activation %d: %v", p.name, id, a.Cause)
+			require.ElementsMatch(t, want, linetest.Logs(a.Lines), "%s activation %d", p.name, id)
+			for _, l := range a.Lines {
+				needed += int64(len(l.AppendText(nil))) + 1
+			}
+		}
+		slices.Sort(latencies)
+		t.Logf("%s: second sentinel written → returned p50 %v, p99 %v; %.3f log requests an activation; response bytes read %.2f× the lines'",
+			p.name, latencies[len(latencies)/2].Round(time.Microsecond), latencies[len(latencies)*99/100].Round(time.Microsecond),
+			float64(requests)/activations, float64(read.Load())/float64(needed))
+	}
+
+	// A line of 40 KiB: containerd writes it as P records of 16 KiB.
+	long := fmt.Sprintf("activation 9999 long %s", strings.Repeat("y", 40<<10))
+	for _, p := range []path{files, held} {
+		resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/run?id=9999&lines=1&long=%d", p.port, 40<<10), "", nil)
+		require.NoError(t, err)
+		resp.Body.Close()
+		a, err := p.src.Collect(ctx, activation.Options{WaitForSentinel: true, IdleTimeout: 10 * time.Second})
+		require.NoError(t, err)
+		require.Len(t, a.Lines, 2, p.name)
+		assert.Equal(t, long, a.Lines[1].Log, "%s: the long line whole", p.name)
+		raw, _ := filepath.Glob(filepath.Join(real.podLogs, namespace+"_"+p.pod+"_*", "action", "0.log"))
+		require.Len(t, raw, 1)
+		b, err := os.ReadFile(raw[0])
+		require.NoError(t, err)
+		records := bytes.Count(b, []byte(" stdout P "))
+		t.Logf("%s: the 40 KiB line, whole, was %d P records and an F record in the file", p.name, records)
+		assert.GreaterOrEqual(t, records, 2)
+	}
 }

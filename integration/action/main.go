@@ -1,6 +1,7 @@
 // Command action is the action runtime the end-to-end tests run as a real
 // container: an HTTP server on $PORT (127.0.0.1) whose POST /run?id=K&lines=N
-// prints activation K's N lines, on stdout and stderr in turn, then the two
+// prints activation K's N lines, on stdout and stderr in turn (with
+// &long=L, then one line of L bytes on stdout), then the two
 // end-of-activation sentinels, and answers once they are written; POST
 // /crash?id=K&lines=N prints N lines of activation K and exits 1.
 package main
@@ -33,6 +34,9 @@ func main() {
 	http.HandleFunc("POST /run", func(w http.ResponseWriter, r *http.Request) {
 		id, n := lines(r)
 		print(id, n)
+		if long, _ := strconv.Atoi(r.URL.Query().Get("long")); long > 0 {
+			fmt.Fprintf(os.Stdout, "activation %s long %s\n", id, strings.Repeat("y", long))
+		}
 		fmt.Fprintln(os.Stderr, sentinel)
 		fmt.Fprintln(os.Stdout, sentinel)
 		fmt.Fprintln(w, "ok")
