@@ -238,6 +238,26 @@ func TestE2EACrashInTheMiddleOfAnActivation(t *testing.T) {
 		assert.ElementsMatch(t, want, linetest.Logs(a.Lines), "%s: activation 3", name)
 		assert.Equal(t, activation.Sentinels, a.End, name)
 	}
+
+	// The ended instance's log, as kubectl logs --previous reads it: its
+	// first line, activation 1, and activation 2's lines before the crash.
+	ended := append(append([]string{"action runtime started"}, runActionLines(1, 4)...), runActionLines(2, 3)...)
+	previous, err := nodelog.Open(ctx, client, namespace, "e2e-crash", nodelog.Options{Container: "action", Node: realNode, Previous: true,
+		Files: nodelog.FileOptions{Dir: real.podLogs}})
+	require.NoError(t, err)
+	defer previous.Close()
+	apiPrevious := k8slog.New(client, namespace, "e2e-crash", k8slog.Options{Container: "action", Previous: true})
+	defer apiPrevious.Close()
+	for name, c := range map[string]activation.Collectable{"node": previous, "api": apiPrevious} {
+		var got []string
+		for range 3 {
+			// The sentinels end activation 1; the log's end the rest.
+			a, err := c.Collect(ctx, activation.Options{IdleTimeout: 5 * time.Second})
+			require.NoError(t, err, name)
+			got = append(got, linetest.Logs(a.Lines)...)
+		}
+		assert.ElementsMatch(t, ended, got, "%s: the previous instance's log", name)
+	}
 }
 
 // runActionLines returns the lines the action prints for activation id of

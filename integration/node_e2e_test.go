@@ -157,7 +157,7 @@ containerLogMonitorInterval: 3s
 		log, _ := os.ReadFile(filepath.Join(dir, "kubelet.log"))
 		return fail(fmt.Errorf("the kubelet did not register: %w; its log ends:\n%s", err, tail(string(log), 40)))
 	}
-	for _, v := range [][]string{{"containerd", "--version"}, {kubelet, "--version"}, {"runc", "--version"}} {
+	for _, v := range [][]string{{"etcd", "--version"}, {os.Getenv("ACTLOG_APISERVER"), "--version"}, {"containerd", "--version"}, {kubelet, "--version"}, {"runc", "--version"}} {
 		out, _ := exec.Command(v[0], v[1:]...).CombinedOutput()
 		fmt.Fprintf(os.Stderr, "e2e: %s", out)
 	}

@@ -13,7 +13,10 @@ if [ ! -x "$bin" ]; then
 	echo "building kube-apiserver $version into $cache (first run: several minutes)" >&2
 	# The checksum database does not know some k8s.io modules; go.sum,
 	# committed, holds their checksums.
-	GOWORK=off GONOSUMDB=k8s.io GOFLAGS=-mod=readonly go build -o "$bin.tmp" .
+	# The version it reports is the one it is built from.
+	minor=$(echo "$version" | cut -d. -f2)
+	GOWORK=off GONOSUMDB=k8s.io GOFLAGS=-mod=readonly go build -o "$bin.tmp" \
+		-ldflags "-X k8s.io/component-base/version.gitVersion=$version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" .
 	mv "$bin.tmp" "$bin"
 fi
 echo "$bin"
