@@ -94,6 +94,9 @@ func (h *held) lines(at stream.Cursor, o activation.ReadOptions, toEnd bool) str
 		go func() {
 			defer close(out)
 			var end stream.Cursor
+			// quiet says that the blackbox read ends when the held
+			// stream goes quiet, not at an end the tail gave.
+			quiet := false
 			if toEnd && (!h.warmed() || !h.canHold()) {
 				relay(ctx, out, h.c.fetch(at, o, false, nil)(ctx))
 				return
@@ -111,6 +114,13 @@ func (h *held) lines(at stream.Cursor, o activation.ReadOptions, toEnd bool) str
 				case !ok:
 					relay(ctx, out, h.c.fetch(at, o, false, nil)(ctx))
 					return
+				case empty && !at.IsZero():
+					// The live file is empty though lines were read
+					// before: a rotation the tail cannot see past (the
+					// kubelet answers it from the live file only). The
+					// held stream reads on in the renamed file: what it
+					// brings until it goes quiet is the activation's.
+					quiet = true
 				case empty || !before(at, end):
 					return
 				}
@@ -128,6 +138,10 @@ func (h *held) lines(at stream.Cursor, o activation.ReadOptions, toEnd bool) str
 				return
 			}
 			defer h.give(s)
+			if quiet {
+				h.readUntilQuiet(ctx, s, out, at)
+				return
+			}
 			h.read(ctx, s, out, at, end, toEnd)
 		}()
 		return out
@@ -172,6 +186,29 @@ func (h *held) read(ctx context.Context, s *heldStream, out chan<- stream.Chunk,
 	h.mu.Unlock()
 	defer h.watch(ctx, s, ro)()
 	s.kept.Relay(ctx, s.src, out, o)
+}
+
+// rotationQuiet is how long a blackbox read of the held stream past a
+// rotation waits for its next lines before it takes the log's end as
+// reached.
+const rotationQuiet = 200 * time.Millisecond
+
+// readUntilQuiet sends the lines of s on out, as read does, until the
+// stream brings nothing for rotationQuiet.
+func (h *held) readUntilQuiet(ctx context.Context, s *heldStream, out chan<- stream.Chunk, at stream.Cursor) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	timer := h.c.o.Clock.AfterFunc(rotationQuiet, cancel)
+	defer timer.Stop()
+	lines := make(chan stream.Chunk)
+	go func() {
+		defer close(lines)
+		h.read(ctx, s, lines, at, stream.Cursor{}, false)
+	}()
+	for c := range lines {
+		timer.Reset(rotationQuiet)
+		stream.Send(ctx, out, c)
+	}
 }
 
 // relay sends what in brings on out, and drains in once ctx ends.
