@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/actlog/actlog/activation"
+	"github.com/actlog/actlog/internal/linetest"
 	"github.com/actlog/actlog/logfile"
 )
 
@@ -57,9 +58,9 @@ func BenchmarkFileIdleFollowed(b *testing.B) {
 				}
 				// Every collection reads its file's line, then waits.
 				time.Sleep(time.Second)
-				cpu, start := cpuTime(), time.Now()
+				cpu, start := linetest.CPUTime(), time.Now()
 				time.Sleep(quiet)
-				share += float64(cpuTime()-cpu) / float64(time.Since(start))
+				share += float64(linetest.CPUTime()-cpu) / float64(time.Since(start))
 				cancel()
 				wg.Wait()
 				for _, f := range srcs {

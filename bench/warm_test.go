@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -133,7 +132,7 @@ func warm(b *testing.B, mode warmMode, n int) warmRun {
 		// read are the files' records.
 		m.Read = func(n int64) { read.Add(n) }
 	}
-	start, cpu := time.Now(), cpuTime()
+	start, cpu := time.Now(), linetest.CPUTime()
 	for i := range n {
 		for j := range 10 {
 			c.Print(stream.Stdout, fmt.Sprintf("%04d %02d %s", i, j, msg))
@@ -167,7 +166,7 @@ func warm(b *testing.B, mode warmMode, n int) warmRun {
 			r.needed += int64(len(l.AppendText(nil))) + 1
 		}
 	}
-	r.took, r.cpu = time.Since(start), cpuTime()-cpu
+	r.took, r.cpu = time.Since(start), linetest.CPUTime()-cpu
 	r.requests = len(s.LogRequests())
 	r.read = read.Load()
 	return r
@@ -296,15 +295,6 @@ func goroutinesLeft(before int) int {
 	return runtime.NumGoroutine() - before
 }
 
-// cpuTime returns the process's CPU time so far, user and system.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkK8sWarmWriter is the floor of BenchmarkK8sWarm's CPU per
 // activation: the same lines printed to the test server's container, 10 and
 // the two sentinels an activation, with nothing collecting them. The CPU a
@@ -318,7 +308,7 @@ func BenchmarkK8sWarmWriter(b *testing.B) {
 		s := k8slogtest.NewServer(k8slogtest.Options{})
 		c := s.AddPod("bench", "p", "action").Container("action")
 		msg := strings.Repeat("w", 90)
-		start := cpuTime()
+		start := linetest.CPUTime()
 		for i := range n {
 			for j := range 10 {
 				c.Print(stream.Stdout, fmt.Sprintf("%04d %02d %s", i, j, msg))
@@ -326,7 +316,7 @@ func BenchmarkK8sWarmWriter(b *testing.B) {
 			c.Print(stream.Stderr, sentinel.Marker)
 			c.Print(stream.Stdout, sentinel.Marker)
 		}
-		cpu += float64((cpuTime() - start).Microseconds()) / n
+		cpu += float64((linetest.CPUTime() - start).Microseconds()) / n
 		s.Close()
 	}
 	b.ReportMetric(cpu/float64(b.N), "cpu-us/activation")

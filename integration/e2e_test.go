@@ -70,6 +70,37 @@ func actionPod(t *testing.T, name string) int {
 	return port
 }
 
+// awaitRotation waits, up to 10 s, for the kubelet to rotate the log of
+// pod's container once more (a rotated file it had not before), if its live
+// file has grown past containerLogMaxSize.
+func awaitRotation(t *testing.T, pod string) {
+	t.Helper()
+	live, _ := filepath.Glob(filepath.Join(real.podLogs, namespace+"_"+pod+"_*", "action", "*.log"))
+	slices.Sort(live)
+	if len(live) == 0 {
+		return
+	}
+	if fi, err := os.Stat(live[len(live)-1]); err != nil || fi.Size() <= 10<<10 {
+		return
+	}
+	rotated := func() []string {
+		names, _ := filepath.Glob(filepath.Join(real.podLogs, namespace+"_"+pod+"_*", "action", "*.log.*"))
+		for i, n := range names {
+			names[i] = strings.TrimSuffix(n, ".gz")
+		}
+		return names
+	}
+	before := rotated()
+	require.NoError(t, waitFor(10*time.Second, func() bool {
+		for _, n := range rotated() {
+			if !slices.Contains(before, n) {
+				return true
+			}
+		}
+		return false
+	}), "the kubelet rotated %s's log (its monitor runs every 3 s)", pod)
+}
+
 // runAction asks the action for activation id of n lines, and returns the lines
 // a collection should hand over, or through the API (one stream).
 func runAction(t *testing.T, port, id, n int) []string {
@@ -142,9 +173,9 @@ func TestE2EWarmActivationsOnARealKubelet(t *testing.T) {
 				crossings++
 			}
 		}
-		if id%100 == 0 {
-			// Time for the kubelet's log monitor (every 3 s) to rotate.
-			time.Sleep(time.Second)
+		if id%400 == 0 && id < activations {
+			// Four rotations that the activations after them read past.
+			awaitRotation(t, "e2e-warm")
 		}
 	}
 	rotations := strings.Count(moves.String(), "why=rotated")
@@ -351,8 +382,7 @@ func commandAcrossARotationAndARestart(t *testing.T, pod string, nodeLogs bool) 
 		runAction(t, port, id, 10)
 		require.True(t, printed(id), "activation %d printed: %s", id, outputs[len(outputs)-1])
 		if id%10 == 0 {
-			// Time for the kubelet's log monitor to rotate.
-			time.Sleep(3 * time.Second)
+			awaitRotation(t, pod)
 		}
 	}
 	stopCommand()
@@ -451,7 +481,6 @@ func TestE2ELatencyRequestsAndLongLinesOnARealKubelet(t *testing.T) {
 				assert.NoError(t, err)
 				done <- a
 			}()
-			time.Sleep(time.Millisecond)
 			want := p.run(id)
 			written := time.Now()
 			a := <-done

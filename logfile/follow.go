@@ -101,6 +101,7 @@ func changedSince(seg *segment, off int64) bool {
 func (fl *follower) wait(ctx context.Context, sub *watch.Sub, seg *segment, off int64, o activation.ReadOptions) bool {
 	if sub == nil || fl.polled() {
 		fl.tell(ctx, o.Logger)
+		logWait(ctx, o.Logger, seg, "poll")
 		return stages.Sleep(ctx, fl.o.Clock, fl.o.Poll)
 	}
 	if changedSince(seg, off) {
@@ -108,6 +109,7 @@ func (fl *follower) wait(ctx context.Context, sub *watch.Sub, seg *segment, off 
 		// sends no event of it.
 		return true
 	}
+	logWait(ctx, o.Logger, seg, "inotify")
 	t := fl.o.Clock.Timer(fl.recheck(o))
 	defer t.Stop()
 	select {
@@ -139,6 +141,14 @@ func (fl *follower) recheck(o activation.ReadOptions) time.Duration {
 		return o.Idle / 4
 	}
 	return DefaultRecheck
+}
+
+// logWait writes a Debug record of a reader beginning to wait at seg's
+// end, woken by how, if the logger takes Debug records.
+func logWait(ctx context.Context, logger *slog.Logger, seg *segment, how string) {
+	if logger != nil && logger.Enabled(ctx, slog.LevelDebug) {
+		logger.LogAttrs(ctx, slog.LevelDebug, "waiting for the file to change", slog.String("file", seg.name), slog.String("woken by", how))
+	}
 }
 
 func (fl *follower) polled() bool {

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"syscall"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,13 +18,18 @@ import (
 	"github.com/actlog/actlog/stream"
 )
 
-// following collects the next activation of f on a goroutine, waiting up to
-// idle for each line.
-func following(t *testing.T, f *logfile.File, o activation.Options) <-chan activation.Activation {
+// following collects the next activation of f on a goroutine, its Debug
+// records written to logs, and returns once its reader waits for the file
+// to change, as a record says.
+func following(t *testing.T, f *logfile.File, o activation.Options, logs *linetest.Buffer) <-chan activation.Activation {
+	t.Helper()
+	o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	waits := func() int { return strings.Count(logs.String(), "waiting for the file to change") }
+	before := waits()
 	done := make(chan activation.Activation, 1)
 	go func() { done <- collect(t, f, o) }()
-	// The collection reads to the end, then waits.
-	time.Sleep(50 * time.Millisecond)
+	require.Eventually(t, func() bool { return waits() > before }, 5*time.Second, time.Millisecond,
+		"the collection's reader did not wait for the file within 5 s")
 	return done
 }
 
@@ -44,8 +49,9 @@ func TestAFollowedFileIsWokenByTheKernelNotAPoll(t *testing.T) {
 	// Neither a poll nor a recheck comes within the test.
 	f := open(t, d.path, logfile.Options{Poll: time.Hour, Recheck: time.Hour})
 	o := activation.Options{Limit: 1 << 20, WaitForSentinel: true, IdleTimeout: time.Hour}
+	var logs linetest.Buffer
 	for i := range 3 {
-		done := following(t, f, o)
+		done := following(t, f, o, &logs)
 		d.add(int64(i)*10+1, stream.Stdout, "woken")
 		d.sentinels(int64(i)*10 + 2)
 		a := awaited(t, done, "a write to a watched file woke nothing")
@@ -62,10 +68,9 @@ func TestAFileChangedWithoutAnEventIsPolled(t *testing.T) {
 	through := &dockerFile{t, other}
 	f := open(t, d.path, logfile.Options{Poll: 5 * time.Millisecond, Recheck: 100 * time.Millisecond})
 	var logs linetest.Buffer
-	o := activation.Options{Limit: 1 << 20, WaitForSentinel: true, IdleTimeout: time.Hour,
-		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	o := activation.Options{Limit: 1 << 20, WaitForSentinel: true, IdleTimeout: time.Hour}
 	for i := range 3 {
-		done := following(t, f, o)
+		done := following(t, f, o, &logs)
 		through.add(int64(i)*10+1, stream.Stdout, "unannounced")
 		through.sentinels(int64(i)*10 + 2)
 		a := awaited(t, done, "a change without an event was not seen by the recheck")
@@ -101,22 +106,13 @@ func TestAFileEndingInAnUnfinishedRecordIsWaitedOnNotSpun(t *testing.T) {
 	d := newDockerFile(t)
 	f := open(t, d.path, logfile.Options{Recheck: time.Hour})
 	d.raw(`{"log":"loading...`)
-	done := following(t, f, activation.Options{Limit: 1 << 20, WaitForSentinel: true, IdleTimeout: time.Hour})
-	before := cpuTime()
+	done := following(t, f, activation.Options{Limit: 1 << 20, WaitForSentinel: true, IdleTimeout: time.Hour}, new(linetest.Buffer))
+	before := linetest.CPUTime()
 	time.Sleep(300 * time.Millisecond)
-	spent := cpuTime() - before
+	spent := linetest.CPUTime() - before
 	assert.Less(t, spent, 30*time.Millisecond, "CPU while waiting 300 ms on an unfinished record")
 	d.raw(` done\n","stream":"stdout","time":"2026-12-08T05:00:00.1Z"}` + "\n")
 	d.sentinels(2)
 	a := awaited(t, done, "the record's end and the sentinels were written")
 	assert.Equal(t, []string{"loading... done"}, linetest.Logs(a.Lines))
-}
-
-// cpuTime returns the process's CPU time so far, user and system.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

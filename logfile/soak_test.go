@@ -112,12 +112,12 @@ func TestFileSoak(t *testing.T) {
 		}
 		if id == activations/2 {
 			runtime.GC()
-			heapMid, goroutinesMid = heapInUse(), runtime.NumGoroutine()
+			heapMid, goroutinesMid = linetest.HeapInUse(), runtime.NumGoroutine()
 		}
 	}
 	took := time.Since(start)
 	runtime.GC()
-	heapEnd, goroutinesEnd := heapInUse(), runtime.NumGoroutine()
+	heapEnd, goroutinesEnd := linetest.HeapInUse(), runtime.NumGoroutine()
 	t.Logf("%d activations, %d rotations, in %v (%.0f activations/s)", activations, k.turns, took, activations/took.Seconds())
 	t.Logf("heap in use after half the activations %.1f MiB, after all %.1f MiB; goroutines %d, then %d",
 		float64(heapMid)/(1<<20), float64(heapEnd)/(1<<20), goroutinesMid, goroutinesEnd)
@@ -126,10 +126,4 @@ func TestFileSoak(t *testing.T) {
 	fds, err := os.ReadDir("/proc/self/fd")
 	require.NoError(t, err)
 	assert.Less(t, len(fds), 20, "no file is left open past its use")
-}
-
-func heapInUse() uint64 {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapInuse
 }

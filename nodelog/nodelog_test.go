@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -85,6 +86,19 @@ func (n *node) warm(o activation.Options) *nodelog.Files {
 	return f
 }
 
+// waiting collects the next activation of f on a goroutine, and returns
+// once its reader waits at the end of the files, as its Debug record says.
+func waiting(t *testing.T, f activation.Collectable, o activation.Options) <-chan activation.Activation {
+	t.Helper()
+	var logs linetest.Buffer
+	o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	done := make(chan activation.Activation, 1)
+	go func() { done <- collect(t, f, o) }()
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "waiting for the file to change") },
+		5*time.Second, time.Millisecond, "the collection's reader did not wait at the files' end within 5 s")
+	return done
+}
+
 func collect(t *testing.T, f activation.Collectable, o activation.Options) activation.Activation {
 	t.Helper()
 	a, err := f.Collect(clocktest.Context(t), o)
@@ -117,11 +131,7 @@ func TestAFollowedFileIsWokenByTheKernel(t *testing.T) {
 	n := newNode(t, k8slogtest.Options{})
 	f := n.open(nodelog.FileOptions{File: logfileOptions(time.Hour)})
 	assert.Equal(t, n.activation(1, 2), linetest.Logs(collect(t, f, wait).Lines))
-	done := make(chan activation.Activation, 1)
-	go func() {
-		done <- collect(t, f, activation.Options{Limit: 1 << 20, WaitForSentinel: true, IdleTimeout: time.Hour})
-	}()
-	time.Sleep(50 * time.Millisecond)
+	done := waiting(t, f, activation.Options{Limit: 1 << 20, WaitForSentinel: true, IdleTimeout: time.Hour})
 	want := n.activation(2, 2)
 	select {
 	case a := <-done:
@@ -200,11 +210,7 @@ func TestARestartWhileACollectionWaitsEndsIt(t *testing.T) {
 	n := newNode(t, k8slogtest.Options{})
 	f := n.open(nodelog.FileOptions{})
 	n.lineAt(1, 0)
-	done := make(chan activation.Activation, 1)
-	go func() {
-		done <- collect(t, f, activation.Options{Limit: 1 << 20, WaitForSentinel: true, IdleTimeout: 10 * time.Second})
-	}()
-	time.Sleep(50 * time.Millisecond)
+	done := waiting(t, f, activation.Options{Limit: 1 << 20, WaitForSentinel: true, IdleTimeout: 10 * time.Second})
 	n.c.Restart()
 	next := n.activation(2, 2)
 	select {

@@ -131,12 +131,12 @@ func TestNodeSoak(t *testing.T) {
 		}
 		if id == activations/2 {
 			runtime.GC()
-			heapMid, goroutinesMid, fdsMid = heapInUse(), runtime.NumGoroutine(), openFiles(t)
+			heapMid, goroutinesMid, fdsMid = linetest.HeapInUse(), runtime.NumGoroutine(), openFiles(t)
 		}
 	}
 	took := time.Since(start)
 	runtime.GC()
-	heapEnd, goroutinesEnd, fdsEnd := heapInUse(), runtime.NumGoroutine(), openFiles(t)
+	heapEnd, goroutinesEnd, fdsEnd := linetest.HeapInUse(), runtime.NumGoroutine(), openFiles(t)
 	t.Logf("%d activations, %d rotations, %d restarts (%d in the middle of an activation), in %v (%.0f activations/s)",
 		activations, rotations, restarts, cuts, took, activations/took.Seconds())
 	t.Logf("heap in use after half the activations %.1f MiB, after all %.1f MiB; goroutines %d, then %d; open files %d, then %d",
@@ -146,12 +146,6 @@ func TestNodeSoak(t *testing.T) {
 	assert.LessOrEqual(t, fdsEnd, fdsMid+2, "no file is left open past its use")
 	files, _ := filepath.Glob(filepath.Join(filepath.Dir(n.c.LogPath()), "*"))
 	t.Logf("the container's directory holds %d files at the end", len(files))
-}
-
-func heapInUse() uint64 {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapInuse
 }
 
 func openFiles(t *testing.T) int {

@@ -1,22 +1,3 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver at the k8s.io/kubernetes version go.mod pins, once per
-# version: the binary is cached in $ACTLOG_CACHE (default ~/.cache/actlog).
-# Prints the binary's path.
-set -euo pipefail
-cd "$(dirname "$0")"
-version=$(awk '$1 == "k8s.io/kubernetes" {print $2; exit}' go.mod)
-[ -n "$version" ] || { echo "build.sh: no k8s.io/kubernetes version in go.mod" >&2; exit 1; }
-cache="${ACTLOG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/actlog}"
-bin="$cache/kube-apiserver-$version"
-if [ ! -x "$bin" ]; then
-	mkdir -p "$cache"
-	echo "building kube-apiserver $version into $cache (first run: several minutes)" >&2
-	# The checksum database does not know some k8s.io modules; go.sum,
-	# committed, holds their checksums.
-	# The version it reports is the one it is built from.
-	minor=$(echo "$version" | cut -d. -f2)
-	GOWORK=off GONOSUMDB=k8s.io GOFLAGS=-mod=readonly go build -o "$bin.tmp" \
-		-ldflags "-X k8s.io/component-base/version.gitVersion=$version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" .
-	mv "$bin.tmp" "$bin"
-fi
-echo "$bin"
+# Builds kube-apiserver once per version (../build.sh); prints its path.
+exec "$(dirname "$0")/../build.sh" kube-apiserver "$(dirname "$0")"

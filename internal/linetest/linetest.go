@@ -1,4 +1,5 @@
-// Package linetest helps the project's tests compare lines.
+// Package linetest helps the project's tests: lines compared, text written
+// while a test reads it, the process's CPU and heap.
 package linetest
 
 import "github.com/actlog/actlog/stream"
