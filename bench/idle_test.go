@@ -3,8 +3,10 @@ package bench
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -47,17 +49,26 @@ func BenchmarkFileIdleFollowed(b *testing.B) {
 				}
 				ctx, cancel := context.WithCancel(context.Background())
 				var wg sync.WaitGroup
+				// Every collection reads its file's line, then waits, as
+				// its reader's Debug record says.
+				var logs linetest.Buffer
+				logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 				if following {
 					for _, f := range srcs {
 						wg.Add(1)
 						go func() {
 							defer wg.Done()
-							_, _ = f.Collect(ctx, activation.Options{WaitForSentinel: true, IdleTimeout: time.Minute})
+							_, _ = f.Collect(ctx, activation.Options{WaitForSentinel: true, IdleTimeout: time.Minute, Logger: logger})
 						}()
 					}
+					deadline := time.Now().Add(30 * time.Second)
+					for strings.Count(logs.String(), "waiting for the file to change") < files {
+						if time.Now().After(deadline) {
+							b.Fatal("the collections did not all wait within 30 s")
+						}
+						time.Sleep(10 * time.Millisecond)
+					}
 				}
-				// Every collection reads its file's line, then waits.
-				time.Sleep(time.Second)
 				cpu, start := linetest.CPUTime(), time.Now()
 				time.Sleep(quiet)
 				share += float64(linetest.CPUTime()-cpu) / float64(time.Since(start))

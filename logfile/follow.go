@@ -104,9 +104,9 @@ func (fl *follower) wait(ctx context.Context, sub *watch.Sub, seg *segment, off 
 		logWait(ctx, o.Logger, seg, "poll")
 		return stages.Sleep(ctx, fl.o.Clock, fl.o.Poll)
 	}
-	if changedSince(seg, off) {
+	if size, err := seg.size(); !seg.gz && (err != nil || size != off) {
 		// Written between the reader's end and the subscription, which
-		// sends no event of it.
+		// sends no event of it (a rename then sends one).
 		return true
 	}
 	logWait(ctx, o.Logger, seg, "inotify")

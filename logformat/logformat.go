@@ -121,7 +121,7 @@ func (j *joiner) add(s stream.Output, t int64, piece string, last bool, l *strea
 		if last {
 			*l = stream.Line{Time: t, Stream: s, Log: piece}
 			if len(piece) > j.max {
-				l.Log, l.Overflow = piece[:min(len(piece), 1<<10)], true
+				l.Log, l.Overflow = piece[:min(len(piece), stream.OverflowPrefix)], true
 			}
 			return true
 		}
@@ -137,10 +137,10 @@ func (j *joiner) add(s stream.Output, t int64, piece string, last bool, l *strea
 	if len(p.buf)+len(piece) > j.max {
 		// Over the cap: the Overflow line is handed over at once, not at
 		// the line's end, however far that is.
-		if len(p.buf) < 1<<10 {
-			p.buf = append(p.buf, piece[:min(len(piece), 1<<10-len(p.buf))]...)
+		if len(p.buf) < stream.OverflowPrefix {
+			p.buf = append(p.buf, piece[:min(len(piece), stream.OverflowPrefix-len(p.buf))]...)
 		}
-		*l = stream.Line{Time: p.time, Stream: s, Log: view(p.buf[:min(len(p.buf), 1<<10)]), Overflow: true}
+		*l = stream.Line{Time: p.time, Stream: s, Log: view(p.buf[:min(len(p.buf), stream.OverflowPrefix)]), Overflow: true}
 		p.active, p.overflow = !last, !last
 		return true
 	}

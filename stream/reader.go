@@ -56,9 +56,12 @@ const (
 	// what it reads past a truncation stays under a MiB, but for a record
 	// longer than the buffer, which it grows for, towards MaxRecord, until
 	// the record has been read.
-	maxReadAhead   = 128 << 10
-	overflowPrefix = 1 << 10
+	maxReadAhead = 128 << 10
 )
+
+// OverflowPrefix is how much of a line longer than the limit its Overflow
+// line keeps: its first KiB.
+const OverflowPrefix = 1 << 10
 
 // ReaderOptions configure a Reader. The zero value is ready to use.
 type ReaderOptions struct {
@@ -219,7 +222,7 @@ func (r *Reader) overlong(dst []Line) []Line {
 	if r.dropping || r.start > 0 || r.end < len(r.buf) || len(r.buf) <= r.max {
 		return dst
 	}
-	prefix := r.buf[:min(overflowPrefix, r.end)]
+	prefix := r.buf[:min(OverflowPrefix, r.end)]
 	l := Line{Time: r.prev, Overflow: true, Log: string(prefix)}
 	// A record that starts with a time (CRI, "<time> <message>") keeps it.
 	if i := bytes.IndexByte(prefix, ' '); i > 0 {
